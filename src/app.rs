@@ -1,0 +1,147 @@
+//! The composition root: [`AppState`] holds everything a request or a job needs, and
+//! [`start`] binds the listener, starts the jobs and serves until told to stop.
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::jobs::Jobs;
+use crate::store::Store;
+
+/// Shared state: a cheap clone over one `Arc`.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub data_dir: PathBuf,
+    pub store: Arc<dyn Store>,
+    pub jobs: Jobs,
+    /// Cancelled when the server begins to shut down; long-lived streams watch it.
+    pub shutdown: CancellationToken,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Prepares the data directory, opens and migrates the store, validates the job schedules.
+    pub async fn build(config: Config, data_dir: PathBuf) -> anyhow::Result<Self> {
+        crate::config::ensure_data_dir(&data_dir)?;
+        let jobs = Jobs::from_config(&config.jobs)?;
+        let store = crate::store::open(&data_dir).await?;
+        Ok(Self(Arc::new(Inner {
+            config,
+            data_dir,
+            store,
+            jobs,
+            shutdown: CancellationToken::new(),
+        })))
+    }
+}
+
+/// A server that is accepting connections.
+pub struct Running {
+    pub addr: SocketAddr,
+    state: AppState,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    jobs: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Binds `config.http` (port 0 picks a free port), starts the jobs and serves.
+pub async fn start(state: AppState) -> anyhow::Result<Running> {
+    let addr = state.config.http;
+    let acceptor = TcpListener::bind(addr)
+        .into_acceptor()
+        .await
+        .map_err(|err| bind_error(addr, &err))?;
+    let local = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .context("the listener has no local address")?;
+    let routes = crate::http::routes(&state)?;
+    let server = poem::Server::new_with_acceptor(acceptor)
+        .idle_timeout(Duration::from_secs(state.config.idle_timeout_secs));
+    let grace = Duration::from_secs(state.config.shutdown_timeout_secs);
+    let stop = state.shutdown.clone();
+    let server = tokio::spawn(async move {
+        server
+            .run_with_graceful_shutdown(routes, stop.cancelled_owned(), Some(grace))
+            .await
+    });
+    let jobs = crate::jobs::start(&state, &state.shutdown);
+    Ok(Running {
+        addr: local,
+        state,
+        server,
+        jobs,
+    })
+}
+
+fn bind_error(addr: SocketAddr, err: &std::io::Error) -> anyhow::Error {
+    match err.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+            "cannot listen on {addr}: the address is in use; stop the other process or choose another address with --http"
+        ),
+        std::io::ErrorKind::PermissionDenied => anyhow::anyhow!(
+            "cannot listen on {addr}: permission denied; ports below 1024 need privileges, choose another with --http"
+        ),
+        _ => anyhow::anyhow!("cannot listen on {addr}: {err}"),
+    }
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish (bounded by `shutdown_timeout_secs`),
+    /// closes streams, stops the jobs and checkpoints the databases.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.state.shutdown.cancel();
+        let served = self.server.await.context("the server task failed")?;
+        for job in self.jobs {
+            let _ = job.await;
+        }
+        self.state
+            .store
+            .close()
+            .await
+            .context("cannot checkpoint the database")?;
+        served.context("the server stopped with an error")
+    }
+
+    /// Waits for SIGINT (Ctrl-C) or SIGTERM.
+    pub async fn wait_for_signal(&self) {
+        shutdown_signal().await;
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,213 @@
+//! Superuser administration, used by `croft superuser …` and the first-run flow.
+
+use super::{AuthCollection, AuthError, AuthRecord, NewAuthRecord, SUPERUSERS, hash_password};
+use crate::error::{FieldErrors, code};
+use crate::store::Store;
+
+/// Bcrypt reads at most 72 bytes; PocketBase caps passwords at 71.
+const PASSWORD_MIN: usize = 8;
+const PASSWORD_MAX: usize = 71;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+}
+
+async fn collection(store: &dyn Store) -> Result<AuthCollection, AuthError> {
+    store
+        .auth_collection(SUPERUSERS)
+        .await?
+        .ok_or(AuthError::CollectionNotFound)
+}
+
+async fn find(
+    store: &dyn Store,
+    coll: &AuthCollection,
+    email: &str,
+) -> Result<Option<AuthRecord>, AuthError> {
+    Ok(store.auth_record_by(coll, "email", email).await?)
+}
+
+/// Creates the superuser, or sets the password of an existing one.
+pub async fn upsert(store: &dyn Store, email: &str, password: &str) -> Result<Upserted, AuthError> {
+    let coll = collection(store).await?;
+    if find(store, &coll, email).await?.is_some() {
+        update(store, email, password).await?;
+        Ok(Upserted::Updated)
+    } else {
+        create(store, email, password).await?;
+        Ok(Upserted::Created)
+    }
+}
+
+pub async fn create(
+    store: &dyn Store,
+    email: &str,
+    password: &str,
+) -> Result<AuthRecord, AuthError> {
+    validate(Some(email), password)?;
+    let coll = collection(store).await?;
+    let new = NewAuthRecord {
+        id: crate::ids::record_id(),
+        email: email.to_owned(),
+        email_visibility: false,
+        verified: true,
+        password_hash: hash_password(password).await?,
+        token_key: crate::ids::secret_key(),
+    };
+    Ok(store.insert_auth_record(&coll, new).await?)
+}
+
+/// Sets a new password; every token issued before stops working.
+pub async fn update(store: &dyn Store, email: &str, password: &str) -> Result<(), AuthError> {
+    validate(None, password)?;
+    let coll = collection(store).await?;
+    let record = find(store, &coll, email)
+        .await?
+        .ok_or(AuthError::NotFound)?;
+    let hash = hash_password(password).await?;
+    store
+        .set_password(&coll, &record.id, &hash, &crate::ids::secret_key())
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(store: &dyn Store, email: &str) -> Result<(), AuthError> {
+    let coll = collection(store).await?;
+    let record = find(store, &coll, email)
+        .await?
+        .ok_or(AuthError::NotFound)?;
+    store.delete_auth_record(&coll, &record.id).await?;
+    Ok(())
+}
+
+pub async fn count(store: &dyn Store) -> Result<u64, AuthError> {
+    let coll = collection(store).await?;
+    Ok(store.count_auth_records(&coll).await?)
+}
+
+fn validate(email: Option<&str>, password: &str) -> Result<(), AuthError> {
+    let mut errors = FieldErrors::default();
+    if let Some(email) = email {
+        if email.is_empty() {
+            errors.add("email", code::REQUIRED, "Cannot be blank.");
+        } else if !is_email(email) {
+            errors.add(
+                "email",
+                code::INVALID_EMAIL,
+                "Must be a valid email address.",
+            );
+        }
+    }
+    let len = password.chars().count();
+    if password.is_empty() {
+        errors.add("password", code::REQUIRED, "Cannot be blank.");
+    } else if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) || password.len() > 72 {
+        errors.add(
+            "password",
+            code::LENGTH_OUT_OF_RANGE,
+            format!("The length must be between {PASSWORD_MIN} and {PASSWORD_MAX}."),
+        );
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AuthError::Invalid(errors))
+    }
+}
+
+/// A deliberately plain check: one `@`, a non-empty local part, a dotted domain, no spaces.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    s.len() <= 254
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SqliteStore;
+
+    #[tokio::test]
+    async fn upsert_update_delete() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).expect("open");
+        let store: &dyn Store = &store;
+        assert_eq!(count(store).await.expect("count"), 0);
+        assert_eq!(
+            upsert(store, "a@example.com", "password123")
+                .await
+                .expect("create"),
+            Upserted::Created
+        );
+        let (p, token) = crate::auth::authenticate_with_password(
+            store,
+            SUPERUSERS,
+            "A@example.com",
+            "password123",
+            None,
+        )
+        .await
+        .expect("login is case-insensitive on email");
+        assert!(p.is_superuser());
+        assert!(
+            crate::auth::authenticate_token(store, &token)
+                .await
+                .expect("token")
+                .is_some()
+        );
+        assert_eq!(
+            upsert(store, "a@example.com", "password456")
+                .await
+                .expect("update"),
+            Upserted::Updated
+        );
+        assert!(
+            crate::auth::authenticate_token(store, &token)
+                .await
+                .expect("token")
+                .is_none(),
+            "old token revoked"
+        );
+        assert!(matches!(
+            crate::auth::authenticate_with_password(
+                store,
+                SUPERUSERS,
+                "a@example.com",
+                "password123",
+                None
+            )
+            .await,
+            Err(AuthError::InvalidCredentials)
+        ));
+        assert!(matches!(
+            create(store, "a@example.com", "password789").await,
+            Err(AuthError::Invalid(_))
+        ));
+        delete(store, "a@example.com").await.expect("delete");
+        assert!(matches!(
+            delete(store, "a@example.com").await,
+            Err(AuthError::NotFound)
+        ));
+    }
+
+    #[test]
+    fn validation_errors_name_fields() {
+        let Err(AuthError::Invalid(errors)) = validate(Some("nope"), "short") else {
+            panic!("expected invalid")
+        };
+        assert_eq!(errors.0["email"].code, code::INVALID_EMAIL);
+        assert_eq!(errors.0["password"].code, code::LENGTH_OUT_OF_RANGE);
+        assert!(is_email("a.b+c@example.co"));
+        assert!(!is_email("a@b"));
+        assert!(!is_email("a b@example.com"));
+    }
+}

@@ -1,0 +1,121 @@
+//! PocketBase-format HS256 JWTs: `{id, type, collectionId, exp, refreshable}`, signed with the
+//! record's `tokenKey` followed by the collection's token secret, so that rotating either one
+//! invalidates every token issued before.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::{AuthCollection, AuthRecord};
+
+pub const TYPE_AUTH: &str = "auth";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Claims {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(rename = "collectionId")]
+    pub collection_id: String,
+    pub exp: i64,
+    #[serde(default)]
+    pub refreshable: bool,
+}
+
+fn signing_key(coll: &AuthCollection, record: &AuthRecord) -> Vec<u8> {
+    format!("{}{}", record.token_key, coll.token_secret).into_bytes()
+}
+
+/// Issues a refreshable auth token valid for the collection's configured duration.
+pub fn issue_auth(coll: &AuthCollection, record: &AuthRecord) -> anyhow::Result<String> {
+    let claims = Claims {
+        id: record.id.clone(),
+        kind: TYPE_AUTH.to_owned(),
+        collection_id: coll.id.clone(),
+        exp: chrono::Utc::now().timestamp() + coll.token_duration_secs,
+        refreshable: true,
+    };
+    Ok(jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&signing_key(coll, record)),
+    )?)
+}
+
+/// Reads the claims without checking the signature: only to find which record to load.
+pub fn peek(token: &str) -> Option<Claims> {
+    jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(token).ok()
+}
+
+/// Checks signature, algorithm and expiry (no leeway) against the record's key.
+pub fn verify(token: &str, coll: &AuthCollection, record: &AuthRecord) -> Option<Claims> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 0;
+    validation.set_required_spec_claims(&["exp"]);
+    let data = jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(&signing_key(coll, record)),
+        &validation,
+    )
+    .ok()?;
+    let claims = data.claims;
+    (claims.id == record.id && claims.collection_id == coll.id).then_some(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixtures() -> (AuthCollection, AuthRecord) {
+        let coll = AuthCollection {
+            id: "pbc_1".into(),
+            name: "users".into(),
+            token_secret: "secret".into(),
+            token_duration_secs: 60,
+            password_auth: true,
+            identity_fields: vec!["email".into()],
+        };
+        let record = AuthRecord {
+            id: "abc".into(),
+            email: "a@b.c".into(),
+            email_visibility: false,
+            verified: true,
+            password_hash: String::new(),
+            token_key: "key".into(),
+            created: String::new(),
+            updated: String::new(),
+        };
+        (coll, record)
+    }
+
+    #[test]
+    fn issues_and_verifies() {
+        let (coll, record) = fixtures();
+        let token = issue_auth(&coll, &record).expect("issue");
+        let claims = verify(&token, &coll, &record).expect("valid");
+        assert_eq!(claims.kind, "auth");
+        assert!(claims.refreshable);
+        assert_eq!(peek(&token), Some(claims));
+    }
+
+    #[test]
+    fn rejects_rotated_keys_tampering_and_expiry() {
+        let (coll, mut record) = fixtures();
+        let token = issue_auth(&coll, &record).expect("issue");
+        let mut other = coll.clone();
+        other.token_secret = "other".into();
+        assert!(
+            verify(&token, &other, &record).is_none(),
+            "collection secret rotated"
+        );
+        let mut tampered = token.clone();
+        tampered.pop();
+        assert!(verify(&tampered, &coll, &record).is_none());
+        record.token_key = "new".into();
+        assert!(verify(&token, &coll, &record).is_none(), "tokenKey rotated");
+        let mut expired = coll.clone();
+        expired.token_duration_secs = -1;
+        let token = issue_auth(&expired, &record).expect("issue");
+        assert!(verify(&token, &coll, &record).is_none(), "expired");
+        assert!(peek("garbage").is_none());
+    }
+}

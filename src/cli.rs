@@ -1,0 +1,289 @@
+//! The command line. Admin subcommands build the app state and never serve.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{self, AppState};
+use crate::auth::superusers;
+use crate::config::{self, Overrides, Sources};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "croft",
+    version,
+    about = "A PocketBase-compatible backend in one binary",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Data directory (databases, files, backups).
+    #[arg(long, global = true, env = "CROFT_DIR", default_value = "./croft_data")]
+    pub dir: PathBuf,
+
+    /// Configuration file (default: croft.toml in the data directory, if present).
+    #[arg(long, global = true, env = "CROFT_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Log as JSON lines instead of text (filter with CROFT_LOG, e.g. CROFT_LOG=debug).
+    #[arg(long, global = true, env = "CROFT_LOG_JSON")]
+    pub log_json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the HTTP server (API, dashboard at /_/, docs at /api/docs).
+    Serve(ServeArgs),
+    /// Apply or inspect database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Manage superusers (the `_superusers` auth collection).
+    Superuser {
+        #[command(subcommand)]
+        action: SuperuserAction,
+    },
+    /// List or run the built-in jobs.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Print the OpenAPI document (JSON) without starting a server.
+    Openapi,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 0.0.0.0:8090 (default 127.0.0.1:8090).
+    #[arg(long, env = "CROFT_HTTP")]
+    pub http: Option<SocketAddr>,
+    /// Allowed CORS origins, comma separated (default: *).
+    #[arg(long, env = "CROFT_ORIGINS", value_delimiter = ',')]
+    pub origins: Option<Vec<String>>,
+    /// Directory of static files served at / with SPA fallback.
+    #[arg(long, env = "CROFT_PUBLIC_DIR")]
+    pub public_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply pending migrations.
+    Up,
+    /// List migrations and whether they are applied.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuperuserAction {
+    /// Create the superuser, or set its password if it exists.
+    Upsert { email: String, password: String },
+    /// Create a new superuser.
+    Create { email: String, password: String },
+    /// Set a superuser's password (signs out its sessions).
+    Update { email: String, password: String },
+    /// Delete a superuser.
+    Delete { email: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// List jobs with their schedules and last run.
+    List,
+    /// Run a job now and wait for it.
+    Run { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective configuration as TOML, secrets redacted.
+    Show,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let overrides = match &cli.command {
+        Command::Serve(a) => Overrides {
+            http: a.http,
+            origins: a.origins.clone(),
+            public_dir: a.public_dir.clone(),
+        },
+        _ => Overrides::default(),
+    };
+    let sources = Sources {
+        data_dir: cli.dir.clone(),
+        file: cli.config.clone(),
+    };
+    let config = config::load(&sources, &overrides)?;
+    match cli.command {
+        Command::Serve(_) => serve(config, cli.dir).await,
+        Command::Config {
+            action: ConfigAction::Show,
+        } => {
+            print!("{}", config::show(&config)?);
+            Ok(())
+        }
+        Command::Openapi => {
+            let doc = crate::http::openapi_document(&config);
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(())
+        }
+        Command::Migrate {
+            action: MigrateAction::Status,
+        } => migrate_status(&cli.dir).await,
+        Command::Migrate {
+            action: MigrateAction::Up,
+        } => {
+            let state = AppState::build(config, cli.dir).await?;
+            state.store.close().await?;
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::Superuser { action } => {
+            superuser(AppState::build(config, cli.dir).await?, action).await
+        }
+        Command::Jobs { action } => jobs(AppState::build(config, cli.dir).await?, action).await,
+    }
+}
+
+async fn serve(config: config::Config, dir: PathBuf) -> anyhow::Result<()> {
+    for var in config::unknown_env_vars(std::env::vars().map(|(k, _)| k)) {
+        tracing::warn!(variable = %var, "unknown CROFT_* environment variable (a typo?); it is ignored");
+    }
+    tracing::info!(config = ?config, dir = %dir.display(), "starting");
+    let state = AppState::build(config, dir).await?;
+    let running = app::start(state.clone()).await?;
+    let base = format!("http://{}", running.addr);
+    println!(
+        "Server started at {base}\n├─ REST API:  {base}/api/\n├─ Dashboard: {base}/_/\n└─ API docs:  {base}/api/docs"
+    );
+    if superusers::count(state.store.as_ref()).await? == 0 {
+        println!(
+            "\nNo superuser exists yet. Create one with:\n  croft superuser upsert EMAIL PASSWORD --dir {}",
+            state.data_dir.display()
+        );
+    }
+    running.wait_for_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn migrate_status(dir: &std::path::Path) -> anyhow::Result<()> {
+    config::ensure_data_dir(dir)?;
+    let d = dir.to_path_buf();
+    let store = tokio::task::spawn_blocking(move || crate::store::SqliteStore::open_unmigrated(&d))
+        .await??;
+    use crate::store::AdminStore;
+    for m in store.migrations().await? {
+        let state = m
+            .applied_on
+            .map_or_else(|| "pending".to_owned(), |t| format!("applied {t}"));
+        println!(
+            "{}.db  V{:<4} {:<24} {state}",
+            m.database, m.version, m.name
+        );
+    }
+    Ok(())
+}
+
+async fn superuser(state: AppState, action: SuperuserAction) -> anyhow::Result<()> {
+    let store = state.store.as_ref();
+    let describe = |e: crate::auth::AuthError| match e {
+        crate::auth::AuthError::Invalid(errors) => {
+            let list: Vec<String> = errors
+                .0
+                .iter()
+                .map(|(f, e)| format!("{f}: {}", e.message))
+                .collect();
+            anyhow::anyhow!("invalid superuser: {}", list.join("; "))
+        }
+        crate::auth::AuthError::NotFound => anyhow::anyhow!(
+            "no superuser with that email; create one with `croft superuser create`"
+        ),
+        other => anyhow::Error::new(other),
+    };
+    let message = match action {
+        SuperuserAction::Upsert { email, password } => {
+            match superusers::upsert(store, &email, &password)
+                .await
+                .map_err(describe)?
+            {
+                superusers::Upserted::Created => format!("created superuser {email}"),
+                superusers::Upserted::Updated => format!("updated superuser {email}"),
+            }
+        }
+        SuperuserAction::Create { email, password } => {
+            superusers::create(store, &email, &password)
+                .await
+                .map_err(describe)?;
+            format!("created superuser {email}")
+        }
+        SuperuserAction::Update { email, password } => {
+            superusers::update(store, &email, &password)
+                .await
+                .map_err(describe)?;
+            format!("updated superuser {email}")
+        }
+        SuperuserAction::Delete { email } => {
+            superusers::delete(store, &email).await.map_err(describe)?;
+            format!("deleted superuser {email}")
+        }
+    };
+    state.store.close().await?;
+    println!("{message}");
+    Ok(())
+}
+
+async fn jobs(state: AppState, action: JobsAction) -> anyhow::Result<()> {
+    match action {
+        JobsAction::List => {
+            for job in state.jobs.iter() {
+                let schedule = job
+                    .schedule
+                    .as_ref()
+                    .map_or("disabled", |(expr, _)| expr.as_str());
+                let last = state.store.job_runs(Some(job.spec.name), 1).await?;
+                let last = last.first().map_or_else(
+                    || "never run".to_owned(),
+                    |r| {
+                        format!(
+                            "last {} {} ({} ms)",
+                            crate::dates::format(r.started),
+                            if r.ok { "ok" } else { "failed" },
+                            r.duration_ms
+                        )
+                    },
+                );
+                println!(
+                    "{:<20} {:<14} {last}\n  {}",
+                    job.spec.name, schedule, job.spec.description
+                );
+            }
+        }
+        JobsAction::Run { name } => {
+            let run = crate::jobs::run_now(&state, &name)
+                .await
+                .context("see `croft jobs list` for the job names")?;
+            state.store.close().await?;
+            if !run.ok {
+                anyhow::bail!(
+                    "job {name} failed after {} ms: {}",
+                    run.duration_ms,
+                    run.error
+                );
+            }
+            println!("job {name} finished in {} ms", run.duration_ms);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,369 @@
+//! Configuration: defaults < `croft.toml` < `CROFT_*` environment < command-line flags.
+//!
+//! Restart-only settings (listen address, data directory) are flags with an env fallback;
+//! everything else is a key of [`Config`]. Every secret may also be read from a file named by
+//! `CROFT_<KEY>_FILE`. Secrets are wrapped in [`Secret`], whose `Debug` and `Serialize` redact.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::Value;
+use serde::{Deserialize, Serialize};
+
+/// The prefix of every environment variable Croft reads.
+pub const ENV_PREFIX: &str = "CROFT_";
+
+/// Config keys that hold secrets: they may come from `CROFT_<KEY>_FILE` and are redacted.
+const SECRET_KEYS: &[&str] = &["encryption_key"];
+
+/// Environment variables that are flags rather than config keys (read by clap).
+pub const FLAG_ENV: &[&str] = &["CROFT_DIR", "CROFT_CONFIG", "CROFT_LOG", "CROFT_LOG_JSON"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub http: SocketAddr,
+    /// Allowed CORS origins; `*` allows any.
+    pub origins: Vec<String>,
+    /// A directory of static files served at `/` with SPA fallback (the team's own site).
+    pub public_dir: Option<PathBuf>,
+    /// Largest accepted request body in bytes (file uploads have their own limits).
+    pub body_limit: u64,
+    /// Seconds an inactive keep-alive connection stays open.
+    pub idle_timeout_secs: u64,
+    /// Seconds in-flight requests get to finish on shutdown.
+    pub shutdown_timeout_secs: u64,
+    /// Key used to encrypt secrets stored in settings (set it to turn encryption at rest on).
+    pub encryption_key: Option<Secret>,
+    /// Cron schedules of the built-in jobs.
+    pub jobs: JobsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Job name -> 5-field cron expression (UTC); an empty string disables the job.
+    pub schedules: BTreeMap<String, String>,
+    /// Days of job-run history to keep.
+    pub history_days: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            http: SocketAddr::from(([127, 0, 0, 1], 8090)),
+            origins: vec!["*".to_owned()],
+            public_dir: None,
+            body_limit: 32 << 20,
+            idle_timeout_secs: 120,
+            shutdown_timeout_secs: 10,
+            encryption_key: None,
+            jobs: JobsConfig::default(),
+        }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        let schedules = crate::jobs::BUILTIN
+            .iter()
+            .map(|job| (job.name.to_owned(), job.default_schedule.to_owned()))
+            .collect();
+        Self {
+            schedules,
+            history_days: 7,
+        }
+    }
+}
+
+/// A secret string: never printed, never serialised in clear.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    #[allow(dead_code)] // used by the settings encryption once settings exist
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
+}
+
+/// Overrides given on the command line; `None` leaves the lower layers alone.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub http: Option<SocketAddr>,
+    pub origins: Option<Vec<String>>,
+    pub public_dir: Option<PathBuf>,
+}
+
+/// Where the configuration comes from.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub data_dir: PathBuf,
+    /// An explicit config file; it must exist. Without it `<data_dir>/croft.toml` is read if present.
+    pub file: Option<PathBuf>,
+}
+
+impl Sources {
+    fn file_path(&self) -> PathBuf {
+        self.file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("croft.toml"))
+    }
+}
+
+/// Loads the effective configuration from all layers.
+pub fn load(sources: &Sources, overrides: &Overrides) -> anyhow::Result<Config> {
+    load_from(sources, overrides, std::env::vars())
+}
+
+fn load_from(
+    sources: &Sources,
+    overrides: &Overrides,
+    env: impl Iterator<Item = (String, String)>,
+) -> anyhow::Result<Config> {
+    let path = sources.file_path();
+    if sources.file.is_some() && !path.is_file() {
+        bail!(
+            "config file {} does not exist; create it or drop --config",
+            path.display()
+        );
+    }
+    let env: Vec<(String, String)> = env.filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+    let mut figment =
+        Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(&path));
+    for (key, value) in env_values(&env).chain(secrets_from_files(&env)?) {
+        figment = figment.merge(Serialized::default(&key, value));
+    }
+    let mut config: Config = figment.extract().map_err(|err| {
+        anyhow::anyhow!(
+            "invalid configuration ({}, CROFT_* variables): {err}",
+            path.display()
+        )
+    })?;
+    apply(&mut config, overrides);
+    Ok(config)
+}
+
+/// `CROFT_JOBS__HISTORY_DAYS=3` becomes the key `jobs.history_days` with the value 3.
+fn env_values(env: &[(String, String)]) -> impl Iterator<Item = (String, Value)> + '_ {
+    env.iter()
+        .filter(|(k, _)| !FLAG_ENV.contains(&k.as_str()) && !k.ends_with("_FILE"))
+        .map(|(k, v)| {
+            let key = k[ENV_PREFIX.len()..].to_lowercase().replace("__", ".");
+            let value = if SECRET_KEYS.contains(&key.as_str()) {
+                Value::from(v.clone())
+            } else {
+                v.parse::<Value>()
+                    .unwrap_or_else(|_| Value::from(v.clone()))
+            };
+            (key, value)
+        })
+}
+
+fn secrets_from_files(env: &[(String, String)]) -> anyhow::Result<Vec<(String, Value)>> {
+    let mut out = Vec::new();
+    for key in SECRET_KEYS {
+        let var = format!("{ENV_PREFIX}{}_FILE", key.to_uppercase());
+        if let Some((_, path)) = env.iter().find(|(k, _)| *k == var) {
+            let value = std::fs::read_to_string(path)
+                .with_context(|| format!("{var} names {path}, which cannot be read"))?;
+            out.push(((*key).to_owned(), Value::from(value.trim_end().to_owned())));
+        }
+    }
+    Ok(out)
+}
+
+fn apply(config: &mut Config, overrides: &Overrides) {
+    if let Some(http) = overrides.http {
+        config.http = http;
+    }
+    if let Some(origins) = &overrides.origins {
+        config.origins.clone_from(origins);
+    }
+    if let Some(dir) = &overrides.public_dir {
+        config.public_dir = Some(dir.clone());
+    }
+}
+
+/// `CROFT_*` variables that match neither a flag nor a config key: probably typos.
+pub fn unknown_env_vars(vars: impl Iterator<Item = String>) -> Vec<String> {
+    let keys = env_keys();
+    vars.filter(|v| v.starts_with(ENV_PREFIX))
+        .filter(|v| !FLAG_ENV.contains(&v.as_str()))
+        .filter(|v| {
+            let key = &v[ENV_PREFIX.len()..];
+            let key = key
+                .strip_suffix("_FILE")
+                .filter(|k| SECRET_KEYS.contains(&k.to_lowercase().as_str()))
+                .unwrap_or(key);
+            !keys.iter().any(|k| k.eq_ignore_ascii_case(key))
+        })
+        .collect()
+}
+
+/// Every environment key (without prefix) a config key can be set through, e.g. `JOBS__HISTORY_DAYS`.
+fn env_keys() -> Vec<String> {
+    let value = serde_json::to_value(Config::default()).unwrap_or_default();
+    let mut keys = Vec::new();
+    collect_keys(&value, "", &mut keys);
+    for secret in SECRET_KEYS {
+        keys.push(secret.to_uppercase());
+    }
+    keys
+}
+
+fn collect_keys(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    if let serde_json::Value::Object(map) = value {
+        for (k, v) in map {
+            let key = format!("{prefix}{}", k.to_uppercase());
+            out.push(key.clone());
+            collect_keys(v, &format!("{key}__"), out);
+        }
+    }
+}
+
+/// The effective configuration as TOML, secrets redacted.
+pub fn show(config: &Config) -> anyhow::Result<String> {
+    toml::to_string_pretty(config).context("cannot render the configuration")
+}
+
+/// Checks that the data directory can be created and written to.
+pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}; choose another with --dir or fix its permissions",
+            dir.display()
+        )
+    })?;
+    let probe = dir.join(".croft-write-test");
+    std::fs::write(&probe, b"ok").with_context(|| {
+        format!("the data directory {} is not writable; fix its permissions or choose another with --dir", dir.display())
+    })?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(dir: &Path) -> Sources {
+        Sources {
+            data_dir: dir.to_path_buf(),
+            file: None,
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("croft.toml"),
+            "body_limit = 10\nidle_timeout_secs = 5\norigins = [\"https://a\"]\n",
+        )
+        .expect("write");
+        let overrides = Overrides {
+            origins: Some(vec!["https://flag".into()]),
+            ..Default::default()
+        };
+        let config = load_from(
+            &sources(dir.path()),
+            &overrides,
+            env(&[("CROFT_BODY_LIMIT", "20")]),
+        )
+        .expect("load");
+        assert_eq!(config.body_limit, 20, "env beats file");
+        assert_eq!(config.idle_timeout_secs, 5, "file beats default");
+        assert_eq!(
+            config.origins,
+            vec!["https://flag".to_owned()],
+            "flag beats file"
+        );
+        assert_eq!(config.shutdown_timeout_secs, 10, "default stays");
+    }
+
+    #[test]
+    fn nested_env_and_secret_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let secret = dir.path().join("key");
+        std::fs::write(&secret, "s3cr3t\n").expect("write");
+        let vars = [
+            ("CROFT_JOBS__HISTORY_DAYS", "3"),
+            ("CROFT_ENCRYPTION_KEY_FILE", secret.to_str().expect("utf8")),
+        ];
+        let config =
+            load_from(&sources(dir.path()), &Overrides::default(), env(&vars)).expect("load");
+        assert_eq!(config.jobs.history_days, 3);
+        assert_eq!(
+            config.encryption_key.as_ref().map(Secret::expose),
+            Some("s3cr3t")
+        );
+        let shown = show(&config).expect("show");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("encryption_key = \"<redacted>\""), "{shown}");
+        assert!(format!("{config:?}").contains("<redacted>"));
+    }
+
+    #[test]
+    fn shown_config_loads_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = show(&Config::default()).expect("show");
+        std::fs::write(dir.path().join("croft.toml"), &text).expect("write");
+        let config = load_from(&sources(dir.path()), &Overrides::default(), env(&[])).expect(&text);
+        assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn bad_file_and_unknown_keys_are_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("croft.toml"), "bodylimit = 1\n").expect("write");
+        let err = load_from(&sources(dir.path()), &Overrides::default(), env(&[]))
+            .expect_err("unknown key");
+        assert!(err.to_string().contains("bodylimit"), "{err}");
+        let missing = Sources {
+            data_dir: dir.path().into(),
+            file: Some(dir.path().join("nope.toml")),
+        };
+        assert!(load_from(&missing, &Overrides::default(), env(&[])).is_err());
+    }
+
+    #[test]
+    fn unknown_env_vars_are_found() {
+        let vars = [
+            "CROFT_BODY_LIMIT",
+            "CROFT_BODYLIMIT",
+            "CROFT_DIR",
+            "CROFT_JOBS__HISTORY_DAYS",
+            "CROFT_ENCRYPTION_KEY_FILE",
+            "PATH",
+        ];
+        let unknown = unknown_env_vars(vars.iter().map(|s| (*s).to_owned()));
+        assert_eq!(unknown, vec!["CROFT_BODYLIMIT".to_owned()]);
+    }
+}

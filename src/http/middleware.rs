@@ -1,0 +1,167 @@
+//! Cross-cutting request handling: request ids and access logs, PocketBase-shaped errors,
+//! body limits, gzip, panics.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use poem::http::{HeaderName, HeaderValue, StatusCode, header};
+use poem::web::{Compress, CompressionAlgo};
+use poem::{Body, Endpoint, IntoResponse, Request, Response};
+
+use super::error;
+use super::openapi::RouteTable;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Adds `X-Request-Id` (the caller's, when it is sane) and logs one line per request.
+pub async fn request_id<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map_or_else(
+            || crate::ids::random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 20),
+            str::to_owned,
+        );
+    let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+    req.headers_mut().insert(REQUEST_ID, value.clone());
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let started = Instant::now();
+    let mut resp = match ep.call(req).await {
+        Ok(resp) => resp.into_response(),
+        Err(err) => err.into_response(),
+    };
+    resp.headers_mut().insert(REQUEST_ID, value);
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let status = resp.status().as_u16();
+    if resp.status().is_server_error() {
+        tracing::warn!(request_id = %id, %method, %path, status, ms, "request");
+    } else {
+        tracing::debug!(request_id = %id, %method, %path, status, ms, "request");
+    }
+    Ok(resp)
+}
+
+/// Turns every error from below into PocketBase's shape (with `Allow` on 405).
+pub fn errors<E: Endpoint + 'static>(
+    ep: E,
+    routes: Arc<RouteTable>,
+) -> impl Endpoint<Output = Response> {
+    poem::endpoint::EndpointExt::around(ep, move |ep, req| {
+        let routes = routes.clone();
+        async move {
+            let path = req.uri().path().to_owned();
+            Ok(match ep.call(req).await {
+                Ok(resp) => resp.into_response(),
+                Err(err) => {
+                    let allow = (err.status() == StatusCode::METHOD_NOT_ALLOWED)
+                        .then(|| routes.allow(&path))
+                        .flatten();
+                    error::to_response(err, allow)
+                }
+            })
+        }
+    })
+}
+
+/// Refuses bodies over `limit` bytes: by `Content-Length` up front, and while streaming for
+/// chunked bodies (the reader then fails and the answer is 413, not 400).
+pub async fn body_limit<E: Endpoint>(
+    ep: Arc<E>,
+    mut req: Request,
+    limit: u64,
+) -> poem::Result<Response> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE));
+    }
+    let exceeded = Arc::new(AtomicBool::new(false));
+    if declared.is_none() {
+        let flag = exceeded.clone();
+        let mut seen = 0u64;
+        let stream = req.take_body().into_bytes_stream().map(move |chunk| {
+            let chunk = chunk?;
+            seen += chunk.len() as u64;
+            if seen > limit {
+                flag.store(true, Ordering::Relaxed);
+                return Err(std::io::Error::other("request body too large"));
+            }
+            Ok(chunk)
+        });
+        req.set_body(Body::from_bytes_stream(stream));
+    }
+    let result = ep.call(req).await.map(IntoResponse::into_response);
+    if exceeded.load(Ordering::Relaxed) {
+        return Err(poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE));
+    }
+    result
+}
+
+/// Gzips JSON, text and script responses when the client accepts it; never event streams.
+pub async fn gzip<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+    let accepts = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|e| {
+                e.split(';')
+                    .next()
+                    .is_some_and(|n| n.trim().eq_ignore_ascii_case("gzip"))
+            })
+        });
+    let is_head = req.method() == poem::http::Method::HEAD;
+    let resp = ep.call(req).await?.into_response();
+    if !accepts || is_head || !compressible(&resp) {
+        return Ok(resp);
+    }
+    let mut resp = Compress::new(resp, CompressionAlgo::GZIP).into_response();
+    resp.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    Ok(resp)
+}
+
+fn compressible(resp: &Response) -> bool {
+    if resp.headers().contains_key(header::CONTENT_ENCODING)
+        || resp.status() == StatusCode::NOT_MODIFIED
+    {
+        return false;
+    }
+    let Some(ct) = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let ct = ct.split(';').next().unwrap_or("").trim();
+    ct != "text/event-stream"
+        && (ct.starts_with("text/")
+            || ct.ends_with("json")
+            || ct.ends_with("javascript")
+            || ct.ends_with("xml")
+            || ct == "image/svg+xml"
+            || ct == "application/wasm")
+}
+
+/// A panicking handler answers 500 in PocketBase's shape; the process keeps serving.
+pub fn panic_response(_: Box<dyn std::any::Any + Send>) -> Response {
+    tracing::error!("a request handler panicked");
+    error::response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        error::MSG_INTERNAL,
+        serde_json::json!({}),
+    )
+}

@@ -1,0 +1,209 @@
+//! The OpenAPI document: the compile-time spec of the fixed API (poem-openapi), plus the routes
+//! poem-openapi cannot declare (static files), merged into one JSON value. User collections
+//! will be merged into the same value at runtime. Served at `/api/openapi.json`, shown by
+//! Swagger UI at `/api/docs`, printed by `croft openapi`.
+
+use std::sync::{Arc, OnceLock};
+
+use poem_openapi::payload::{Html, Json};
+use poem_openapi::{ApiResponse, OpenApi};
+use serde_json::{Value, json};
+
+use super::ApiTags;
+
+/// Routes outside poem-openapi, registered by `http::routes` from this same table.
+pub struct ExtraRoute {
+    pub path: &'static str,
+    pub methods: &'static [&'static str],
+    pub operation: &'static str,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    pub description: &'static str,
+}
+
+pub const EXTRA_ROUTES: &[ExtraRoute] = &[
+    ExtraRoute {
+        path: "/_/{path}",
+        methods: &["get", "head"],
+        operation: "dashboard_file",
+        tag: "Dashboard",
+        summary: "The admin dashboard",
+        description: "Static files of the embedded dashboard; unknown paths without an extension fall back to index.html.",
+    },
+    ExtraRoute {
+        path: "/{path}",
+        methods: &["get", "head"],
+        operation: "public_file",
+        tag: "Public site",
+        summary: "The public site",
+        description: "Files of --public-dir with SPA fallback to index.html. Without --public-dir, `/` redirects to the dashboard and other paths are 404.",
+    },
+];
+
+/// The finished document and the Swagger UI page, built once the service exists.
+pub struct Docs {
+    pub html: String,
+    pub document: Value,
+}
+
+pub type DocsCell = Arc<OnceLock<Docs>>;
+
+/// Builds the merged document from poem-openapi's spec.
+pub fn build<T: OpenApi, W: poem_openapi::Webhook>(
+    service: &poem_openapi::OpenApiService<T, W>,
+) -> Docs {
+    let spec = service.spec();
+    let mut document: Value = serde_json::from_str(&spec).unwrap_or_else(|_| json!({}));
+    add_extra_routes(&mut document);
+    Docs {
+        html: swagger_html(service, &spec),
+        document,
+    }
+}
+
+fn add_extra_routes(document: &mut Value) {
+    let paths = document
+        .as_object_mut()
+        .and_then(|d| d.get_mut("paths"))
+        .and_then(Value::as_object_mut);
+    let Some(paths) = paths else { return };
+    for route in EXTRA_ROUTES {
+        let mut item = serde_json::Map::new();
+        for method in route.methods {
+            item.insert(
+                (*method).to_owned(),
+                json!({
+                    "tags": [route.tag],
+                    "summary": route.summary,
+                    "description": route.description,
+                    "operationId": format!("{method}_{}", route.operation),
+                    "parameters": [{"name": "path", "in": "path", "required": true, "schema": {"type": "string"},
+                                    "description": "File path; may contain slashes."}],
+                    "responses": {
+                        "200": {"description": "The file.", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+                        "304": {"description": "Not modified (ETag matched)."},
+                        "404": {"description": "No such file.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+                    }
+                }),
+            );
+        }
+        paths.insert(route.path.to_owned(), Value::Object(item));
+    }
+}
+
+/// poem-openapi's Swagger UI page inlines the spec it was built with; make it load
+/// `/api/openapi.json` instead, so it always shows the current document.
+fn swagger_html<T: OpenApi, W: poem_openapi::Webhook>(
+    service: &poem_openapi::OpenApiService<T, W>,
+    spec: &str,
+) -> String {
+    service
+        .swagger_ui_html()
+        .replacen(spec, "null", 1)
+        .replacen("spec: spec,", "url: '/api/openapi.json',", 1)
+        .replacen("<title>Swagger UI</title>", "<title>Croft API</title>", 1)
+}
+
+/// Methods allowed per path template, for `Allow` headers on 405.
+pub struct RouteTable(Vec<(Vec<String>, Vec<String>)>);
+
+impl RouteTable {
+    pub fn from_document(document: &Value) -> Self {
+        let paths = document.get("paths").and_then(Value::as_object);
+        let routes = paths
+            .into_iter()
+            .flatten()
+            .map(|(path, item)| {
+                let segments = path
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                let methods = item
+                    .as_object()
+                    .map(|m| m.keys().map(|k| k.to_uppercase()).collect())
+                    .unwrap_or_default();
+                (segments, methods)
+            })
+            .collect();
+        Self(routes)
+    }
+
+    /// `GET, HEAD` for a path that matches a template, without wildcard templates.
+    pub fn allow(&self, path: &str) -> Option<String> {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let mut methods: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == segments.len() && template.first().is_some_and(|t| t == "api")
+            })
+            .filter(|(template, _)| {
+                template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| (t.starts_with('{') && t.ends_with('}')) || t == s)
+            })
+            .flat_map(|(_, m)| m.iter().map(String::as_str))
+            .collect();
+        methods.sort_unstable();
+        methods.dedup();
+        (!methods.is_empty()).then(|| methods.join(", "))
+    }
+}
+
+pub struct DocsApi {
+    pub docs: DocsCell,
+}
+
+#[derive(ApiResponse)]
+pub enum DocsPage {
+    /// The Swagger UI page.
+    #[oai(status = 200)]
+    Page(Html<String>),
+}
+
+#[OpenApi(prefix_path = "/api", tag = ApiTags::Docs)]
+impl DocsApi {
+    /// The OpenAPI document.
+    ///
+    /// Every route of this server, including the static-file routes.
+    #[oai(path = "/openapi.json", method = "get", operation_id = "get_openapi")]
+    async fn get_openapi(&self) -> Json<Value> {
+        Json(
+            self.docs
+                .get()
+                .map(|d| d.document.clone())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Swagger UI.
+    ///
+    /// An interactive view of `/api/openapi.json`.
+    #[oai(path = "/docs", method = "get", operation_id = "get_docs")]
+    async fn get_docs(&self) -> DocsPage {
+        DocsPage::Page(Html(
+            self.docs.get().map(|d| d.html.clone()).unwrap_or_default(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_matches_templates() {
+        let doc = json!({"paths": {
+            "/api/health": {"get": {}, "head": {}},
+            "/api/crons/{id}": {"post": {}},
+            "/{path}": {"get": {}}
+        }});
+        let table = RouteTable::from_document(&doc);
+        assert_eq!(table.allow("/api/health").as_deref(), Some("GET, HEAD"));
+        assert_eq!(table.allow("/api/crons/x").as_deref(), Some("POST"));
+        assert_eq!(table.allow("/api/crons/x/y"), None);
+        assert_eq!(table.allow("/index.html"), None);
+    }
+}

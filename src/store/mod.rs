@@ -1,0 +1,100 @@
+//! Persistence behind one trait, so that a PostgreSQL backend can replace SQLite without any
+//! change above this module. Nothing outside `store/` sees rusqlite types.
+
+mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::auth::{AuthCollection, AuthRecord, NewAuthRecord};
+use crate::jobs::JobRun;
+
+pub use sqlite::SqliteStore;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Errors every backend normalises into.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint failed (SQLite 2067 / PostgreSQL 23505); the text names the constraint.
+    #[error("unique violation: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// One applied or pending schema migration.
+#[derive(Debug, Clone)]
+pub struct MigrationInfo {
+    pub database: &'static str,
+    pub version: i64,
+    pub name: String,
+    pub applied_on: Option<String>,
+}
+
+/// Auth records of auth collections (`_superusers` and, later, user auth collections).
+#[async_trait]
+pub trait AuthStore: Send + Sync {
+    async fn auth_collection(&self, id_or_name: &str) -> StoreResult<Option<AuthCollection>>;
+    /// The record whose `field` equals `value`; `field` must be one of the collection's identity fields.
+    async fn auth_record_by(
+        &self,
+        coll: &AuthCollection,
+        field: &str,
+        value: &str,
+    ) -> StoreResult<Option<AuthRecord>>;
+    async fn auth_record(&self, coll: &AuthCollection, id: &str)
+    -> StoreResult<Option<AuthRecord>>;
+    async fn count_auth_records(&self, coll: &AuthCollection) -> StoreResult<u64>;
+    async fn insert_auth_record(
+        &self,
+        coll: &AuthCollection,
+        new: NewAuthRecord,
+    ) -> StoreResult<AuthRecord>;
+    /// Sets a new password hash and token key (which invalidates every issued token).
+    async fn set_password(
+        &self,
+        coll: &AuthCollection,
+        id: &str,
+        hash: &str,
+        token_key: &str,
+    ) -> StoreResult<bool>;
+    async fn delete_auth_record(&self, coll: &AuthCollection, id: &str) -> StoreResult<bool>;
+}
+
+/// Job claims (shared by every replica) and job history.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Claims one scheduled tick of a job; `true` for exactly one caller per (job, tick).
+    async fn claim_job_tick(&self, job: &str, tick: DateTime<Utc>) -> StoreResult<bool>;
+    async fn insert_job_run(&self, run: &JobRun) -> StoreResult<()>;
+    /// Newest first; `job = None` for all jobs.
+    async fn job_runs(&self, job: Option<&str>, limit: u32) -> StoreResult<Vec<JobRun>>;
+    /// Deletes history and claims older than `before`; returns the number of rows removed.
+    async fn prune_job_history(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+}
+
+/// Whole-database operations.
+#[async_trait]
+pub trait AdminStore: Send + Sync {
+    /// A cheap round trip through both databases, for readiness checks.
+    async fn ping(&self) -> StoreResult<()>;
+    async fn migrations(&self) -> StoreResult<Vec<MigrationInfo>>;
+    /// Routine upkeep: WAL checkpoint and planner statistics.
+    async fn maintain(&self) -> StoreResult<()>;
+    /// Flushes everything to the main database files before exit.
+    async fn close(&self) -> StoreResult<()>;
+}
+
+pub trait Store: AuthStore + JobStore + AdminStore + 'static {}
+impl<T: AuthStore + JobStore + AdminStore + 'static> Store for T {}
+
+/// Opens (creating and migrating when needed) the store in `data_dir`.
+pub async fn open(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+    let dir = data_dir.to_path_buf();
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&dir)).await??;
+    Ok(Arc::new(store))
+}

@@ -1,0 +1,306 @@
+//! The SQLite backend: `data.db` for user data and `aux.db` for operational data, each with
+//! one writer connection and a pool of readers, all used from blocking threads.
+
+mod auth;
+mod jobs;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, ErrorCode};
+
+use super::{AdminStore, MigrationInfo, StoreError, StoreResult};
+
+mod embedded {
+    pub mod data {
+        refinery::embed_migrations!("migrations/sqlite/data");
+    }
+    pub mod aux {
+        refinery::embed_migrations!("migrations/sqlite/aux");
+    }
+}
+
+/// Refinery's bookkeeping table (named so it cannot clash with PocketBase's `_migrations`).
+const MIGRATION_TABLE: &str = "_croftMigrations";
+
+/// Applied on every connection. WAL mode is set once, before the pools open (see `open_db`).
+const CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 10000;
+     PRAGMA synchronous = NORMAL;
+     PRAGMA foreign_keys = ON;
+     PRAGMA temp_store = MEMORY;
+     PRAGMA cache_size = -16000;";
+
+pub struct SqliteStore {
+    data: Db,
+    aux: Db,
+}
+
+/// One database file: a single writer and a read-only pool.
+#[derive(Clone)]
+struct Db {
+    name: &'static str,
+    write: Pool<SqliteConnectionManager>,
+    read: Pool<SqliteConnectionManager>,
+}
+
+impl SqliteStore {
+    /// Opens both databases under `dir` and applies pending migrations.
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        let store = Self::open_unmigrated(dir)?;
+        store.data.migrate(embedded::data::migrations::runner())?;
+        store.aux.migrate(embedded::aux::migrations::runner())?;
+        Ok(store)
+    }
+
+    /// Opens both databases without touching their schema (for `croft migrate status`).
+    pub fn open_unmigrated(dir: &Path) -> anyhow::Result<Self> {
+        Ok(Self {
+            data: Db::open("data", &dir.join("data.db"))?,
+            aux: Db::open("aux", &dir.join("aux.db"))?,
+        })
+    }
+
+    fn migration_status(&self) -> anyhow::Result<Vec<MigrationInfo>> {
+        let mut out = self
+            .data
+            .migration_status(embedded::data::migrations::runner())?;
+        out.extend(
+            self.aux
+                .migration_status(embedded::aux::migrations::runner())?,
+        );
+        Ok(out)
+    }
+}
+
+impl Db {
+    fn open(name: &'static str, path: &PathBuf) -> anyhow::Result<Self> {
+        let hint = || {
+            format!(
+                "cannot open {}; check that the data directory is writable and not used by another process",
+                path.display()
+            )
+        };
+        // NOTE: journal_mode=WAL is persistent and needs an exclusive lock; setting it from
+        // several pool connections at once races, so do it once here.
+        let conn = Connection::open(path).with_context(hint)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .with_context(hint)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .with_context(hint)?;
+        drop(conn);
+        let write = Pool::builder()
+            .max_size(1)
+            .build(
+                SqliteConnectionManager::file(path)
+                    .with_init(|c| c.execute_batch(CONNECTION_PRAGMAS)),
+            )
+            .with_context(hint)?;
+        let readers = std::thread::available_parallelism()
+            .map_or(4, |n| n.get() * 2)
+            .max(4);
+        let read = Pool::builder()
+            .max_size(u32::try_from(readers).unwrap_or(8))
+            .min_idle(Some(1))
+            .build(SqliteConnectionManager::file(path).with_init(|c| {
+                c.execute_batch(CONNECTION_PRAGMAS)?;
+                c.execute_batch("PRAGMA query_only = ON;")
+            }))
+            .with_context(hint)?;
+        Ok(Self { name, write, read })
+    }
+
+    fn migrate(&self, mut runner: refinery::Runner) -> anyhow::Result<()> {
+        runner.set_migration_table_name(MIGRATION_TABLE);
+        let mut conn = self.write.get()?;
+        let report = runner
+            .set_abort_divergent(true)
+            .run(&mut *conn)
+            .with_context(|| format!("applying migrations to {}.db failed", self.name))?;
+        for m in report.applied_migrations() {
+            tracing::info!(
+                database = self.name,
+                version = m.version(),
+                name = m.name(),
+                "applied migration"
+            );
+        }
+        Ok(())
+    }
+
+    fn migration_status(&self, mut runner: refinery::Runner) -> anyhow::Result<Vec<MigrationInfo>> {
+        runner.set_migration_table_name(MIGRATION_TABLE);
+        let mut conn = self.write.get()?;
+        let exists: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+            [MIGRATION_TABLE],
+            |r| r.get(0),
+        )?;
+        let applied = if exists {
+            runner.get_applied_migrations(&mut *conn)?
+        } else {
+            Vec::new()
+        };
+        Ok(runner
+            .get_migrations()
+            .iter()
+            .map(|m| MigrationInfo {
+                database: self.name,
+                version: i64::from(m.version()),
+                name: m.name().to_owned(),
+                applied_on: applied
+                    .iter()
+                    .find(|a| a.version() == m.version())
+                    .and_then(|a| a.applied_on().map(ToString::to_string)),
+            })
+            .collect())
+    }
+
+    /// Runs `f` on a read-only connection, off the async workers.
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let pool = self.read.clone();
+        blocking(move || {
+            let conn = pool.get().map_err(|e| StoreError::Other(e.into()))?;
+            f(&conn).map_err(StoreError::from)
+        })
+        .await
+    }
+
+    /// Runs `f` on the single writer connection, off the async workers.
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let pool = self.write.clone();
+        blocking(move || {
+            let mut conn = pool.get().map_err(|e| StoreError::Other(e.into()))?;
+            f(&mut conn).map_err(StoreError::from)
+        })
+        .await
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("database task failed: {e}")))?
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        match &err {
+            rusqlite::Error::SqliteFailure(e, msg) if e.code == ErrorCode::ConstraintViolation => {
+                // 2067 = SQLITE_CONSTRAINT_UNIQUE, 1555 = SQLITE_CONSTRAINT_PRIMARYKEY
+                if matches!(e.extended_code, 2067 | 1555) {
+                    return Self::Conflict(msg.clone().unwrap_or_default());
+                }
+                Self::Other(err.into())
+            }
+            _ => Self::Other(err.into()),
+        }
+    }
+}
+
+#[async_trait]
+impl AdminStore for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        for db in [&self.data, &self.aux] {
+            db.read(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn migrations(&self) -> StoreResult<Vec<MigrationInfo>> {
+        let this = (self.data.clone(), self.aux.clone());
+        blocking(move || {
+            let store = SqliteStore {
+                data: this.0,
+                aux: this.1,
+            };
+            store.migration_status().map_err(StoreError::Other)
+        })
+        .await
+    }
+
+    async fn maintain(&self) -> StoreResult<()> {
+        for db in [&self.data, &self.aux] {
+            db.write(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;"))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        for db in [&self.data, &self.aux] {
+            db.write(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Quotes an SQLite identifier. Callers pass names that come from `_collections`, which are
+/// validated on write; quoting keeps a bad one from ever being read as SQL.
+fn ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{AuthStore, StoreError};
+
+    #[tokio::test]
+    async fn opens_migrates_and_reports() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fresh = SqliteStore::open_unmigrated(dir.path()).expect("open");
+        let pending = fresh.migrations().await.expect("status");
+        assert!(!pending.is_empty() && pending.iter().all(|m| m.applied_on.is_none()));
+        drop(fresh);
+        let store = SqliteStore::open(dir.path()).expect("open");
+        let applied = store.migrations().await.expect("status");
+        assert!(
+            applied.iter().all(|m| m.applied_on.is_some()),
+            "{applied:?}"
+        );
+        // Opening twice is idempotent.
+        drop(store);
+        let store = SqliteStore::open(dir.path()).expect("reopen");
+        store.ping().await.expect("ping");
+        store.maintain().await.expect("maintain");
+        assert!(
+            store
+                .auth_collection("_superusers")
+                .await
+                .expect("coll")
+                .is_some()
+        );
+    }
+
+    #[tokio::test]
+    async fn readers_cannot_write_and_unique_maps_to_conflict() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).expect("open");
+        let err = store
+            .data
+            .read(|c| c.execute("DELETE FROM _params", []))
+            .await
+            .expect_err("read-only");
+        assert!(matches!(err, StoreError::Other(_)));
+        let insert = |c: &mut Connection| c.execute("INSERT INTO _params (id) VALUES ('x')", []);
+        store.data.write(insert).await.expect("first insert");
+        let err = store.data.write(insert).await.expect_err("duplicate");
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    }
+}
