@@ -41,13 +41,7 @@ impl AppState {
         crate::config::ensure_data_dir(&data_dir)?;
         let jobs = Jobs::from_config(&config.jobs)?;
         let store = crate::store::open(&data_dir).await?;
-        Ok(Self(Arc::new(Inner {
-            config,
-            data_dir,
-            store,
-            jobs,
-            shutdown: CancellationToken::new(),
-        })))
+        Ok(Self(Arc::new(Inner { config, data_dir, store, jobs, shutdown: CancellationToken::new() })))
     }
 }
 
@@ -62,32 +56,23 @@ pub struct Running {
 /// Binds `config.http` (port 0 picks a free port), starts the jobs and serves.
 pub async fn start(state: AppState) -> anyhow::Result<Running> {
     let addr = state.config.http;
-    let acceptor = TcpListener::bind(addr)
-        .into_acceptor()
-        .await
-        .map_err(|err| bind_error(addr, &err))?;
+    let acceptor = TcpListener::bind(addr).into_acceptor().await.map_err(|err| bind_error(addr, &err))?;
     let local = acceptor
         .local_addr()
         .first()
         .and_then(|a| a.as_socket_addr().copied())
         .context("the listener has no local address")?;
     let routes = crate::http::routes(&state)?;
-    let server = poem::Server::new_with_acceptor(acceptor)
-        .idle_timeout(Duration::from_secs(state.config.idle_timeout_secs));
+    let server =
+        poem::Server::new_with_acceptor(acceptor).idle_timeout(Duration::from_secs(state.config.idle_timeout_secs));
     let grace = Duration::from_secs(state.config.shutdown_timeout_secs);
     let stop = state.shutdown.clone();
-    let server = tokio::spawn(async move {
-        server
-            .run_with_graceful_shutdown(routes, stop.cancelled_owned(), Some(grace))
-            .await
-    });
+    let server =
+        tokio::spawn(
+            async move { server.run_with_graceful_shutdown(routes, stop.cancelled_owned(), Some(grace)).await },
+        );
     let jobs = crate::jobs::start(&state, &state.shutdown);
-    Ok(Running {
-        addr: local,
-        state,
-        server,
-        jobs,
-    })
+    Ok(Running { addr: local, state, server, jobs })
 }
 
 fn bind_error(addr: SocketAddr, err: &std::io::Error) -> anyhow::Error {
@@ -111,11 +96,7 @@ impl Running {
         for job in self.jobs {
             let _ = job.await;
         }
-        self.state
-            .store
-            .close()
-            .await
-            .context("cannot checkpoint the database")?;
+        self.state.store.close().await.context("cannot checkpoint the database")?;
         served.context("the server stopped with an error")
     }
 

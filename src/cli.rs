@@ -11,12 +11,7 @@ use crate::auth::superusers;
 use crate::config::{self, Overrides, Sources};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "croft",
-    version,
-    about = "A PocketBase-compatible backend in one binary",
-    propagate_version = true
-)]
+#[command(name = "croft", version, about = "A PocketBase-compatible backend in one binary", propagate_version = true)]
 pub struct Cli {
     /// Data directory (databases, files, backups).
     #[arg(long, global = true, env = "CROFT_DIR", default_value = "./croft_data")]
@@ -111,23 +106,14 @@ pub enum ConfigAction {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let overrides = match &cli.command {
-        Command::Serve(a) => Overrides {
-            http: a.http,
-            origins: a.origins.clone(),
-            public_dir: a.public_dir.clone(),
-        },
+        Command::Serve(a) => Overrides { http: a.http, origins: a.origins.clone(), public_dir: a.public_dir.clone() },
         _ => Overrides::default(),
     };
-    let sources = Sources {
-        data_dir: cli.dir.clone(),
-        file: cli.config.clone(),
-    };
+    let sources = Sources { data_dir: cli.dir.clone(), file: cli.config.clone() };
     let config = config::load(&sources, &overrides)?;
     match cli.command {
         Command::Serve(_) => serve(config, cli.dir).await,
-        Command::Config {
-            action: ConfigAction::Show,
-        } => {
+        Command::Config { action: ConfigAction::Show } => {
             print!("{}", config::show(&config)?);
             Ok(())
         }
@@ -136,20 +122,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(())
         }
-        Command::Migrate {
-            action: MigrateAction::Status,
-        } => migrate_status(&cli.dir).await,
-        Command::Migrate {
-            action: MigrateAction::Up,
-        } => {
+        Command::Migrate { action: MigrateAction::Status } => migrate_status(&cli.dir).await,
+        Command::Migrate { action: MigrateAction::Up } => {
             let state = AppState::build(config, cli.dir).await?;
             state.store.close().await?;
             println!("migrations are up to date");
             Ok(())
         }
-        Command::Superuser { action } => {
-            superuser(AppState::build(config, cli.dir).await?, action).await
-        }
+        Command::Superuser { action } => superuser(AppState::build(config, cli.dir).await?, action).await,
         Command::Jobs { action } => jobs(AppState::build(config, cli.dir).await?, action).await,
     }
 }
@@ -181,17 +161,11 @@ async fn serve(config: config::Config, dir: PathBuf) -> anyhow::Result<()> {
 async fn migrate_status(dir: &std::path::Path) -> anyhow::Result<()> {
     config::ensure_data_dir(dir)?;
     let d = dir.to_path_buf();
-    let store = tokio::task::spawn_blocking(move || crate::store::SqliteStore::open_unmigrated(&d))
-        .await??;
+    let store = tokio::task::spawn_blocking(move || crate::store::SqliteStore::open_unmigrated(&d)).await??;
     use crate::store::AdminStore;
     for m in store.migrations().await? {
-        let state = m
-            .applied_on
-            .map_or_else(|| "pending".to_owned(), |t| format!("applied {t}"));
-        println!(
-            "{}.db  V{:<4} {:<24} {state}",
-            m.database, m.version, m.name
-        );
+        let state = m.applied_on.map_or_else(|| "pending".to_owned(), |t| format!("applied {t}"));
+        println!("{}.db  V{:<4} {:<24} {state}", m.database, m.version, m.name);
     }
     Ok(())
 }
@@ -200,38 +174,27 @@ async fn superuser(state: AppState, action: SuperuserAction) -> anyhow::Result<(
     let store = state.store.as_ref();
     let describe = |e: crate::auth::AuthError| match e {
         crate::auth::AuthError::Invalid(errors) => {
-            let list: Vec<String> = errors
-                .0
-                .iter()
-                .map(|(f, e)| format!("{f}: {}", e.message))
-                .collect();
+            let list: Vec<String> = errors.0.iter().map(|(f, e)| format!("{f}: {}", e.message)).collect();
             anyhow::anyhow!("invalid superuser: {}", list.join("; "))
         }
-        crate::auth::AuthError::NotFound => anyhow::anyhow!(
-            "no superuser with that email; create one with `croft superuser create`"
-        ),
+        crate::auth::AuthError::NotFound => {
+            anyhow::anyhow!("no superuser with that email; create one with `croft superuser create`")
+        }
         other => anyhow::Error::new(other),
     };
     let message = match action {
         SuperuserAction::Upsert { email, password } => {
-            match superusers::upsert(store, &email, &password)
-                .await
-                .map_err(describe)?
-            {
+            match superusers::upsert(store, &email, &password).await.map_err(describe)? {
                 superusers::Upserted::Created => format!("created superuser {email}"),
                 superusers::Upserted::Updated => format!("updated superuser {email}"),
             }
         }
         SuperuserAction::Create { email, password } => {
-            superusers::create(store, &email, &password)
-                .await
-                .map_err(describe)?;
+            superusers::create(store, &email, &password).await.map_err(describe)?;
             format!("created superuser {email}")
         }
         SuperuserAction::Update { email, password } => {
-            superusers::update(store, &email, &password)
-                .await
-                .map_err(describe)?;
+            superusers::update(store, &email, &password).await.map_err(describe)?;
             format!("updated superuser {email}")
         }
         SuperuserAction::Delete { email } => {
@@ -248,10 +211,7 @@ async fn jobs(state: AppState, action: JobsAction) -> anyhow::Result<()> {
     match action {
         JobsAction::List => {
             for job in state.jobs.iter() {
-                let schedule = job
-                    .schedule
-                    .as_ref()
-                    .map_or("disabled", |(expr, _)| expr.as_str());
+                let schedule = job.schedule.as_ref().map_or("disabled", |(expr, _)| expr.as_str());
                 let last = state.store.job_runs(Some(job.spec.name), 1).await?;
                 let last = last.first().map_or_else(
                     || "never run".to_owned(),
@@ -264,23 +224,14 @@ async fn jobs(state: AppState, action: JobsAction) -> anyhow::Result<()> {
                         )
                     },
                 );
-                println!(
-                    "{:<20} {:<14} {last}\n  {}",
-                    job.spec.name, schedule, job.spec.description
-                );
+                println!("{:<20} {:<14} {last}\n  {}", job.spec.name, schedule, job.spec.description);
             }
         }
         JobsAction::Run { name } => {
-            let run = crate::jobs::run_now(&state, &name)
-                .await
-                .context("see `croft jobs list` for the job names")?;
+            let run = crate::jobs::run_now(&state, &name).await.context("see `croft jobs list` for the job names")?;
             state.store.close().await?;
             if !run.ok {
-                anyhow::bail!(
-                    "job {name} failed after {} ms: {}",
-                    run.duration_ms,
-                    run.error
-                );
+                anyhow::bail!("job {name} failed after {} ms: {}", run.duration_ms, run.error);
             }
             println!("job {name} finished in {} ms", run.duration_ms);
         }

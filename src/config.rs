@@ -70,14 +70,9 @@ impl Default for Config {
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        let schedules = crate::jobs::BUILTIN
-            .iter()
-            .map(|job| (job.name.to_owned(), job.default_schedule.to_owned()))
-            .collect();
-        Self {
-            schedules,
-            history_days: 7,
-        }
+        let schedules =
+            crate::jobs::BUILTIN.iter().map(|job| (job.name.to_owned(), job.default_schedule.to_owned())).collect();
+        Self { schedules, history_days: 7 }
     }
 }
 
@@ -123,9 +118,7 @@ pub struct Sources {
 
 impl Sources {
     fn file_path(&self) -> PathBuf {
-        self.file
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("croft.toml"))
+        self.file.clone().unwrap_or_else(|| self.data_dir.join("croft.toml"))
     }
 }
 
@@ -141,41 +134,31 @@ fn load_from(
 ) -> anyhow::Result<Config> {
     let path = sources.file_path();
     if sources.file.is_some() && !path.is_file() {
-        bail!(
-            "config file {} does not exist; create it or drop --config",
-            path.display()
-        );
+        bail!("config file {} does not exist; create it or drop --config", path.display());
     }
     let env: Vec<(String, String)> = env.filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
-    let mut figment =
-        Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(&path));
+    let mut figment = Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(&path));
     for (key, value) in env_values(&env).chain(secrets_from_files(&env)?) {
         figment = figment.merge(Serialized::default(&key, value));
     }
-    let mut config: Config = figment.extract().map_err(|err| {
-        anyhow::anyhow!(
-            "invalid configuration ({}, CROFT_* variables): {err}",
-            path.display()
-        )
-    })?;
+    let mut config: Config = figment
+        .extract()
+        .map_err(|err| anyhow::anyhow!("invalid configuration ({}, CROFT_* variables): {err}", path.display()))?;
     apply(&mut config, overrides);
     Ok(config)
 }
 
 /// `CROFT_JOBS__HISTORY_DAYS=3` becomes the key `jobs.history_days` with the value 3.
 fn env_values(env: &[(String, String)]) -> impl Iterator<Item = (String, Value)> + '_ {
-    env.iter()
-        .filter(|(k, _)| !FLAG_ENV.contains(&k.as_str()) && !k.ends_with("_FILE"))
-        .map(|(k, v)| {
-            let key = k[ENV_PREFIX.len()..].to_lowercase().replace("__", ".");
-            let value = if SECRET_KEYS.contains(&key.as_str()) {
-                Value::from(v.clone())
-            } else {
-                v.parse::<Value>()
-                    .unwrap_or_else(|_| Value::from(v.clone()))
-            };
-            (key, value)
-        })
+    env.iter().filter(|(k, _)| !FLAG_ENV.contains(&k.as_str()) && !k.ends_with("_FILE")).map(|(k, v)| {
+        let key = k[ENV_PREFIX.len()..].to_lowercase().replace("__", ".");
+        let value = if SECRET_KEYS.contains(&key.as_str()) {
+            Value::from(v.clone())
+        } else {
+            v.parse::<Value>().unwrap_or_else(|_| Value::from(v.clone()))
+        };
+        (key, value)
+    })
 }
 
 fn secrets_from_files(env: &[(String, String)]) -> anyhow::Result<Vec<(String, Value)>> {
@@ -183,8 +166,8 @@ fn secrets_from_files(env: &[(String, String)]) -> anyhow::Result<Vec<(String, V
     for key in SECRET_KEYS {
         let var = format!("{ENV_PREFIX}{}_FILE", key.to_uppercase());
         if let Some((_, path)) = env.iter().find(|(k, _)| *k == var) {
-            let value = std::fs::read_to_string(path)
-                .with_context(|| format!("{var} names {path}, which cannot be read"))?;
+            let value =
+                std::fs::read_to_string(path).with_context(|| format!("{var} names {path}, which cannot be read"))?;
             out.push(((*key).to_owned(), Value::from(value.trim_end().to_owned())));
         }
     }
@@ -210,10 +193,8 @@ pub fn unknown_env_vars(vars: impl Iterator<Item = String>) -> Vec<String> {
         .filter(|v| !FLAG_ENV.contains(&v.as_str()))
         .filter(|v| {
             let key = &v[ENV_PREFIX.len()..];
-            let key = key
-                .strip_suffix("_FILE")
-                .filter(|k| SECRET_KEYS.contains(&k.to_lowercase().as_str()))
-                .unwrap_or(key);
+            let key =
+                key.strip_suffix("_FILE").filter(|k| SECRET_KEYS.contains(&k.to_lowercase().as_str())).unwrap_or(key);
             !keys.iter().any(|k| k.eq_ignore_ascii_case(key))
         })
         .collect()
@@ -248,14 +229,14 @@ pub fn show(config: &Config) -> anyhow::Result<String> {
 /// Checks that the data directory can be created and written to.
 pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| {
-        format!(
-            "cannot create the data directory {}; choose another with --dir or fix its permissions",
-            dir.display()
-        )
+        format!("cannot create the data directory {}; choose another with --dir or fix its permissions", dir.display())
     })?;
     let probe = dir.join(".croft-write-test");
     std::fs::write(&probe, b"ok").with_context(|| {
-        format!("the data directory {} is not writable; fix its permissions or choose another with --dir", dir.display())
+        format!(
+            "the data directory {} is not writable; fix its permissions or choose another with --dir",
+            dir.display()
+        )
     })?;
     let _ = std::fs::remove_file(probe);
     Ok(())
@@ -266,18 +247,11 @@ mod tests {
     use super::*;
 
     fn sources(dir: &Path) -> Sources {
-        Sources {
-            data_dir: dir.to_path_buf(),
-            file: None,
-        }
+        Sources { data_dir: dir.to_path_buf(), file: None }
     }
 
     fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect::<Vec<_>>()
-            .into_iter()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>().into_iter()
     }
 
     #[test]
@@ -288,23 +262,11 @@ mod tests {
             "body_limit = 10\nidle_timeout_secs = 5\norigins = [\"https://a\"]\n",
         )
         .expect("write");
-        let overrides = Overrides {
-            origins: Some(vec!["https://flag".into()]),
-            ..Default::default()
-        };
-        let config = load_from(
-            &sources(dir.path()),
-            &overrides,
-            env(&[("CROFT_BODY_LIMIT", "20")]),
-        )
-        .expect("load");
+        let overrides = Overrides { origins: Some(vec!["https://flag".into()]), ..Default::default() };
+        let config = load_from(&sources(dir.path()), &overrides, env(&[("CROFT_BODY_LIMIT", "20")])).expect("load");
         assert_eq!(config.body_limit, 20, "env beats file");
         assert_eq!(config.idle_timeout_secs, 5, "file beats default");
-        assert_eq!(
-            config.origins,
-            vec!["https://flag".to_owned()],
-            "flag beats file"
-        );
+        assert_eq!(config.origins, vec!["https://flag".to_owned()], "flag beats file");
         assert_eq!(config.shutdown_timeout_secs, 10, "default stays");
     }
 
@@ -313,17 +275,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let secret = dir.path().join("key");
         std::fs::write(&secret, "s3cr3t\n").expect("write");
-        let vars = [
-            ("CROFT_JOBS__HISTORY_DAYS", "3"),
-            ("CROFT_ENCRYPTION_KEY_FILE", secret.to_str().expect("utf8")),
-        ];
-        let config =
-            load_from(&sources(dir.path()), &Overrides::default(), env(&vars)).expect("load");
+        let vars = [("CROFT_JOBS__HISTORY_DAYS", "3"), ("CROFT_ENCRYPTION_KEY_FILE", secret.to_str().expect("utf8"))];
+        let config = load_from(&sources(dir.path()), &Overrides::default(), env(&vars)).expect("load");
         assert_eq!(config.jobs.history_days, 3);
-        assert_eq!(
-            config.encryption_key.as_ref().map(Secret::expose),
-            Some("s3cr3t")
-        );
+        assert_eq!(config.encryption_key.as_ref().map(Secret::expose), Some("s3cr3t"));
         let shown = show(&config).expect("show");
         assert!(!shown.contains("s3cr3t"), "{shown}");
         assert!(shown.contains("encryption_key = \"<redacted>\""), "{shown}");
@@ -343,13 +298,9 @@ mod tests {
     fn bad_file_and_unknown_keys_are_reported() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("croft.toml"), "bodylimit = 1\n").expect("write");
-        let err = load_from(&sources(dir.path()), &Overrides::default(), env(&[]))
-            .expect_err("unknown key");
+        let err = load_from(&sources(dir.path()), &Overrides::default(), env(&[])).expect_err("unknown key");
         assert!(err.to_string().contains("bodylimit"), "{err}");
-        let missing = Sources {
-            data_dir: dir.path().into(),
-            file: Some(dir.path().join("nope.toml")),
-        };
+        let missing = Sources { data_dir: dir.path().into(), file: Some(dir.path().join("nope.toml")) };
         assert!(load_from(&missing, &Overrides::default(), env(&[])).is_err());
     }
 

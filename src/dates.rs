@@ -18,11 +18,7 @@ pub fn parse(s: &str) -> Option<DateTime<Utc>> {
     chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.fZ")
         .map(|n| n.and_utc())
         .ok()
-        .or_else(|| {
-            DateTime::parse_from_rfc3339(s)
-                .ok()
-                .map(|d| d.with_timezone(&Utc))
-        })
+        .or_else(|| DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc)))
 }
 
 #[cfg(test)]
@@ -31,10 +27,7 @@ mod tests {
     fn round_trips_pocketbase_format() {
         let t = super::parse("2026-11-21 20:24:39.527Z").expect("parse");
         assert_eq!(super::format(t), "2026-11-21 20:24:39.527Z");
-        assert_eq!(
-            super::format(super::parse("2026-11-21T20:24:39Z").expect("rfc3339")),
-            "2026-11-21 20:24:39.000Z"
-        );
+        assert_eq!(super::format(super::parse("2026-11-21T20:24:39Z").expect("rfc3339")), "2026-11-21 20:24:39.000Z");
         assert!(super::parse("yesterday").is_none());
         assert_eq!(super::now().len(), 24);
     }

@@ -22,10 +22,7 @@ pub struct FieldErrors(pub BTreeMap<String, FieldError>);
 
 impl FieldErrors {
     pub fn add(&mut self, field: &str, code: &'static str, message: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_insert(FieldError {
-            code,
-            message: message.into(),
-        });
+        self.0.entry(field.to_owned()).or_insert(FieldError { code, message: message.into() });
     }
 
     pub fn is_empty(&self) -> bool {

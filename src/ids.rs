@@ -18,9 +18,7 @@ pub fn secret_key() -> String {
 /// A random string of `len` characters of `[a-zA-Z0-9]`.
 pub fn random_from(alphabet: &[u8], len: usize) -> String {
     let mut rng = rand::rng();
-    (0..len)
-        .map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())]))
-        .collect()
+    (0..len).map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())])).collect()
 }
 
 #[cfg(test)]
@@ -29,10 +27,7 @@ mod tests {
     fn ids_have_pocketbase_shape() {
         let id = super::record_id();
         assert_eq!(id.len(), 15);
-        assert!(
-            id.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        );
+        assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         assert_ne!(super::record_id(), id);
         assert_eq!(super::secret_key().len(), 50);
     }

@@ -1,27 +1,12 @@
-//! Croft: a PocketBase-compatible backend in one binary.
-//!
-//! `main` only parses the command line, sets up logging and hands over to [`cli::run`].
-
-mod app;
-mod auth;
-mod cli;
-mod config;
-mod dates;
-mod error;
-mod http;
-mod ids;
-mod jobs;
-mod store;
+//! The `croft` binary: parse the command line, set up logging, hand over to [`cli::run`].
 
 use clap::Parser;
+use croft::cli;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     init_tracing(cli.log_json);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
@@ -39,11 +24,8 @@ fn main() -> std::process::ExitCode {
 
 fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("CROFT_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,refinery_core=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("CROFT_LOG").unwrap_or_else(|_| EnvFilter::new("info,refinery_core=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {

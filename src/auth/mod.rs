@@ -44,8 +44,8 @@ impl AuthCollection {
             enabled: bool,
             identity_fields: Vec<String>,
         }
-        let o: Options = serde_json::from_str(options)
-            .with_context(|| format!("collection {name} has invalid auth options"))?;
+        let o: Options =
+            serde_json::from_str(options).with_context(|| format!("collection {name} has invalid auth options"))?;
         Ok(Self {
             id,
             name,
@@ -116,12 +116,10 @@ impl From<crate::store::StoreError> for AuthError {
     fn from(err: crate::store::StoreError) -> Self {
         use crate::error::{FieldErrors, code};
         match err {
-            crate::store::StoreError::Conflict(what) if what.contains("email") => Self::Invalid(
-                FieldErrors::single("email", code::VALUE_MUST_BE_UNIQUE, "Value must be unique."),
-            ),
-            crate::store::StoreError::Conflict(what) => {
-                Self::Internal(anyhow::anyhow!("unique violation: {what}"))
+            crate::store::StoreError::Conflict(what) if what.contains("email") => {
+                Self::Invalid(FieldErrors::single("email", code::VALUE_MUST_BE_UNIQUE, "Value must be unique."))
             }
+            crate::store::StoreError::Conflict(what) => Self::Internal(anyhow::anyhow!("unique violation: {what}")),
             crate::store::StoreError::Other(e) => Self::Internal(e),
         }
     }
@@ -135,10 +133,7 @@ pub async fn authenticate_with_password(
     password: &str,
     identity_field: Option<&str>,
 ) -> Result<(Principal, String), AuthError> {
-    let coll = store
-        .auth_collection(collection)
-        .await?
-        .ok_or(AuthError::CollectionNotFound)?;
+    let coll = store.auth_collection(collection).await?.ok_or(AuthError::CollectionNotFound)?;
     if !coll.password_auth {
         return Err(AuthError::InvalidCredentials);
     }
@@ -159,20 +154,11 @@ pub async fn authenticate_with_password(
     }
     let record = found.ok_or(AuthError::InvalidCredentials)?;
     let token = tokens::issue_auth(&coll, &record)?;
-    Ok((
-        Principal {
-            collection: coll,
-            record,
-        },
-        token,
-    ))
+    Ok((Principal { collection: coll, record }, token))
 }
 
 /// Resolves a bearer token to its principal; `None` for anything invalid or expired.
-pub async fn authenticate_token(
-    store: &dyn crate::store::Store,
-    token: &str,
-) -> Result<Option<Principal>, AuthError> {
+pub async fn authenticate_token(store: &dyn crate::store::Store, token: &str) -> Result<Option<Principal>, AuthError> {
     let Some(claims) = tokens::peek(token) else {
         return Ok(None);
     };
@@ -189,8 +175,5 @@ pub async fn authenticate_token(
     let Some(record) = store.auth_record(&coll, &claims.id).await? else {
         return Ok(None);
     };
-    Ok(tokens::verify(token, &coll, &record).map(|_| Principal {
-        collection: coll,
-        record,
-    }))
+    Ok(tokens::verify(token, &coll, &record).map(|_| Principal { collection: coll, record }))
 }

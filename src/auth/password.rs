@@ -15,8 +15,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 
 pub async fn hash_password(password: &str) -> anyhow::Result<String> {
     let password = password.to_owned();
-    let hash =
-        tokio::task::spawn_blocking(move || bcrypt::hash_with_result(password, COST)).await??;
+    let hash = tokio::task::spawn_blocking(move || bcrypt::hash_with_result(password, COST)).await??;
     Ok(hash.format_for_version(bcrypt::Version::TwoA))
 }
 
@@ -25,9 +24,8 @@ pub async fn verify_password(password: &str, hash: Option<&str>) -> bool {
     let known = hash.is_some();
     let hash = hash.map_or_else(|| DUMMY_HASH.clone(), str::to_owned);
     let password = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
-        .await
-        .unwrap_or(false);
+    let ok =
+        tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false)).await.unwrap_or(false);
     ok && known
 }
 

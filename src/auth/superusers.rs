@@ -15,17 +15,10 @@ pub enum Upserted {
 }
 
 async fn collection(store: &dyn Store) -> Result<AuthCollection, AuthError> {
-    store
-        .auth_collection(SUPERUSERS)
-        .await?
-        .ok_or(AuthError::CollectionNotFound)
+    store.auth_collection(SUPERUSERS).await?.ok_or(AuthError::CollectionNotFound)
 }
 
-async fn find(
-    store: &dyn Store,
-    coll: &AuthCollection,
-    email: &str,
-) -> Result<Option<AuthRecord>, AuthError> {
+async fn find(store: &dyn Store, coll: &AuthCollection, email: &str) -> Result<Option<AuthRecord>, AuthError> {
     Ok(store.auth_record_by(coll, "email", email).await?)
 }
 
@@ -41,11 +34,7 @@ pub async fn upsert(store: &dyn Store, email: &str, password: &str) -> Result<Up
     }
 }
 
-pub async fn create(
-    store: &dyn Store,
-    email: &str,
-    password: &str,
-) -> Result<AuthRecord, AuthError> {
+pub async fn create(store: &dyn Store, email: &str, password: &str) -> Result<AuthRecord, AuthError> {
     validate(Some(email), password)?;
     let coll = collection(store).await?;
     let new = NewAuthRecord {
@@ -63,21 +52,15 @@ pub async fn create(
 pub async fn update(store: &dyn Store, email: &str, password: &str) -> Result<(), AuthError> {
     validate(None, password)?;
     let coll = collection(store).await?;
-    let record = find(store, &coll, email)
-        .await?
-        .ok_or(AuthError::NotFound)?;
+    let record = find(store, &coll, email).await?.ok_or(AuthError::NotFound)?;
     let hash = hash_password(password).await?;
-    store
-        .set_password(&coll, &record.id, &hash, &crate::ids::secret_key())
-        .await?;
+    store.set_password(&coll, &record.id, &hash, &crate::ids::secret_key()).await?;
     Ok(())
 }
 
 pub async fn delete(store: &dyn Store, email: &str) -> Result<(), AuthError> {
     let coll = collection(store).await?;
-    let record = find(store, &coll, email)
-        .await?
-        .ok_or(AuthError::NotFound)?;
+    let record = find(store, &coll, email).await?.ok_or(AuthError::NotFound)?;
     store.delete_auth_record(&coll, &record.id).await?;
     Ok(())
 }
@@ -93,11 +76,7 @@ fn validate(email: Option<&str>, password: &str) -> Result<(), AuthError> {
         if email.is_empty() {
             errors.add("email", code::REQUIRED, "Cannot be blank.");
         } else if !is_email(email) {
-            errors.add(
-                "email",
-                code::INVALID_EMAIL,
-                "Must be a valid email address.",
-            );
+            errors.add("email", code::INVALID_EMAIL, "Must be a valid email address.");
         }
     }
     let len = password.chars().count();
@@ -110,11 +89,7 @@ fn validate(email: Option<&str>, password: &str) -> Result<(), AuthError> {
             format!("The length must be between {PASSWORD_MIN} and {PASSWORD_MAX}."),
         );
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AuthError::Invalid(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(AuthError::Invalid(errors)) }
 }
 
 /// A deliberately plain check: one `@`, a non-empty local part, a dotted domain, no spaces.
@@ -142,68 +117,27 @@ mod tests {
         let store = SqliteStore::open(dir.path()).expect("open");
         let store: &dyn Store = &store;
         assert_eq!(count(store).await.expect("count"), 0);
-        assert_eq!(
-            upsert(store, "a@example.com", "password123")
+        assert_eq!(upsert(store, "a@example.com", "password123").await.expect("create"), Upserted::Created);
+        let (p, token) =
+            crate::auth::authenticate_with_password(store, SUPERUSERS, "A@example.com", "password123", None)
                 .await
-                .expect("create"),
-            Upserted::Created
-        );
-        let (p, token) = crate::auth::authenticate_with_password(
-            store,
-            SUPERUSERS,
-            "A@example.com",
-            "password123",
-            None,
-        )
-        .await
-        .expect("login is case-insensitive on email");
+                .expect("login is case-insensitive on email");
         assert!(p.is_superuser());
-        assert!(
-            crate::auth::authenticate_token(store, &token)
-                .await
-                .expect("token")
-                .is_some()
-        );
-        assert_eq!(
-            upsert(store, "a@example.com", "password456")
-                .await
-                .expect("update"),
-            Upserted::Updated
-        );
-        assert!(
-            crate::auth::authenticate_token(store, &token)
-                .await
-                .expect("token")
-                .is_none(),
-            "old token revoked"
-        );
+        assert!(crate::auth::authenticate_token(store, &token).await.expect("token").is_some());
+        assert_eq!(upsert(store, "a@example.com", "password456").await.expect("update"), Upserted::Updated);
+        assert!(crate::auth::authenticate_token(store, &token).await.expect("token").is_none(), "old token revoked");
         assert!(matches!(
-            crate::auth::authenticate_with_password(
-                store,
-                SUPERUSERS,
-                "a@example.com",
-                "password123",
-                None
-            )
-            .await,
+            crate::auth::authenticate_with_password(store, SUPERUSERS, "a@example.com", "password123", None).await,
             Err(AuthError::InvalidCredentials)
         ));
-        assert!(matches!(
-            create(store, "a@example.com", "password789").await,
-            Err(AuthError::Invalid(_))
-        ));
+        assert!(matches!(create(store, "a@example.com", "password789").await, Err(AuthError::Invalid(_))));
         delete(store, "a@example.com").await.expect("delete");
-        assert!(matches!(
-            delete(store, "a@example.com").await,
-            Err(AuthError::NotFound)
-        ));
+        assert!(matches!(delete(store, "a@example.com").await, Err(AuthError::NotFound)));
     }
 
     #[test]
     fn validation_errors_name_fields() {
-        let Err(AuthError::Invalid(errors)) = validate(Some("nope"), "short") else {
-            panic!("expected invalid")
-        };
+        let Err(AuthError::Invalid(errors)) = validate(Some("nope"), "short") else { panic!("expected invalid") };
         assert_eq!(errors.0["email"].code, code::INVALID_EMAIL);
         assert_eq!(errors.0["password"].code, code::LENGTH_OUT_OF_RANGE);
         assert!(is_email("a.b+c@example.co"));

@@ -51,12 +51,9 @@ pub fn verify(token: &str, coll: &AuthCollection, record: &AuthRecord) -> Option
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp"]);
-    let data = jsonwebtoken::decode::<Claims>(
-        token,
-        &DecodingKey::from_secret(&signing_key(coll, record)),
-        &validation,
-    )
-    .ok()?;
+    let data =
+        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&signing_key(coll, record)), &validation)
+            .ok()?;
     let claims = data.claims;
     (claims.id == record.id && claims.collection_id == coll.id).then_some(claims)
 }
@@ -103,10 +100,7 @@ mod tests {
         let token = issue_auth(&coll, &record).expect("issue");
         let mut other = coll.clone();
         other.token_secret = "other".into();
-        assert!(
-            verify(&token, &other, &record).is_none(),
-            "collection secret rotated"
-        );
+        assert!(verify(&token, &other, &record).is_none(), "collection secret rotated");
         let mut tampered = token.clone();
         tampered.pop();
         assert!(verify(&tampered, &coll, &record).is_none());

@@ -30,74 +30,63 @@ pub fn dashboard(req: &Request) -> poem::Result<Response> {
     };
     let file = Dashboard::get(&path)
         .map(|f| (path.clone(), f))
-        .or_else(|| {
-            spa_fallback(&path).and_then(|_| Dashboard::get(INDEX).map(|f| (INDEX.to_owned(), f)))
-        });
+        .or_else(|| spa_fallback(&path).and_then(|_| Dashboard::get(INDEX).map(|f| (INDEX.to_owned(), f))));
     let Some((name, file)) = file else {
         return Err(poem::error::NotFoundError.into());
     };
     let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..16]));
-    Ok(respond(
-        req,
-        &name,
-        file.metadata.mimetype(),
-        &etag,
-        file.data.into_owned(),
-    ))
-}
-
-/// `/` without a public directory, and `/_`: go to the dashboard.
-#[handler]
-pub fn root_redirect() -> Response {
-    redirect_to_dashboard()
+    Ok(respond(req, &name, file.metadata.mimetype(), &etag, file.data.into_owned()))
 }
 
 fn redirect_to_dashboard() -> Response {
-    Response::builder()
-        .status(StatusCode::FOUND)
-        .header(header::LOCATION, "/_/")
-        .finish()
+    Response::builder().status(StatusCode::FOUND).header(header::LOCATION, "/_/").finish()
 }
 
-/// `GET|HEAD /*path` from a directory on disk.
-pub struct PublicDir {
-    pub root: PathBuf,
+/// `GET|HEAD /*path`: files of `--public-dir`; without one, `/` redirects to the dashboard.
+pub struct PublicSite {
+    root: Option<PathBuf>,
 }
 
-impl Endpoint for PublicDir {
+impl PublicSite {
+    pub fn new(root: Option<PathBuf>) -> anyhow::Result<Self> {
+        if let Some(dir) = &root
+            && !dir.is_dir()
+        {
+            anyhow::bail!("--public-dir {} is not a directory; create it or drop the flag", dir.display());
+        }
+        Ok(Self { root })
+    }
+}
+
+impl Endpoint for PublicSite {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
         if req.method() != Method::GET && req.method() != Method::HEAD {
             return Err(poem::error::MethodNotAllowedError.into());
         }
-        let Some(rel) = clean_path(req.uri().path()) else {
-            return Err(poem::error::NotFoundError.into());
+        let Some(root) = &self.root else {
+            return if req.uri().path() == "/" {
+                Ok(redirect_to_dashboard())
+            } else {
+                Err(poem::error::NotFoundError.into())
+            };
         };
-        let mut path = self.root.join(&rel);
+        let Some(rel) = clean_path(req.uri().path()) else { return Err(poem::error::NotFoundError.into()) };
+        let mut path = root.join(&rel);
         if !is_file(&path).await {
             if spa_fallback(&rel).is_none() {
                 return Err(poem::error::NotFoundError.into());
             }
-            path = self.root.join(INDEX);
+            path = root.join(INDEX);
         }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let (req, mut body) = req.split();
         let static_req = StaticFileRequest::from_request(&req, &mut body).await?;
-        let mut resp = static_req
-            .create_response(&path, true, false)
-            .map_err(|_| poem::error::NotFoundError)?
-            .into_response();
-        let cache = if is_hashed(&name) {
-            CACHE_IMMUTABLE
-        } else {
-            CACHE_REVALIDATE
-        };
-        resp.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        let mut resp =
+            static_req.create_response(&path, true, false).map_err(|_| poem::error::NotFoundError)?.into_response();
+        let cache = if is_hashed(&name) { CACHE_IMMUTABLE } else { CACHE_REVALIDATE };
+        resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
         Ok(resp)
     }
 }
@@ -107,14 +96,8 @@ async fn is_file(path: &Path) -> bool {
 }
 
 fn respond(req: &Request, name: &str, mime: &str, etag: &str, data: Vec<u8>) -> Response {
-    let cache = if is_hashed(name) {
-        CACHE_IMMUTABLE
-    } else {
-        CACHE_REVALIDATE
-    };
-    let builder = Response::builder()
-        .header(header::ETAG, etag)
-        .header(header::CACHE_CONTROL, cache);
+    let cache = if is_hashed(name) { CACHE_IMMUTABLE } else { CACHE_REVALIDATE };
+    let builder = Response::builder().header(header::ETAG, etag).header(header::CACHE_CONTROL, cache);
     let matches = req
         .headers()
         .get(header::IF_NONE_MATCH)

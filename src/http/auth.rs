@@ -13,12 +13,7 @@ use crate::auth::Principal;
 /// An auth token from `POST /api/collections/{collection}/auth-with-password`, sent as
 /// `Authorization: <token>` or `Authorization: Bearer <token>`.
 #[derive(SecurityScheme)]
-#[oai(
-    ty = "api_key",
-    key_name = "Authorization",
-    key_in = "header",
-    checker = "check_token"
-)]
+#[oai(ty = "api_key", key_name = "Authorization", key_in = "header", checker = "check_token")]
 pub struct TokenAuth(pub Principal);
 
 /// Authentication that may be absent: guests are allowed, an invalid token counts as a guest
@@ -62,11 +57,7 @@ fn strip_bearer(value: &str) -> &str {
 impl TokenAuth {
     /// Superusers only: others get 403.
     pub fn require_superuser(&self) -> ApiResult<&Principal> {
-        if self.0.is_superuser() {
-            Ok(&self.0)
-        } else {
-            Err(ApiError::forbidden(MSG_SUPERUSER_ONLY))
-        }
+        if self.0.is_superuser() { Ok(&self.0) } else { Err(ApiError::forbidden(MSG_SUPERUSER_ONLY)) }
     }
 }
 

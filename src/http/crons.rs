@@ -54,20 +54,13 @@ impl CronsApi {
     ///
     /// The enabled jobs and their schedules, in PocketBase's shape. Superusers only.
     #[oai(path = "/crons", method = "get", operation_id = "list_crons")]
-    async fn list_crons(
-        &self,
-        state: Data<&AppState>,
-        auth: TokenAuth,
-    ) -> ApiResult<Json<Vec<CronJob>>> {
+    async fn list_crons(&self, state: Data<&AppState>, auth: TokenAuth) -> ApiResult<Json<Vec<CronJob>>> {
         auth.require_superuser()?;
         let jobs = state
             .jobs
             .iter()
             .filter_map(|j| {
-                j.schedule.as_ref().map(|(expr, _)| CronJob {
-                    id: j.spec.name.to_owned(),
-                    expression: expr.clone(),
-                })
+                j.schedule.as_ref().map(|(expr, _)| CronJob { id: j.spec.name.to_owned(), expression: expr.clone() })
             })
             .collect();
         Ok(Json(jobs))
@@ -77,12 +70,7 @@ impl CronsApi {
     ///
     /// Starts the job now in the background (its result appears in `GET /api/jobs`). Superusers only.
     #[oai(path = "/crons/:id", method = "post", operation_id = "run_cron")]
-    async fn run_cron(
-        &self,
-        state: Data<&AppState>,
-        auth: TokenAuth,
-        id: Path<String>,
-    ) -> ApiResult<RunStarted> {
+    async fn run_cron(&self, state: Data<&AppState>, auth: TokenAuth, id: Path<String>) -> ApiResult<RunStarted> {
         auth.require_superuser()?;
         if state.jobs.get(&id).is_err() {
             return Err(ApiError::not_found("Missing or invalid cron job."));
@@ -99,28 +87,15 @@ impl CronsApi {
     /// Every built-in job, enabled or not, with its schedule and the result of its last run.
     /// Superusers only.
     #[oai(path = "/jobs", method = "get", operation_id = "list_jobs")]
-    async fn list_jobs(
-        &self,
-        state: Data<&AppState>,
-        auth: TokenAuth,
-    ) -> ApiResult<Json<Vec<JobInfo>>> {
+    async fn list_jobs(&self, state: Data<&AppState>, auth: TokenAuth) -> ApiResult<Json<Vec<JobInfo>>> {
         auth.require_superuser()?;
         let mut out = Vec::new();
         for job in state.jobs.iter() {
-            let last = state
-                .store
-                .job_runs(Some(job.spec.name), 1)
-                .await?
-                .into_iter()
-                .next();
+            let last = state.store.job_runs(Some(job.spec.name), 1).await?.into_iter().next();
             out.push(JobInfo {
                 name: job.spec.name.to_owned(),
                 description: job.spec.description.to_owned(),
-                schedule: job
-                    .schedule
-                    .as_ref()
-                    .map(|(e, _)| e.clone())
-                    .unwrap_or_default(),
+                schedule: job.schedule.as_ref().map(|(e, _)| e.clone()).unwrap_or_default(),
                 last_run: last.map(|r| JobRunDto {
                     trigger: r.trigger.as_str().to_owned(),
                     started: crate::dates::format(r.started),

@@ -56,16 +56,8 @@ pub const MSG_INTERNAL: &str = "Something went wrong while processing your reque
 pub const MSG_BAD_JSON: &str = "Failed to load the submitted data due to invalid formatting.";
 
 fn body(status: StatusCode, message: &str, data: Value) -> Json<ErrorBody> {
-    let data = if data.is_object() {
-        data
-    } else {
-        Value::Object(Map::new())
-    };
-    Json(ErrorBody {
-        status: status.as_u16(),
-        message: message.to_owned(),
-        data,
-    })
+    let data = if data.is_object() { data } else { Value::Object(Map::new()) };
+    Json(ErrorBody { status: status.as_u16(), message: message.to_owned(), data })
 }
 
 fn empty() -> Value {
@@ -95,24 +87,16 @@ impl ApiError {
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         let err = err.into();
         tracing::error!(error = %format!("{err:#}"), "internal error");
-        Self::Internal(body(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            MSG_INTERNAL,
-            empty(),
-        ))
+        Self::Internal(body(StatusCode::INTERNAL_SERVER_ERROR, MSG_INTERNAL, empty()))
     }
 }
 
 impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         match err {
-            AuthError::CollectionNotFound => {
-                Self::not_found("Missing or invalid auth collection context.")
-            }
+            AuthError::CollectionNotFound => Self::not_found("Missing or invalid auth collection context."),
             AuthError::InvalidCredentials => Self::bad_request("Failed to authenticate.", empty()),
-            AuthError::Invalid(errors) => {
-                Self::invalid("Failed to validate the submitted data.", &errors)
-            }
+            AuthError::Invalid(errors) => Self::invalid("Failed to validate the submitted data.", &errors),
             AuthError::NotFound => Self::not_found(MSG_NOT_FOUND),
             AuthError::Internal(e) => Self::internal(e),
         }
@@ -151,9 +135,7 @@ pub fn to_response(err: poem::Error, allow: Option<String>) -> Response {
 }
 
 fn describe(err: &poem::Error, status: StatusCode) -> (String, Value) {
-    use poem_openapi::error::{
-        AuthorizationError, ContentTypeError, ParseParamError, ParseRequestPayloadError,
-    };
+    use poem_openapi::error::{AuthorizationError, ContentTypeError, ParseParamError, ParseRequestPayloadError};
     if let Some(e) = err.downcast_ref::<ParseParamError>() {
         let data = serde_json::json!({ e.name: { "code": "validation_invalid_value", "message": e.reason } });
         return ("Invalid request parameters.".to_owned(), data);
@@ -175,9 +157,7 @@ fn describe(err: &poem::Error, status: StatusCode) -> (String, Value) {
         StatusCode::FORBIDDEN => MSG_FORBIDDEN,
         StatusCode::TOO_MANY_REQUESTS => "Too Many Requests.",
         s if s.is_server_error() => MSG_INTERNAL,
-        s => s
-            .canonical_reason()
-            .unwrap_or("Something went wrong while processing your request."),
+        s => s.canonical_reason().unwrap_or("Something went wrong while processing your request."),
     };
     (message.to_owned(), empty())
 }
@@ -189,11 +169,7 @@ mod tests {
 
     async fn json_of(resp: Response) -> (StatusCode, Value) {
         let status = resp.status();
-        let body = resp
-            .into_body()
-            .into_json::<Value>()
-            .await
-            .expect("json body");
+        let body = resp.into_body().into_json::<Value>().await.expect("json body");
         (status, body)
     }
 
@@ -205,33 +181,18 @@ mod tests {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body["status"], 400);
         assert_eq!(body["data"]["email"]["code"], "validation_required");
-        let (status, body) = json_of(
-            poem::Error::from(ApiError::internal(anyhow::anyhow!("secret path /etc")))
-                .into_response(),
-        )
-        .await;
+        let (status, body) =
+            json_of(poem::Error::from(ApiError::internal(anyhow::anyhow!("secret path /etc"))).into_response()).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(
-            !body.to_string().contains("/etc"),
-            "internal text leaked: {body}"
-        );
+        assert!(!body.to_string().contains("/etc"), "internal text leaked: {body}");
     }
 
     #[tokio::test]
     async fn framework_errors_are_rewritten() {
         let (status, body) = json_of(to_response(poem::error::NotFoundError.into(), None)).await;
-        assert_eq!(
-            (status.as_u16(), body["message"].as_str()),
-            (404, Some(MSG_NOT_FOUND))
-        );
-        let resp = to_response(
-            poem::error::MethodNotAllowedError.into(),
-            Some("GET, HEAD".into()),
-        );
-        assert_eq!(
-            resp.headers().get("allow").and_then(|v| v.to_str().ok()),
-            Some("GET, HEAD")
-        );
+        assert_eq!((status.as_u16(), body["message"].as_str()), (404, Some(MSG_NOT_FOUND)));
+        let resp = to_response(poem::error::MethodNotAllowedError.into(), Some("GET, HEAD".into()));
+        assert_eq!(resp.headers().get("allow").and_then(|v| v.to_str().ok()), Some("GET, HEAD"));
         let (status, body) = json_of(resp).await;
         assert_eq!(status.as_u16(), 405);
         assert!(body["data"].is_object());

@@ -44,11 +44,7 @@ impl HealthApi {
             }),
             _ => json!({}),
         };
-        Json(HealthBody {
-            code: 200,
-            message: "API is healthy.".to_owned(),
-            data,
-        })
+        Json(HealthBody { code: 200, message: "API is healthy.".to_owned(), data })
     }
 
     /// Health check without a body.
@@ -68,30 +64,20 @@ impl HealthApi {
             return Err(ApiError::unavailable("The database is not available."));
         }
         let dir = state.data_dir.clone();
-        let writable =
-            tokio::task::spawn_blocking(move || crate::config::ensure_data_dir(&dir)).await;
+        let writable = tokio::task::spawn_blocking(move || crate::config::ensure_data_dir(&dir)).await;
         if !matches!(writable, Ok(Ok(()))) {
             tracing::error!("readiness: the data directory is not writable");
             return Err(ApiError::unavailable("The data directory is not writable."));
         }
-        Ok(Json(HealthBody {
-            code: 200,
-            message: "Ready.".to_owned(),
-            data: json!({"store": "ok", "dataDir": "ok"}),
-        }))
+        Ok(Json(HealthBody { code: 200, message: "Ready.".to_owned(), data: json!({"store": "ok", "dataDir": "ok"}) }))
     }
 }
 
 /// The first proxy header present, so that an operator behind a proxy knows what to trust.
 fn possible_proxy_header(req: &Request) -> String {
-    [
-        "CF-Connecting-IP",
-        "Fly-Client-IP",
-        "X-Real-IP",
-        "X-Forwarded-For",
-    ]
-    .iter()
-    .find(|h| req.headers().contains_key(**h))
-    .map(|h| (*h).to_owned())
-    .unwrap_or_default()
+    ["CF-Connecting-IP", "Fly-Client-IP", "X-Real-IP", "X-Forwarded-For"]
+        .iter()
+        .find(|h| req.headers().contains_key(**h))
+        .map(|h| (*h).to_owned())
+        .unwrap_or_default()
 }

@@ -22,15 +22,9 @@ pub async fn request_id<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Resu
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
-        .map_or_else(
-            || crate::ids::random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 20),
-            str::to_owned,
-        );
+        .map_or_else(|| crate::ids::random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 20), str::to_owned);
     let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
     req.headers_mut().insert(REQUEST_ID, value.clone());
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
@@ -51,10 +45,7 @@ pub async fn request_id<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Resu
 }
 
 /// Turns every error from below into PocketBase's shape (with `Allow` on 405).
-pub fn errors<E: Endpoint + 'static>(
-    ep: E,
-    routes: Arc<RouteTable>,
-) -> impl Endpoint<Output = Response> {
+pub fn errors<E: Endpoint + 'static>(ep: E, routes: Arc<RouteTable>) -> impl Endpoint<Output = Response> {
     poem::endpoint::EndpointExt::around(ep, move |ep, req| {
         let routes = routes.clone();
         async move {
@@ -62,9 +53,7 @@ pub fn errors<E: Endpoint + 'static>(
             Ok(match ep.call(req).await {
                 Ok(resp) => resp.into_response(),
                 Err(err) => {
-                    let allow = (err.status() == StatusCode::METHOD_NOT_ALLOWED)
-                        .then(|| routes.allow(&path))
-                        .flatten();
+                    let allow = (err.status() == StatusCode::METHOD_NOT_ALLOWED).then(|| routes.allow(&path)).flatten();
                     error::to_response(err, allow)
                 }
             })
@@ -74,16 +63,9 @@ pub fn errors<E: Endpoint + 'static>(
 
 /// Refuses bodies over `limit` bytes: by `Content-Length` up front, and while streaming for
 /// chunked bodies (the reader then fails and the answer is 413, not 400).
-pub async fn body_limit<E: Endpoint>(
-    ep: Arc<E>,
-    mut req: Request,
-    limit: u64,
-) -> poem::Result<Response> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+pub async fn body_limit<E: Endpoint>(ep: Arc<E>, mut req: Request, limit: u64) -> poem::Result<Response> {
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE));
     }
@@ -111,39 +93,24 @@ pub async fn body_limit<E: Endpoint>(
 
 /// Gzips JSON, text and script responses when the client accepts it; never event streams.
 pub async fn gzip<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
-    let accepts = req
-        .headers()
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',').any(|e| {
-                e.split(';')
-                    .next()
-                    .is_some_and(|n| n.trim().eq_ignore_ascii_case("gzip"))
-            })
-        });
+    let accepts = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(',').any(|e| e.split(';').next().is_some_and(|n| n.trim().eq_ignore_ascii_case("gzip")))
+    });
     let is_head = req.method() == poem::http::Method::HEAD;
     let resp = ep.call(req).await?.into_response();
     if !accepts || is_head || !compressible(&resp) {
         return Ok(resp);
     }
     let mut resp = Compress::new(resp, CompressionAlgo::GZIP).into_response();
-    resp.headers_mut()
-        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    resp.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
     Ok(resp)
 }
 
 fn compressible(resp: &Response) -> bool {
-    if resp.headers().contains_key(header::CONTENT_ENCODING)
-        || resp.status() == StatusCode::NOT_MODIFIED
-    {
+    if resp.headers().contains_key(header::CONTENT_ENCODING) || resp.status() == StatusCode::NOT_MODIFIED {
         return false;
     }
-    let Some(ct) = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(ct) = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
     let ct = ct.split(';').next().unwrap_or("").trim();
@@ -159,9 +126,5 @@ fn compressible(resp: &Response) -> bool {
 /// A panicking handler answers 500 in PocketBase's shape; the process keeps serving.
 pub fn panic_response(_: Box<dyn std::any::Any + Send>) -> Response {
     tracing::error!("a request handler panicked");
-    error::response(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        error::MSG_INTERNAL,
-        serde_json::json!({}),
-    )
+    error::response(StatusCode::INTERNAL_SERVER_ERROR, error::MSG_INTERNAL, serde_json::json!({}))
 }

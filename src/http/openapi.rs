@@ -13,7 +13,10 @@ use super::ApiTags;
 
 /// Routes outside poem-openapi, registered by `http::routes` from this same table.
 pub struct ExtraRoute {
+    /// The documented path template.
     pub path: &'static str,
+    /// Where the router mounts it (everything below this prefix).
+    pub mount: &'static str,
     pub methods: &'static [&'static str],
     pub operation: &'static str,
     pub tag: &'static str,
@@ -24,6 +27,7 @@ pub struct ExtraRoute {
 pub const EXTRA_ROUTES: &[ExtraRoute] = &[
     ExtraRoute {
         path: "/_/{path}",
+        mount: "/_",
         methods: &["get", "head"],
         operation: "dashboard_file",
         tag: "Dashboard",
@@ -32,6 +36,7 @@ pub const EXTRA_ROUTES: &[ExtraRoute] = &[
     },
     ExtraRoute {
         path: "/{path}",
+        mount: "/",
         methods: &["get", "head"],
         operation: "public_file",
         tag: "Public site",
@@ -49,23 +54,15 @@ pub struct Docs {
 pub type DocsCell = Arc<OnceLock<Docs>>;
 
 /// Builds the merged document from poem-openapi's spec.
-pub fn build<T: OpenApi, W: poem_openapi::Webhook>(
-    service: &poem_openapi::OpenApiService<T, W>,
-) -> Docs {
+pub fn build<T: OpenApi, W: poem_openapi::Webhook>(service: &poem_openapi::OpenApiService<T, W>) -> Docs {
     let spec = service.spec();
     let mut document: Value = serde_json::from_str(&spec).unwrap_or_else(|_| json!({}));
     add_extra_routes(&mut document);
-    Docs {
-        html: swagger_html(service, &spec),
-        document,
-    }
+    Docs { html: swagger_html(service, &spec), document }
 }
 
 fn add_extra_routes(document: &mut Value) {
-    let paths = document
-        .as_object_mut()
-        .and_then(|d| d.get_mut("paths"))
-        .and_then(Value::as_object_mut);
+    let paths = document.as_object_mut().and_then(|d| d.get_mut("paths")).and_then(Value::as_object_mut);
     let Some(paths) = paths else { return };
     for route in EXTRA_ROUTES {
         let mut item = serde_json::Map::new();
@@ -114,15 +111,9 @@ impl RouteTable {
             .into_iter()
             .flatten()
             .map(|(path, item)| {
-                let segments = path
-                    .split('/')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect();
-                let methods = item
-                    .as_object()
-                    .map(|m| m.keys().map(|k| k.to_uppercase()).collect())
-                    .unwrap_or_default();
+                let segments = path.split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                let methods =
+                    item.as_object().map(|m| m.keys().map(|k| k.to_uppercase()).collect()).unwrap_or_default();
                 (segments, methods)
             })
             .collect();
@@ -135,14 +126,9 @@ impl RouteTable {
         let mut methods: Vec<&str> = self
             .0
             .iter()
+            .filter(|(template, _)| template.len() == segments.len() && template.first().is_some_and(|t| t == "api"))
             .filter(|(template, _)| {
-                template.len() == segments.len() && template.first().is_some_and(|t| t == "api")
-            })
-            .filter(|(template, _)| {
-                template
-                    .iter()
-                    .zip(&segments)
-                    .all(|(t, s)| (t.starts_with('{') && t.ends_with('}')) || t == s)
+                template.iter().zip(&segments).all(|(t, s)| (t.starts_with('{') && t.ends_with('}')) || t == s)
             })
             .flat_map(|(_, m)| m.iter().map(String::as_str))
             .collect();
@@ -170,12 +156,7 @@ impl DocsApi {
     /// Every route of this server, including the static-file routes.
     #[oai(path = "/openapi.json", method = "get", operation_id = "get_openapi")]
     async fn get_openapi(&self) -> Json<Value> {
-        Json(
-            self.docs
-                .get()
-                .map(|d| d.document.clone())
-                .unwrap_or_default(),
-        )
+        Json(self.docs.get().map(|d| d.document.clone()).unwrap_or_default())
     }
 
     /// Swagger UI.
@@ -183,9 +164,7 @@ impl DocsApi {
     /// An interactive view of `/api/openapi.json`.
     #[oai(path = "/docs", method = "get", operation_id = "get_docs")]
     async fn get_docs(&self) -> DocsPage {
-        DocsPage::Page(Html(
-            self.docs.get().map(|d| d.html.clone()).unwrap_or_default(),
-        ))
+        DocsPage::Page(Html(self.docs.get().map(|d| d.html.clone()).unwrap_or_default()))
     }
 }
 

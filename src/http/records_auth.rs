@@ -38,11 +38,7 @@ impl RecordAuthApi {
     /// Sign in with a password.
     ///
     /// Works for `_superusers` and every auth collection with password auth enabled.
-    #[oai(
-        path = "/:collection/auth-with-password",
-        method = "post",
-        operation_id = "auth_with_password"
-    )]
+    #[oai(path = "/:collection/auth-with-password", method = "post", operation_id = "auth_with_password")]
     async fn auth_with_password(
         &self,
         state: Data<&AppState>,
@@ -55,10 +51,7 @@ impl RecordAuthApi {
             let mut data = serde_json::Map::new();
             for (field, value) in [("identity", &b.identity), ("password", &b.password)] {
                 if value.is_empty() {
-                    data.insert(
-                        field.into(),
-                        json!({"code": "validation_required", "message": "Cannot be blank."}),
-                    );
+                    data.insert(field.into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
                 }
             }
             return Err(ApiError::bad_request(
@@ -74,37 +67,22 @@ impl RecordAuthApi {
             b.identity_field.as_deref(),
         )
         .await?;
-        Ok(Json(AuthResponse {
-            token,
-            record: record_json(&principal),
-        }))
+        Ok(Json(AuthResponse { token, record: record_json(&principal) }))
     }
 
     /// Refresh a token.
     ///
     /// Returns a new token for the signed-in record of this collection.
-    #[oai(
-        path = "/:collection/auth-refresh",
-        method = "post",
-        operation_id = "auth_refresh"
-    )]
-    async fn auth_refresh(
-        &self,
-        auth: TokenAuth,
-        collection: Path<String>,
-    ) -> ApiResult<Json<AuthResponse>> {
+    #[oai(path = "/:collection/auth-refresh", method = "post", operation_id = "auth_refresh")]
+    async fn auth_refresh(&self, auth: TokenAuth, collection: Path<String>) -> ApiResult<Json<AuthResponse>> {
         let p = &auth.0;
         if p.collection.id != *collection && !p.collection.name.eq_ignore_ascii_case(&collection) {
             return Err(ApiError::forbidden(
                 "The request requires valid record authorization token for this collection.",
             ));
         }
-        let token = crate::auth::tokens::issue_auth(&p.collection, &p.record)
-            .map_err(ApiError::internal)?;
-        Ok(Json(AuthResponse {
-            token,
-            record: record_json(p),
-        }))
+        let token = crate::auth::tokens::issue_auth(&p.collection, &p.record).map_err(ApiError::internal)?;
+        Ok(Json(AuthResponse { token, record: record_json(p) }))
     }
 }
 

@@ -29,10 +29,7 @@ pub async fn db_maintenance(state: AppState) -> anyhow::Result<()> {
 
 pub async fn history_retention(state: AppState) -> anyhow::Result<()> {
     let days = i64::from(state.config.jobs.history_days);
-    let removed = state
-        .store
-        .prune_job_history(chrono::Utc::now() - chrono::Duration::days(days))
-        .await?;
+    let removed = state.store.prune_job_history(chrono::Utc::now() - chrono::Duration::days(days)).await?;
     tracing::info!(removed, "pruned job history");
     Ok(())
 }

@@ -80,28 +80,17 @@ impl Jobs {
         for name in config.schedules.keys() {
             if !BUILTIN.iter().any(|j| j.name == name) {
                 let known: Vec<&str> = BUILTIN.iter().map(|j| j.name).collect();
-                bail!(
-                    "jobs.schedules names an unknown job {name:?}; known jobs: {}",
-                    known.join(", ")
-                );
+                bail!("jobs.schedules names an unknown job {name:?}; known jobs: {}", known.join(", "));
             }
         }
         let jobs = BUILTIN
             .iter()
             .map(|spec| {
-                let expr = config
-                    .schedules
-                    .get(spec.name)
-                    .map_or(spec.default_schedule, String::as_str)
-                    .trim();
+                let expr = config.schedules.get(spec.name).map_or(spec.default_schedule, String::as_str).trim();
                 let schedule = if expr.is_empty() {
                     None
                 } else {
-                    Some((
-                        expr.to_owned(),
-                        parse_cron(expr)
-                            .with_context(|| format!("jobs.schedules.{}", spec.name))?,
-                    ))
+                    Some((expr.to_owned(), parse_cron(expr).with_context(|| format!("jobs.schedules.{}", spec.name))?))
                 };
                 Ok(Job { spec, schedule })
             })
@@ -114,10 +103,7 @@ impl Jobs {
     }
 
     pub fn get(&self, name: &str) -> Result<&Job, JobError> {
-        self.0
-            .iter()
-            .find(|j| j.spec.name == name)
-            .ok_or_else(|| JobError::Unknown(name.to_owned()))
+        self.0.iter().find(|j| j.spec.name == name).ok_or_else(|| JobError::Unknown(name.to_owned()))
     }
 }
 
@@ -128,11 +114,7 @@ pub fn parse_cron(expr: &str) -> anyhow::Result<Cron> {
         .year(Year::Disallowed)
         .build()
         .parse(expr)
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "invalid cron expression {expr:?} ({e}); use 5 fields such as \"0 3 * * *\""
-            )
-        })
+        .map_err(|e| anyhow::anyhow!("invalid cron expression {expr:?} ({e}); use 5 fields such as \"0 3 * * *\""))
 }
 
 /// Starts one schedule loop per enabled job; they end when `shutdown` is cancelled.
@@ -146,28 +128,15 @@ pub fn start(state: &AppState, shutdown: &CancellationToken) -> Vec<tokio::task:
                 return None;
             };
             tracing::info!(job = job.spec.name, schedule = %expr, "scheduled");
-            Some(tokio::spawn(schedule_loop(
-                state.clone(),
-                job.spec,
-                cron.clone(),
-                shutdown.clone(),
-            )))
+            Some(tokio::spawn(schedule_loop(state.clone(), job.spec, cron.clone(), shutdown.clone())))
         })
         .collect()
 }
 
-async fn schedule_loop(
-    state: AppState,
-    spec: &'static JobSpec,
-    cron: Cron,
-    shutdown: CancellationToken,
-) {
+async fn schedule_loop(state: AppState, spec: &'static JobSpec, cron: Cron, shutdown: CancellationToken) {
     loop {
         let Ok(tick) = cron.find_next_occurrence(&Utc::now(), false) else {
-            tracing::warn!(
-                job = spec.name,
-                "the schedule has no next occurrence; the job stops"
-            );
+            tracing::warn!(job = spec.name, "the schedule has no next occurrence; the job stops");
             return;
         };
         let wait = (tick - Utc::now()).to_std().unwrap_or_default();
@@ -195,28 +164,18 @@ async fn execute(state: &AppState, spec: &'static JobSpec, trigger: Trigger) -> 
     let started = Utc::now();
     let clock = Instant::now();
     // A panicking job must not take the scheduler down with it.
-    let result = tokio::spawn((spec.run)(state.clone()))
-        .await
-        .unwrap_or_else(|e| Err(anyhow::anyhow!("the job panicked: {e}")));
+    let result =
+        tokio::spawn((spec.run)(state.clone())).await.unwrap_or_else(|e| Err(anyhow::anyhow!("the job panicked: {e}")));
     let run = JobRun {
         job: spec.name.to_owned(),
         trigger,
         started,
         duration_ms: i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX),
         ok: result.is_ok(),
-        error: result
-            .as_ref()
-            .err()
-            .map(|e| format!("{e:#}"))
-            .unwrap_or_default(),
+        error: result.as_ref().err().map(|e| format!("{e:#}")).unwrap_or_default(),
     };
     match &result {
-        Ok(()) => tracing::info!(
-            job = spec.name,
-            trigger = trigger.as_str(),
-            ms = run.duration_ms,
-            "job finished"
-        ),
+        Ok(()) => tracing::info!(job = spec.name, trigger = trigger.as_str(), ms = run.duration_ms, "job finished"),
         Err(err) => {
             tracing::error!(job = spec.name, trigger = trigger.as_str(), error = %format!("{err:#}"), "job failed")
         }
@@ -237,10 +196,7 @@ mod tests {
         let from = crate::dates::parse("2026-01-01 04:00:00.000Z").expect("date");
         let next = cron.find_next_occurrence(&from, false).expect("next");
         assert_eq!(crate::dates::format(next), "2026-01-02 03:30:00.000Z");
-        assert!(
-            parse_cron("0 30 3 * * *").is_err(),
-            "six fields are refused"
-        );
+        assert!(parse_cron("0 30 3 * * *").is_err(), "six fields are refused");
         assert!(parse_cron("61 * * * *").is_err());
         assert!(parse_cron("*/5 * * * *").is_ok());
     }
@@ -252,15 +208,11 @@ mod tests {
         config.schedules.insert("nope".into(), "* * * * *".into());
         assert!(Jobs::from_config(&config).is_err());
         let mut config = JobsConfig::default();
-        config
-            .schedules
-            .insert(BUILTIN[0].name.into(), "every day".into());
+        config.schedules.insert(BUILTIN[0].name.into(), "every day".into());
         let err = Jobs::from_config(&config).err().expect("invalid cron");
         assert!(format!("{err:#}").contains(BUILTIN[0].name), "{err:#}");
         let mut config = JobsConfig::default();
-        config
-            .schedules
-            .insert(BUILTIN[0].name.into(), String::new());
+        config.schedules.insert(BUILTIN[0].name.into(), String::new());
         let jobs = Jobs::from_config(&config).expect("disabled is fine");
         assert!(jobs.get(BUILTIN[0].name).expect("known").schedule.is_none());
     }

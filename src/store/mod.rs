@@ -40,28 +40,12 @@ pub struct MigrationInfo {
 pub trait AuthStore: Send + Sync {
     async fn auth_collection(&self, id_or_name: &str) -> StoreResult<Option<AuthCollection>>;
     /// The record whose `field` equals `value`; `field` must be one of the collection's identity fields.
-    async fn auth_record_by(
-        &self,
-        coll: &AuthCollection,
-        field: &str,
-        value: &str,
-    ) -> StoreResult<Option<AuthRecord>>;
-    async fn auth_record(&self, coll: &AuthCollection, id: &str)
-    -> StoreResult<Option<AuthRecord>>;
+    async fn auth_record_by(&self, coll: &AuthCollection, field: &str, value: &str) -> StoreResult<Option<AuthRecord>>;
+    async fn auth_record(&self, coll: &AuthCollection, id: &str) -> StoreResult<Option<AuthRecord>>;
     async fn count_auth_records(&self, coll: &AuthCollection) -> StoreResult<u64>;
-    async fn insert_auth_record(
-        &self,
-        coll: &AuthCollection,
-        new: NewAuthRecord,
-    ) -> StoreResult<AuthRecord>;
+    async fn insert_auth_record(&self, coll: &AuthCollection, new: NewAuthRecord) -> StoreResult<AuthRecord>;
     /// Sets a new password hash and token key (which invalidates every issued token).
-    async fn set_password(
-        &self,
-        coll: &AuthCollection,
-        id: &str,
-        hash: &str,
-        token_key: &str,
-    ) -> StoreResult<bool>;
+    async fn set_password(&self, coll: &AuthCollection, id: &str, hash: &str, token_key: &str) -> StoreResult<bool>;
     async fn delete_auth_record(&self, coll: &AuthCollection, id: &str) -> StoreResult<bool>;
 }
 

@@ -7,8 +7,7 @@ use super::{SqliteStore, ident};
 use crate::auth::{AuthCollection, AuthRecord, NewAuthRecord};
 use crate::store::{AuthStore, StoreError, StoreResult};
 
-const RECORD_COLUMNS: &str =
-    "id, email, emailVisibility, verified, password, tokenKey, created, updated";
+const RECORD_COLUMNS: &str = "id, email, emailVisibility, verified, password, tokenKey, created, updated";
 
 fn record_from_row(row: &Row<'_>) -> rusqlite::Result<AuthRecord> {
     Ok(AuthRecord {
@@ -34,13 +33,7 @@ impl AuthStore for SqliteStore {
                     "SELECT id, name, options FROM _collections
                      WHERE type = 'auth' AND (id = ?1 OR name = ?1 COLLATE NOCASE) LIMIT 1",
                     [key],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                        ))
-                    },
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
                 )
                 .optional()
             })
@@ -48,55 +41,28 @@ impl AuthStore for SqliteStore {
         let Some((id, name, options)) = row else {
             return Ok(None);
         };
-        AuthCollection::from_options(id, name, &options)
-            .map(Some)
-            .map_err(StoreError::Other)
+        AuthCollection::from_options(id, name, &options).map(Some).map_err(StoreError::Other)
     }
 
-    async fn auth_record_by(
-        &self,
-        coll: &AuthCollection,
-        field: &str,
-        value: &str,
-    ) -> StoreResult<Option<AuthRecord>> {
-        let collate = if field == "email" {
-            " COLLATE NOCASE"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM {} WHERE {} = ?1{collate} LIMIT 1",
-            ident(&coll.name),
-            ident(field)
-        );
+    async fn auth_record_by(&self, coll: &AuthCollection, field: &str, value: &str) -> StoreResult<Option<AuthRecord>> {
+        let collate = if field == "email" { " COLLATE NOCASE" } else { "" };
+        let sql =
+            format!("SELECT {RECORD_COLUMNS} FROM {} WHERE {} = ?1{collate} LIMIT 1", ident(&coll.name), ident(field));
         let value = value.to_owned();
-        self.data
-            .read(move |c| c.query_row(&sql, [value], record_from_row).optional())
-            .await
+        self.data.read(move |c| c.query_row(&sql, [value], record_from_row).optional()).await
     }
 
-    async fn auth_record(
-        &self,
-        coll: &AuthCollection,
-        id: &str,
-    ) -> StoreResult<Option<AuthRecord>> {
+    async fn auth_record(&self, coll: &AuthCollection, id: &str) -> StoreResult<Option<AuthRecord>> {
         self.auth_record_by(coll, "id", id).await
     }
 
     async fn count_auth_records(&self, coll: &AuthCollection) -> StoreResult<u64> {
         let sql = format!("SELECT COUNT(*) FROM {}", ident(&coll.name));
-        let n = self
-            .data
-            .read(move |c| c.query_row(&sql, [], |r| r.get::<_, i64>(0)))
-            .await?;
+        let n = self.data.read(move |c| c.query_row(&sql, [], |r| r.get::<_, i64>(0))).await?;
         Ok(u64::try_from(n).unwrap_or_default())
     }
 
-    async fn insert_auth_record(
-        &self,
-        coll: &AuthCollection,
-        new: NewAuthRecord,
-    ) -> StoreResult<AuthRecord> {
+    async fn insert_auth_record(&self, coll: &AuthCollection, new: NewAuthRecord) -> StoreResult<AuthRecord> {
         let table = ident(&coll.name);
         let insert = format!(
             "INSERT INTO {table} ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING {RECORD_COLUMNS}"
@@ -121,27 +87,10 @@ impl AuthStore for SqliteStore {
             .await
     }
 
-    async fn set_password(
-        &self,
-        coll: &AuthCollection,
-        id: &str,
-        hash: &str,
-        token_key: &str,
-    ) -> StoreResult<bool> {
-        let sql = format!(
-            "UPDATE {} SET password = ?1, tokenKey = ?2, updated = ?3 WHERE id = ?4",
-            ident(&coll.name)
-        );
-        let args = (
-            hash.to_owned(),
-            token_key.to_owned(),
-            crate::dates::now(),
-            id.to_owned(),
-        );
-        let n = self
-            .data
-            .write(move |c| c.execute(&sql, params![args.0, args.1, args.2, args.3]))
-            .await?;
+    async fn set_password(&self, coll: &AuthCollection, id: &str, hash: &str, token_key: &str) -> StoreResult<bool> {
+        let sql = format!("UPDATE {} SET password = ?1, tokenKey = ?2, updated = ?3 WHERE id = ?4", ident(&coll.name));
+        let args = (hash.to_owned(), token_key.to_owned(), crate::dates::now(), id.to_owned());
+        let n = self.data.write(move |c| c.execute(&sql, params![args.0, args.1, args.2, args.3])).await?;
         Ok(n > 0)
     }
 

@@ -16,10 +16,7 @@ impl JobStore for SqliteStore {
         let inserted = self
             .data
             .write(move |c| {
-                c.execute(
-                    "INSERT INTO _jobClaims (job, tick) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                    [job, tick],
-                )
+                c.execute("INSERT INTO _jobClaims (job, tick) VALUES (?1, ?2) ON CONFLICT DO NOTHING", [job, tick])
             })
             .await?;
         Ok(inserted == 1)
@@ -50,11 +47,7 @@ impl JobStore for SqliteStore {
                     let started: String = r.get(2)?;
                     Ok(JobRun {
                         job: r.get(0)?,
-                        trigger: if r.get::<_, String>(1)? == "manual" {
-                            Trigger::Manual
-                        } else {
-                            Trigger::Schedule
-                        },
+                        trigger: if r.get::<_, String>(1)? == "manual" { Trigger::Manual } else { Trigger::Schedule },
                         started: dates::parse(&started).unwrap_or_default(),
                         duration_ms: r.get(3)?,
                         ok: r.get(4)?,
@@ -69,14 +62,8 @@ impl JobStore for SqliteStore {
     async fn prune_job_history(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let cutoff = dates::format(before);
         let c2 = cutoff.clone();
-        let runs = self
-            .aux
-            .write(move |c| c.execute("DELETE FROM _jobRuns WHERE started < ?1", [cutoff]))
-            .await?;
-        let claims = self
-            .data
-            .write(move |c| c.execute("DELETE FROM _jobClaims WHERE tick < ?1", [c2]))
-            .await?;
+        let runs = self.aux.write(move |c| c.execute("DELETE FROM _jobRuns WHERE started < ?1", [cutoff])).await?;
+        let claims = self.data.write(move |c| c.execute("DELETE FROM _jobClaims WHERE tick < ?1", [c2])).await?;
         Ok((runs + claims) as u64)
     }
 }

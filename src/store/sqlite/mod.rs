@@ -58,20 +58,12 @@ impl SqliteStore {
 
     /// Opens both databases without touching their schema (for `croft migrate status`).
     pub fn open_unmigrated(dir: &Path) -> anyhow::Result<Self> {
-        Ok(Self {
-            data: Db::open("data", &dir.join("data.db"))?,
-            aux: Db::open("aux", &dir.join("aux.db"))?,
-        })
+        Ok(Self { data: Db::open("data", &dir.join("data.db"))?, aux: Db::open("aux", &dir.join("aux.db"))? })
     }
 
     fn migration_status(&self) -> anyhow::Result<Vec<MigrationInfo>> {
-        let mut out = self
-            .data
-            .migration_status(embedded::data::migrations::runner())?;
-        out.extend(
-            self.aux
-                .migration_status(embedded::aux::migrations::runner())?,
-        );
+        let mut out = self.data.migration_status(embedded::data::migrations::runner())?;
+        out.extend(self.aux.migration_status(embedded::aux::migrations::runner())?);
         Ok(out)
     }
 }
@@ -87,21 +79,14 @@ impl Db {
         // NOTE: journal_mode=WAL is persistent and needs an exclusive lock; setting it from
         // several pool connections at once races, so do it once here.
         let conn = Connection::open(path).with_context(hint)?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .with_context(hint)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .with_context(hint)?;
+        conn.busy_timeout(Duration::from_secs(10)).with_context(hint)?;
+        conn.pragma_update(None, "journal_mode", "WAL").with_context(hint)?;
         drop(conn);
         let write = Pool::builder()
             .max_size(1)
-            .build(
-                SqliteConnectionManager::file(path)
-                    .with_init(|c| c.execute_batch(CONNECTION_PRAGMAS)),
-            )
+            .build(SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(CONNECTION_PRAGMAS)))
             .with_context(hint)?;
-        let readers = std::thread::available_parallelism()
-            .map_or(4, |n| n.get() * 2)
-            .max(4);
+        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4);
         let read = Pool::builder()
             .max_size(u32::try_from(readers).unwrap_or(8))
             .min_idle(Some(1))
@@ -121,12 +106,7 @@ impl Db {
             .run(&mut *conn)
             .with_context(|| format!("applying migrations to {}.db failed", self.name))?;
         for m in report.applied_migrations() {
-            tracing::info!(
-                database = self.name,
-                version = m.version(),
-                name = m.name(),
-                "applied migration"
-            );
+            tracing::info!(database = self.name, version = m.version(), name = m.name(), "applied migration");
         }
         Ok(())
     }
@@ -139,11 +119,7 @@ impl Db {
             [MIGRATION_TABLE],
             |r| r.get(0),
         )?;
-        let applied = if exists {
-            runner.get_applied_migrations(&mut *conn)?
-        } else {
-            Vec::new()
-        };
+        let applied = if exists { runner.get_applied_migrations(&mut *conn)? } else { Vec::new() };
         Ok(runner
             .get_migrations()
             .iter()
@@ -188,12 +164,8 @@ impl Db {
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> StoreResult<T> + Send + 'static,
-) -> StoreResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("database task failed: {e}")))?
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> StoreResult<T> + Send + 'static) -> StoreResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| StoreError::Other(anyhow::anyhow!("database task failed: {e}")))?
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -215,8 +187,7 @@ impl From<rusqlite::Error> for StoreError {
 impl AdminStore for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         for db in [&self.data, &self.aux] {
-            db.read(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)))
-                .await?;
+            db.read(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))).await?;
         }
         Ok(())
     }
@@ -224,10 +195,7 @@ impl AdminStore for SqliteStore {
     async fn migrations(&self) -> StoreResult<Vec<MigrationInfo>> {
         let this = (self.data.clone(), self.aux.clone());
         blocking(move || {
-            let store = SqliteStore {
-                data: this.0,
-                aux: this.1,
-            };
+            let store = SqliteStore { data: this.0, aux: this.1 };
             store.migration_status().map_err(StoreError::Other)
         })
         .await
@@ -235,16 +203,14 @@ impl AdminStore for SqliteStore {
 
     async fn maintain(&self) -> StoreResult<()> {
         for db in [&self.data, &self.aux] {
-            db.write(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;"))
-                .await?;
+            db.write(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;")).await?;
         }
         Ok(())
     }
 
     async fn close(&self) -> StoreResult<()> {
         for db in [&self.data, &self.aux] {
-            db.write(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
-                .await?;
+            db.write(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")).await?;
         }
         Ok(())
     }
@@ -270,33 +236,20 @@ mod tests {
         drop(fresh);
         let store = SqliteStore::open(dir.path()).expect("open");
         let applied = store.migrations().await.expect("status");
-        assert!(
-            applied.iter().all(|m| m.applied_on.is_some()),
-            "{applied:?}"
-        );
+        assert!(applied.iter().all(|m| m.applied_on.is_some()), "{applied:?}");
         // Opening twice is idempotent.
         drop(store);
         let store = SqliteStore::open(dir.path()).expect("reopen");
         store.ping().await.expect("ping");
         store.maintain().await.expect("maintain");
-        assert!(
-            store
-                .auth_collection("_superusers")
-                .await
-                .expect("coll")
-                .is_some()
-        );
+        assert!(store.auth_collection("_superusers").await.expect("coll").is_some());
     }
 
     #[tokio::test]
     async fn readers_cannot_write_and_unique_maps_to_conflict() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(dir.path()).expect("open");
-        let err = store
-            .data
-            .read(|c| c.execute("DELETE FROM _params", []))
-            .await
-            .expect_err("read-only");
+        let err = store.data.read(|c| c.execute("DELETE FROM _params", [])).await.expect_err("read-only");
         assert!(matches!(err, StoreError::Other(_)));
         let insert = |c: &mut Connection| c.execute("INSERT INTO _params (id) VALUES ('x')", []);
         store.data.write(insert).await.expect("first insert");

@@ -1,0 +1,15 @@
+//! Croft: a PocketBase-compatible backend in one binary.
+//!
+//! The binary (`main.rs`) only parses the command line; everything lives here so that the
+//! integration tests can start a server in-process.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod dates;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod jobs;
+pub mod store;

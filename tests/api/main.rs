@@ -1,0 +1,12 @@
+//! One integration-test binary: each module drives a real server started in-process on port 0.
+
+mod helpers;
+
+mod assets;
+mod auth;
+mod cli;
+mod docs;
+mod errors;
+mod health;
+mod jobs;
+mod shutdown;
