@@ -149,8 +149,11 @@ fn load_from(
 }
 
 /// `CROFT_JOBS__HISTORY_DAYS=3` becomes the key `jobs.history_days` with the value 3.
+/// Variables that name no config key are skipped here (and warned about by `serve`).
 fn env_values(env: &[(String, String)]) -> impl Iterator<Item = (String, Value)> + '_ {
-    env.iter().filter(|(k, _)| !FLAG_ENV.contains(&k.as_str()) && !k.ends_with("_FILE")).map(|(k, v)| {
+    let keys = env_keys();
+    let known = move |k: &str| keys.iter().any(|key| key.eq_ignore_ascii_case(&k[ENV_PREFIX.len()..]));
+    env.iter().filter(move |(k, _)| known(k)).map(|(k, v)| {
         let key = k[ENV_PREFIX.len()..].to_lowercase().replace("__", ".");
         let value = if SECRET_KEYS.contains(&key.as_str()) {
             Value::from(v.clone())
@@ -275,7 +278,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let secret = dir.path().join("key");
         std::fs::write(&secret, "s3cr3t\n").expect("write");
-        let vars = [("CROFT_JOBS__HISTORY_DAYS", "3"), ("CROFT_ENCRYPTION_KEY_FILE", secret.to_str().expect("utf8"))];
+        let vars = [
+            ("CROFT_JOBS__HISTORY_DAYS", "3"),
+            ("CROFT_ENCRYPTION_KEY_FILE", secret.to_str().expect("utf8")),
+            ("CROFT_SOMETHING_ELSE", "ignored, not fatal"),
+        ];
         let config = load_from(&sources(dir.path()), &Overrides::default(), env(&vars)).expect("load");
         assert_eq!(config.jobs.history_days, 3);
         assert_eq!(config.encryption_key.as_ref().map(Secret::expose), Some("s3cr3t"));

@@ -1,0 +1,38 @@
+// Starts a real `croft serve` on a free port with a fresh data directory, for SDK tests.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+const BIN = process.env.TEST_CROFT_BIN;
+if (!BIN) throw new Error("set TEST_CROFT_BIN to the croft binary");
+
+export function croft(dir, ...args) {
+  return execFileSync(BIN, [...args, "--dir", dir], { encoding: "utf8" });
+}
+
+export async function startCroft() {
+  const dir = mkdtempSync(join(tmpdir(), "croft-js-"));
+  const child = spawn(BIN, ["serve", "--http", "127.0.0.1:0", "--dir", dir], { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("croft did not start within 20 s")), 20000);
+    child.once("exit", (code) => reject(new Error(`croft exited early with ${code}`)));
+    lines.on("line", (line) => {
+      const m = line.match(/^Server started at (\S+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+  });
+  return {
+    url,
+    dir,
+    async stop() {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      const code = await exited;
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
