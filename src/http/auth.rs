@@ -19,6 +19,7 @@ pub struct TokenAuth(pub Principal);
 /// Authentication that may be absent: guests are allowed, an invalid token counts as a guest
 /// (as in PocketBase).
 #[derive(SecurityScheme)]
+#[allow(clippy::large_enum_variant)] // built once per request, never stored
 pub enum MaybeAuth {
     Token(TokenAuth),
     #[oai(fallback)]

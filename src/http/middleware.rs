@@ -128,3 +128,38 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send>) -> Response {
     tracing::error!("a request handler panicked");
     error::response(StatusCode::INTERNAL_SERVER_ERROR, error::MSG_INTERNAL, serde_json::json!({}))
 }
+
+#[cfg(test)]
+mod tests {
+    use poem::middleware::CatchPanic;
+    use poem::{EndpointExt, handler};
+
+    use super::*;
+
+    #[handler]
+    #[allow(clippy::unused_async)]
+    async fn boom() -> &'static str {
+        panic!("handler bug")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_and_the_server_lives_on() {
+        let ep = poem::Route::new().at("/", poem::get(boom)).with(CatchPanic::new().with_handler(panic_response));
+        for _ in 0..2 {
+            let resp = ep.call(Request::builder().uri_str("/").finish()).await.expect("caught");
+            assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            let body: serde_json::Value = resp.into_body().into_json().await.expect("json");
+            assert_eq!(body["status"], 500);
+            assert_eq!(body["message"], error::MSG_INTERNAL);
+        }
+    }
+
+    #[test]
+    fn only_text_like_bodies_are_compressed() {
+        let of = |ct: &str| Response::builder().content_type(ct).finish();
+        assert!(compressible(&of("application/json")));
+        assert!(compressible(&of("text/html; charset=utf-8")));
+        assert!(!compressible(&of("text/event-stream")));
+        assert!(!compressible(&of("image/png")));
+    }
+}

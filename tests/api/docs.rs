@@ -30,7 +30,7 @@ async fn every_documented_operation_is_routed() {
     let doc = croft::http::openapi_document(&app.state.config);
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().expect("paths") {
-        let concrete = path.replace("{path}", "").replace('{', "").replace('}', "");
+        let concrete = path.replace("{path}", "").replace(['{', '}'], "");
         for method in item.as_object().expect("item").keys() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let req = poem::Request::builder().method(method.clone()).uri(concrete.parse().expect("uri")).finish();
