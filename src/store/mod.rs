@@ -26,6 +26,21 @@ pub enum StoreError {
     Other(#[from] anyhow::Error),
 }
 
+/// A value bound to, or read from, an SQL statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl From<&str> for SqlValue {
+    fn from(s: &str) -> Self {
+        Self::Text(s.to_owned())
+    }
+}
+
 /// One applied or pending schema migration.
 #[derive(Debug, Clone)]
 pub struct MigrationInfo {

@@ -1,0 +1,176 @@
+//! Comparisons to SQL, with PocketBase's semantics: `''` and NULL are equal, `!=` is null-safe,
+//! `~` means "contains" unless the pattern has its own `%`, plain operators on multi-valued
+//! operands require every value to match and the `?` operators any value.
+
+use super::parser::{Expr, Join, Node, Op, Operand as Ast};
+use super::resolve::{Context, Kind, Operand};
+use super::{FilterError, SqlBuilder};
+use crate::store::SqlValue;
+
+pub fn expr(ctx: &mut Context<'_>, items: &Expr) -> Result<String, FilterError> {
+    let mut out = String::from("(");
+    for (i, (join, node)) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(match join {
+                Join::And => " AND ",
+                Join::Or => " OR ",
+            });
+        }
+        let part = match node {
+            Node::Group(inner) => expr(ctx, inner)?,
+            Node::Cmp { left, op, right } => comparison(ctx, left, *op, right)?,
+        };
+        out.push_str(&part);
+    }
+    out.push(')');
+    Ok(out)
+}
+
+fn comparison(ctx: &mut Context<'_>, left: &Ast, op: Op, right: &Ast) -> Result<String, FilterError> {
+    let l = match changed_field(left) {
+        Some(field) => changed(ctx, field)?,
+        None => ctx.resolve(left)?,
+    };
+    let r = match changed_field(right) {
+        Some(field) => changed(ctx, field)?,
+        None => ctx.resolve(right)?,
+    };
+    resolved(ctx.sql, &l, op, &r)
+}
+
+/// `@request.body.x:changed` names the field `x`.
+fn changed_field(ast: &Ast) -> Option<&str> {
+    let Ast::Ident(name) = ast else { return None };
+    name.strip_prefix("@request.body.")?.strip_suffix(":changed")
+}
+
+/// `@request.body.x:changed` is `@request.body.x:isset = true && @request.body.x != x`, as a 1/0 value.
+fn changed(ctx: &mut Context<'_>, field: &str) -> Result<Operand, FilterError> {
+    if !ctx.request.body.contains_key(field) {
+        return Ok(Operand::constant("0"));
+    }
+    let body = ctx.resolve(&Ast::Ident(format!("@request.body.{field}")))?;
+    let column = ctx.resolve(&Ast::Ident(field.to_owned()))?;
+    let differs = resolved(ctx.sql, &body, Op::Neq, &column)?;
+    Ok(Operand::computed(format!("(CASE WHEN {differs} THEN 1 ELSE 0 END)")))
+}
+
+/// One comparison of two resolved operands.
+pub(super) fn resolved(sql: &mut SqlBuilder, l: &Operand, op: Op, r: &Operand) -> Result<String, FilterError> {
+    let base = match op.base() {
+        Op::Eq => equal(true, l, r),
+        Op::Neq => equal(false, l, r),
+        Op::Like => like(sql, l, r, false),
+        Op::NotLike => like(sql, l, r, true),
+        Op::Lt => format!("{} < {}", l.sql, r.sql),
+        Op::Lte => format!("{} <= {}", l.sql, r.sql),
+        Op::Gt => format!("{} > {}", l.sql, r.sql),
+        Op::Gte => format!("{} >= {}", l.sql, r.sql),
+        _ => return Err(FilterError::Resolve("unknown operator".into())),
+    };
+    let mut out = base;
+    if !op.is_any() {
+        if let Some(all) = match_all(sql, l, op, r)? {
+            out = format!("({out} AND {all})");
+        }
+    }
+    for wrap in [&l.wrap, &r.wrap].into_iter().flatten() {
+        out = format!("({out} AND ({wrap}))");
+    }
+    Ok(out)
+}
+
+fn is_empty(o: &Operand) -> bool {
+    matches!(o.kind, Kind::Null | Kind::Param { empty: true })
+}
+
+fn is_known_non_empty(o: &Operand) -> bool {
+    matches!(o.kind, Kind::Bool | Kind::Param { empty: false })
+}
+
+fn equal(eq: bool, l: &Operand, r: &Operand) -> String {
+    let (op, concat, null_check) = if eq { ("=", "OR", "IS NULL") } else { ("IS NOT", "AND", "IS NOT NULL") };
+    let null_op = if eq { "IS" } else { "IS NOT" };
+    if l.no_coalesce || r.no_coalesce {
+        return format!("{} {null_op} {}", l.sql, r.sql);
+    }
+    let (le, re) = (is_empty(l), is_empty(r));
+    if le && re {
+        return format!("'' {op} ''");
+    }
+    if is_known_non_empty(l) || is_known_non_empty(r) {
+        let ls = if le { "''" } else { &l.sql };
+        let rs = if re { "''" } else { &r.sql };
+        return format!("{ls} {op} {rs}");
+    }
+    if le {
+        return format!("('' {op} {r} {concat} {r} {null_check})", r = r.sql);
+    }
+    if re {
+        return format!("({l} {op} '' {concat} {l} {null_check})", l = l.sql);
+    }
+    format!("COALESCE({}, '') {op} COALESCE({}, '')", l.sql, r.sql)
+}
+
+fn like(sql: &mut SqlBuilder, l: &Operand, r: &Operand, negate: bool) -> String {
+    let not = if negate { "NOT " } else { "" };
+    if matches!(r.kind, Kind::Param { .. }) {
+        wrap_like_param(sql, &r.sql);
+        format!("{} {not}LIKE {} ESCAPE '\\'", l.sql, r.sql)
+    } else {
+        format!("{} {not}LIKE ('%' || {} || '%') ESCAPE '\\'", l.sql, r.sql)
+    }
+}
+
+/// A text pattern without an unescaped `%` means "contains": escape it and wrap it in `%…%`.
+fn wrap_like_param(sql: &mut SqlBuilder, placeholder: &str) {
+    let Some(index) = placeholder.strip_prefix('?').and_then(|n| n.parse::<usize>().ok()) else { return };
+    let Some(SqlValue::Text(value)) = sql.params.get_mut(index - 1) else { return };
+    if has_unescaped_percent(value) {
+        return;
+    }
+    let escaped = value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    *value = format!("%{escaped}%");
+}
+
+fn has_unescaped_percent(s: &str) -> bool {
+    let mut escaped = false;
+    for c in s.chars() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '%' if !escaped => return true,
+            _ => escaped = false,
+        }
+    }
+    false
+}
+
+/// For plain operators on multi-valued operands: no value may fail the comparison.
+fn match_all(sql: &mut SqlBuilder, l: &Operand, op: Op, r: &Operand) -> Result<Option<String>, FilterError> {
+    let value = |alias: &str, of: &Operand| Operand {
+        sql: format!("{alias}.`multiMatchValue`"),
+        kind: Kind::Expr,
+        no_coalesce: of.no_coalesce,
+        multi: None,
+        wrap: None,
+    };
+    let plain = |o: &Operand| Operand { multi: None, wrap: None, ..o.clone() };
+    Ok(match (&l.multi, &r.multi) {
+        (Some(ls), Some(rs)) => {
+            let (la, ra) = (sql.alias("mml"), sql.alias("mmr"));
+            let cond = resolved(sql, &value(&la, l), op, &value(&ra, r))?;
+            Some(format!("NOT EXISTS (SELECT 1 FROM ({ls}) {la} LEFT JOIN ({rs}) {ra} WHERE NOT ({cond}))"))
+        }
+        (Some(ls), None) => {
+            let la = sql.alias("mml");
+            let cond = resolved(sql, &value(&la, l), op, &plain(r))?;
+            Some(format!("NOT EXISTS (SELECT 1 FROM ({ls}) {la} WHERE NOT ({cond}))"))
+        }
+        (None, Some(rs)) => {
+            let ra = sql.alias("mmr");
+            let cond = resolved(sql, &plain(l), op, &value(&ra, r))?;
+            Some(format!("NOT EXISTS (SELECT 1 FROM ({rs}) {ra} WHERE NOT ({cond}))"))
+        }
+        (None, None) => None,
+    })
+}

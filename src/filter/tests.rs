@@ -1,0 +1,1 @@
+//! Compiles filters against a small schema and runs them on an in-memory SQLite database.

@@ -1,0 +1,218 @@
+//! Checking and normalising a collection definition before it is saved.
+
+use serde_json::{Map, Value, json};
+
+use super::{AutodateOptions, BasicOptions, DomainOptions, PasswordOptions, TextOptions};
+use super::{Collection, CollectionKind, Field, FieldKind, Schema};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// Validation failures in PocketBase's nested `data` shape.
+    #[error("the collection definition is invalid")]
+    Invalid(Value),
+    #[error("collection not found")]
+    NotFound,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+fn err(code: &str, message: &str) -> Value {
+    json!({"code": code, "message": message})
+}
+
+fn is_word(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 255 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+const RESERVED_FIELD_NAMES: &[&str] = &["expand", "collectionId", "collectionName"];
+
+/// Normalises `new` (ids, system fields) and checks it against the rest of the schema.
+/// `old` is the stored version when updating.
+pub fn validate_collection(new: &mut Collection, old: Option<&Collection>, schema: &Schema) -> Result<(), SchemaError> {
+    let mut errors = Map::new();
+    if let Some(old) = old {
+        new.id.clone_from(&old.id);
+        new.system = old.system;
+        if new.kind != old.kind {
+            errors
+                .insert("type".into(), err("validation_collection_type_change", "Collection type cannot be changed."));
+        }
+    } else if new.id.is_empty() {
+        new.id = Collection::default_id(new.kind, &new.name);
+    }
+    if !is_word(&new.name) {
+        errors.insert(
+            "name".into(),
+            err("validation_invalid_name", "Must contain only letters, digits and underscores."),
+        );
+    } else if schema.all().iter().any(|c| c.id != new.id && c.name.eq_ignore_ascii_case(&new.name)) {
+        errors.insert(
+            "name".into(),
+            err("validation_collection_name_exists", "Collection name must be unique (case insensitive)."),
+        );
+    }
+    if old.is_none() && schema.by_id(&new.id).is_some() {
+        errors.insert("id".into(), err("validation_collection_id_exists", "Collection id already exists."));
+    }
+    add_system_fields(new);
+    if let Some(field_errors) = check_fields(new, schema) {
+        errors.insert("fields".into(), field_errors);
+    }
+    for (i, index) in new.indexes.iter().enumerate() {
+        let upper = index.trim_start().to_ascii_uppercase();
+        if !(upper.starts_with("CREATE INDEX") || upper.starts_with("CREATE UNIQUE INDEX")) || index.contains(';') {
+            let mut m = Map::new();
+            m.insert(i.to_string(), err("validation_invalid_index_expression", "Invalid CREATE INDEX expression."));
+            errors.insert("indexes".into(), Value::Object(m));
+        }
+    }
+    if new.kind == CollectionKind::View && new.view_query().is_none_or(|q| q.trim().is_empty()) {
+        errors.insert("viewQuery".into(), err("validation_required", "Cannot be blank."));
+    }
+    if errors.is_empty() { Ok(()) } else { Err(SchemaError::Invalid(Value::Object(errors))) }
+}
+
+fn check_fields(c: &mut Collection, schema: &Schema) -> Option<Value> {
+    let mut errors = Map::new();
+    let mut seen: Vec<String> = Vec::new();
+    for (i, f) in c.fields.iter_mut().enumerate() {
+        if f.id.is_empty() {
+            f.id = Field::default_id(f.type_name(), &f.name);
+        }
+        let lower = f.name.to_lowercase();
+        let problem = if !is_word(&f.name) {
+            Some(err("validation_invalid_name", "Must contain only letters, digits and underscores."))
+        } else if RESERVED_FIELD_NAMES.iter().any(|r| r.eq_ignore_ascii_case(&f.name)) {
+            Some(err("validation_not_in_invalid_values", "The name is reserved."))
+        } else if seen.contains(&lower) {
+            Some(err("validation_duplicated_field_name", "Duplicated or invalid field name."))
+        } else {
+            field_problem(f, schema)
+        };
+        seen.push(lower);
+        if let Some(p) = problem {
+            let key = if p["code"] == "validation_invalid_name"
+                || p["code"] == "validation_duplicated_field_name"
+                || p["code"] == "validation_not_in_invalid_values"
+            {
+                "name"
+            } else {
+                "options"
+            };
+            errors.insert(i.to_string(), json!({ key: p }));
+        }
+    }
+    (!errors.is_empty()).then_some(Value::Object(errors))
+}
+
+fn field_problem(f: &Field, schema: &Schema) -> Option<Value> {
+    match &f.kind {
+        FieldKind::Relation(o)
+            if schema.by_id(&o.collection_id).is_none() && schema.get(&o.collection_id).is_none() =>
+        {
+            Some(err("validation_missing_collection", "The related collection doesn't exist."))
+        }
+        FieldKind::Select(o) if o.values.is_empty() => {
+            Some(err("validation_required", "Select values cannot be blank."))
+        }
+        _ => None,
+    }
+}
+
+/// Adds the `id` field every collection has and the fields every auth collection has.
+fn add_system_fields(c: &mut Collection) {
+    if c.field("id").is_none() {
+        let id = Field::new(
+            "id",
+            FieldKind::Text(TextOptions {
+                required: true,
+                min: 15,
+                max: 15,
+                pattern: "^[a-z0-9]+$".into(),
+                autogenerate_pattern: "[a-z0-9]{15}".into(),
+                primary_key: true,
+                ..TextOptions::default()
+            }),
+        )
+        .system();
+        c.fields.insert(0, id);
+    }
+    if c.kind != CollectionKind::Auth {
+        return;
+    }
+    let auth_fields = [
+        Field::new(
+            "password",
+            FieldKind::Password(PasswordOptions { required: true, min: 8, ..PasswordOptions::default() }),
+        )
+        .system()
+        .hidden(),
+        Field::new(
+            "tokenKey",
+            FieldKind::Text(TextOptions {
+                required: true,
+                min: 30,
+                max: 60,
+                autogenerate_pattern: "[a-zA-Z0-9]{50}".into(),
+                ..TextOptions::default()
+            }),
+        )
+        .system()
+        .hidden(),
+        Field::new("email", FieldKind::Email(DomainOptions { required: true, ..DomainOptions::default() })).system(),
+        Field::new("emailVisibility", FieldKind::Bool(BasicOptions::default())).system(),
+        Field::new("verified", FieldKind::Bool(BasicOptions::default())).system(),
+    ];
+    for (i, field) in auth_fields.into_iter().enumerate() {
+        if c.field(&field.name).is_none() {
+            c.fields.insert((i + 1).min(c.fields.len()), field);
+        }
+    }
+}
+
+/// The `created`/`updated` pair the dashboard adds to new collections.
+#[allow(dead_code)]
+pub fn timestamps() -> [Field; 2] {
+    [
+        Field::new("created", FieldKind::Autodate(AutodateOptions { on_create: true, on_update: false })),
+        Field::new("updated", FieldKind::Autodate(AutodateOptions { on_create: true, on_update: true })),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: Value) -> Collection {
+        serde_json::from_value(v).expect("collection")
+    }
+
+    #[test]
+    fn adds_ids_and_system_fields() {
+        let mut c = parse(json!({"name": "posts", "fields": [{"name": "title", "type": "text"}]}));
+        validate_collection(&mut c, None, &Schema::default()).expect("valid");
+        assert_eq!(c.id, "pbc_1125843985");
+        assert_eq!(c.fields[0].name, "id");
+        assert_eq!(c.fields[1].id, "text724990059");
+        let mut a = parse(json!({"name": "members", "type": "auth"}));
+        validate_collection(&mut a, None, &Schema::default()).expect("valid");
+        let names: Vec<&str> = a.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["id", "password", "tokenKey", "email", "emailVisibility", "verified"]);
+    }
+
+    #[test]
+    fn reports_bad_names_duplicates_and_missing_relations() {
+        let existing = Schema::new(vec![parse(json!({"id": "pbc_1", "name": "Posts"}))]);
+        let mut c = parse(json!({"name": "posts", "fields": [
+            {"name": "a b", "type": "text"}, {"name": "x", "type": "text"}, {"name": "X", "type": "bool"},
+            {"name": "r", "type": "relation", "collectionId": "nope"}, {"name": "expand", "type": "text"}
+        ]}));
+        let Err(SchemaError::Invalid(e)) = validate_collection(&mut c, None, &existing) else { panic!("invalid") };
+        assert_eq!(e["name"]["code"], "validation_collection_name_exists");
+        // Field positions shift by one: `id` is inserted first.
+        assert_eq!(e["fields"]["1"]["name"]["code"], "validation_invalid_name");
+        assert_eq!(e["fields"]["3"]["name"]["code"], "validation_duplicated_field_name");
+        assert_eq!(e["fields"]["4"]["options"]["code"], "validation_missing_collection");
+        assert_eq!(e["fields"]["5"]["name"]["code"], "validation_not_in_invalid_values");
+    }
+}
