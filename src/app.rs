@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::jobs::Jobs;
+use crate::schema::Schema;
 use crate::store::Store;
 
 /// Shared state: a cheap clone over one `Arc`.
@@ -24,6 +25,8 @@ pub struct Inner {
     pub data_dir: PathBuf,
     pub store: Arc<dyn Store>,
     pub jobs: Jobs,
+    /// The current collections; replaced as a whole after every schema change.
+    schema: std::sync::RwLock<Arc<Schema>>,
     /// Cancelled when the server begins to shut down; long-lived streams watch it.
     pub shutdown: CancellationToken,
 }
@@ -41,7 +44,24 @@ impl AppState {
         crate::config::ensure_data_dir(&data_dir)?;
         let jobs = Jobs::from_config(&config.jobs)?;
         let store = crate::store::open(&data_dir).await?;
-        Ok(Self(Arc::new(Inner { config, data_dir, store, jobs, shutdown: CancellationToken::new() })))
+        let schema = Schema::new(store.load_collections().await.context("cannot read the collections")?);
+        let schema = std::sync::RwLock::new(Arc::new(schema));
+        Ok(Self(Arc::new(Inner { config, data_dir, store, jobs, schema, shutdown: CancellationToken::new() })))
+    }
+
+    /// The current schema snapshot.
+    pub fn schema(&self) -> Arc<Schema> {
+        self.schema.read().map_or_else(|p| p.into_inner().clone(), |s| s.clone())
+    }
+
+    /// Reloads the schema from the store (after a change).
+    pub async fn reload_schema(&self) -> anyhow::Result<()> {
+        let fresh = Arc::new(Schema::new(self.store.load_collections().await?));
+        match self.schema.write() {
+            Ok(mut s) => *s = fresh,
+            Err(p) => *p.into_inner() = fresh,
+        }
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod collections;
 pub mod config;
 pub mod dates;
 pub mod error;
@@ -13,5 +14,6 @@ pub mod filter;
 pub mod http;
 pub mod ids;
 pub mod jobs;
+pub mod records;
 pub mod schema;
 pub mod store;

@@ -120,6 +120,7 @@ impl From<crate::store::StoreError> for AuthError {
                 Self::Invalid(FieldErrors::single("email", code::VALUE_MUST_BE_UNIQUE, "Value must be unique."))
             }
             crate::store::StoreError::Conflict(what) => Self::Internal(anyhow::anyhow!("unique violation: {what}")),
+            crate::store::StoreError::Precondition(i) => Self::Internal(anyhow::anyhow!("unexpected precondition {i}")),
             crate::store::StoreError::Other(e) => Self::Internal(e),
         }
     }

@@ -22,7 +22,7 @@ use crate::schema::{Collection, Schema};
 use crate::store::SqlValue;
 
 pub use parser::ParseError;
-pub use resolve::Compiled;
+pub use resolve::{Compiled, ident};
 pub use sort::SortError;
 
 /// What `@request.*` resolves to.

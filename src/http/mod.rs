@@ -3,12 +3,16 @@
 
 mod assets;
 mod auth;
+mod collections;
 mod crons;
 pub mod error;
+mod fields;
 mod health;
 mod middleware;
 pub mod openapi;
+mod records;
 mod records_auth;
+mod request;
 
 use std::sync::{Arc, OnceLock};
 
@@ -28,18 +32,36 @@ pub enum ApiTags {
     Health,
     /// Signing in to auth collections.
     Auth,
+    /// Records of collections.
+    Records,
+    /// Collection administration.
+    Collections,
     /// Scheduled jobs.
     Jobs,
     /// This document and Swagger UI.
     Docs,
 }
 
-type Apis = (health::HealthApi, records_auth::RecordAuthApi, crons::CronsApi, DocsApi);
+type Apis = (
+    health::HealthApi,
+    records_auth::RecordAuthApi,
+    records::RecordsApi,
+    collections::CollectionsApi,
+    crons::CronsApi,
+    DocsApi,
+);
 
 /// The poem-openapi service with every declared route, and the cell its docs go into.
 fn api_service() -> (OpenApiService<Apis, ()>, DocsCell) {
     let docs: DocsCell = Arc::new(OnceLock::new());
-    let apis = (health::HealthApi, records_auth::RecordAuthApi, crons::CronsApi, DocsApi { docs: docs.clone() });
+    let apis = (
+        health::HealthApi,
+        records_auth::RecordAuthApi,
+        records::RecordsApi,
+        collections::CollectionsApi,
+        crons::CronsApi,
+        DocsApi { docs: docs.clone() },
+    );
     let service = OpenApiService::new(apis, "Croft", env!("CARGO_PKG_VERSION")).description(
         "A PocketBase-compatible backend. Authenticate with `Authorization: <token>` (or `Bearer <token>`).",
     );
@@ -83,7 +105,10 @@ pub fn routes(state: &AppState) -> anyhow::Result<impl Endpoint<Output = Respons
     let inner = route
         .around(move |ep, req| middleware::body_limit(ep, req, limit))
         .with(CatchPanic::new().with_handler(middleware::panic_response));
-    let shaped = middleware::errors(inner, table.clone()).around(middleware::gzip).with(cors(&state.config.origins));
+    let shaped = middleware::errors(inner, table.clone())
+        .around(fields::pick_fields)
+        .around(middleware::gzip)
+        .with(cors(&state.config.origins));
     let endpoint = middleware::errors(shaped, table).around(middleware::request_id).data(state.clone());
     Ok(endpoint)
 }

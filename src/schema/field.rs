@@ -84,7 +84,9 @@ pub struct NumberOptions {
 pub struct DomainOptions {
     pub help: String,
     pub required: bool,
+    #[serde(deserialize_with = "nullable")]
     pub except_domains: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
     pub only_domains: Vec<String>,
 }
 
@@ -109,6 +111,7 @@ pub struct AutodateOptions {
 pub struct SelectOptions {
     pub help: String,
     pub required: bool,
+    #[serde(deserialize_with = "nullable")]
     pub values: Vec<String>,
     pub max_select: i64,
 }
@@ -128,7 +131,9 @@ pub struct FileOptions {
     pub required: bool,
     pub max_select: i64,
     pub max_size: i64,
+    #[serde(deserialize_with = "nullable")]
     pub mime_types: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
     pub thumbs: Vec<String>,
     pub protected: bool,
 }
@@ -153,6 +158,11 @@ pub struct PasswordOptions {
     pub max: i64,
     pub cost: i64,
     pub pattern: String,
+}
+
+/// PocketBase writes `null` for some empty lists.
+fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
 }
 
 impl FieldKind {

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::{AuthCollection, AuthRecord, NewAuthRecord};
 use crate::jobs::JobRun;
+use crate::schema::Collection;
 
 pub use sqlite::SqliteStore;
 
@@ -22,6 +23,10 @@ pub enum StoreError {
     /// A unique constraint failed (SQLite 2067 / PostgreSQL 23505); the text names the constraint.
     #[error("unique violation: {0}")]
     Conflict(String),
+    /// Statement number N of a transaction affected no row although it had to (a failed rule
+    /// or a vanished record); everything was rolled back.
+    #[error("precondition of statement {0} failed")]
+    Precondition(usize),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -39,6 +44,23 @@ impl From<&str> for SqlValue {
     fn from(s: &str) -> Self {
         Self::Text(s.to_owned())
     }
+}
+
+/// SQL text with numbered placeholders (`?1`, `?2`, …) and their values.
+#[derive(Debug, Clone, Default)]
+pub struct SqlQuery {
+    pub sql: String,
+    pub params: Vec<SqlValue>,
+}
+
+pub type Row = Vec<SqlValue>;
+
+/// One statement of a write transaction.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub query: SqlQuery,
+    /// Roll the transaction back with [`StoreError::Precondition`] if no row was affected.
+    pub must_affect: bool,
 }
 
 /// One applied or pending schema migration.
@@ -62,6 +84,25 @@ pub trait AuthStore: Send + Sync {
     /// Sets a new password hash and token key (which invalidates every issued token).
     async fn set_password(&self, coll: &AuthCollection, id: &str, hash: &str, token_key: &str) -> StoreResult<bool>;
     async fn delete_auth_record(&self, coll: &AuthCollection, id: &str) -> StoreResult<bool>;
+}
+
+/// Collections and their tables. Each change is one transaction.
+#[async_trait]
+pub trait CollectionStore: Send + Sync {
+    async fn load_collections(&self) -> StoreResult<Vec<Collection>>;
+    async fn create_collection(&self, c: &Collection) -> StoreResult<()>;
+    async fn update_collection(&self, old: &Collection, new: &Collection) -> StoreResult<()>;
+    async fn delete_collection(&self, c: &Collection) -> StoreResult<()>;
+    async fn truncate_collection(&self, c: &Collection) -> StoreResult<()>;
+}
+
+/// Records: SQL built by the filter and records layers through the store's dialect.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    /// Runs a read query on the read pool.
+    async fn query(&self, q: SqlQuery) -> StoreResult<Vec<Row>>;
+    /// Runs statements in one transaction; returns the affected row counts.
+    async fn execute(&self, statements: Vec<Statement>) -> StoreResult<Vec<usize>>;
 }
 
 /// Job claims (shared by every replica) and job history.
@@ -88,8 +129,8 @@ pub trait AdminStore: Send + Sync {
     async fn close(&self) -> StoreResult<()>;
 }
 
-pub trait Store: AuthStore + JobStore + AdminStore + 'static {}
-impl<T: AuthStore + JobStore + AdminStore + 'static> Store for T {}
+pub trait Store: AuthStore + CollectionStore + RecordStore + JobStore + AdminStore + 'static {}
+impl<T: AuthStore + CollectionStore + RecordStore + JobStore + AdminStore + 'static> Store for T {}
 
 /// Opens (creating and migrating when needed) the store in `data_dir`.
 pub async fn open(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {

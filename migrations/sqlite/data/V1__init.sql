@@ -46,7 +46,7 @@ INSERT INTO _collections (id, system, type, name, fields, indexes, options) VALU
       {"id":"text3208210256","name":"id","type":"text","system":true,"primaryKey":true,"required":true,"hidden":false,"presentable":false,"min":15,"max":15,"pattern":"^[a-z0-9]+$","autogeneratePattern":"[a-z0-9]{15}"},
       {"id":"password901924565","name":"password","type":"password","system":true,"required":true,"hidden":true,"presentable":false,"min":8,"max":0,"cost":0,"pattern":""},
       {"id":"text2504183744","name":"tokenKey","type":"text","system":true,"required":true,"hidden":true,"presentable":false,"primaryKey":false,"min":30,"max":60,"pattern":"","autogeneratePattern":"[a-zA-Z0-9]{50}"},
-      {"id":"email3885137012","name":"email","type":"email","system":true,"required":true,"hidden":false,"presentable":false,"exceptDomains":null,"onlyDomains":null},
+      {"id":"email3885137012","name":"email","type":"email","system":true,"required":true,"hidden":false,"presentable":false,"exceptDomains":[],"onlyDomains":[]},
       {"id":"bool1547992806","name":"emailVisibility","type":"bool","system":true,"required":false,"hidden":false,"presentable":false},
       {"id":"bool256245529","name":"verified","type":"bool","system":true,"required":false,"hidden":false,"presentable":false},
       {"id":"autodate2990389176","name":"created","type":"autodate","system":true,"hidden":false,"presentable":false,"onCreate":true,"onUpdate":false},

@@ -3,6 +3,8 @@
 
 mod auth;
 mod jobs;
+mod records;
+mod schema;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -145,6 +147,23 @@ impl Db {
         blocking(move || {
             let conn = pool.get().map_err(|e| StoreError::Other(e.into()))?;
             f(&conn).map_err(StoreError::from)
+        })
+        .await
+    }
+
+    /// Runs `f` in an immediate transaction on the writer; an error rolls everything back.
+    async fn write_tx<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.write.clone();
+        blocking(move || {
+            let mut conn = pool.get().map_err(|e| StoreError::Other(e.into()))?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
         })
         .await
     }

@@ -1,0 +1,135 @@
+//! Collection administration: create, update, delete, truncate, import. Each change is
+//! validated against the whole schema, applied in one transaction, and then published as a
+//! new schema snapshot.
+
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::schema::{Collection, SchemaError, validate_collection};
+use crate::store::StoreError;
+
+fn store_error(e: StoreError) -> SchemaError {
+    match e {
+        StoreError::Conflict(what) => SchemaError::Invalid(
+            json!({"name": {"code": "validation_not_unique", "message": format!("Value must be unique ({what}).")}}),
+        ),
+        StoreError::Other(err) => {
+            // DDL errors (bad index, bad view query, impossible type change) are the caller's to fix.
+            SchemaError::Invalid(
+                json!({"fields": {"code": "validation_invalid_schema", "message": format!("{err:#}")}}),
+            )
+        }
+        StoreError::Precondition(_) => SchemaError::Internal(anyhow::anyhow!("unexpected precondition")),
+    }
+}
+
+pub async fn create(state: &AppState, mut new: Collection) -> Result<Collection, SchemaError> {
+    let schema = state.schema();
+    validate_collection(&mut new, None, &schema)?;
+    let now = crate::dates::now();
+    new.created.clone_from(&now);
+    new.updated = now;
+    if new.is_auth() {
+        ensure_auth_options(&mut new);
+    }
+    state.store.create_collection(&new).await.map_err(store_error)?;
+    state.reload_schema().await?;
+    Ok(new)
+}
+
+pub async fn update(state: &AppState, key: &str, patch: Value) -> Result<Collection, SchemaError> {
+    let schema = state.schema();
+    let old = schema.get(key).ok_or(SchemaError::NotFound)?.as_ref().clone();
+    let mut merged = serde_json::to_value(&old).map_err(anyhow::Error::from)?;
+    if let (Some(m), Some(p)) = (merged.as_object_mut(), patch.as_object()) {
+        for (k, v) in p {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    let mut new: Collection = serde_json::from_value(merged).map_err(|e| {
+        SchemaError::Invalid(json!({"fields": {"code": "validation_invalid", "message": e.to_string()}}))
+    })?;
+    validate_collection(&mut new, Some(&old), &schema)?;
+    new.created.clone_from(&old.created);
+    new.updated = crate::dates::now();
+    if new.is_auth() {
+        keep_secrets(&old, &mut new);
+    }
+    state.store.update_collection(&old, &new).await.map_err(store_error)?;
+    state.reload_schema().await?;
+    Ok(new)
+}
+
+pub async fn delete(state: &AppState, key: &str) -> Result<(), SchemaError> {
+    let schema = state.schema();
+    let coll = schema.get(key).ok_or(SchemaError::NotFound)?;
+    if coll.system {
+        return Err(SchemaError::Invalid(
+            json!({"system": {"code": "validation_system_collection", "message": "System collections cannot be deleted."}}),
+        ));
+    }
+    let referenced_by: Vec<&str> = schema
+        .all()
+        .iter()
+        .filter(|c| c.id != coll.id)
+        .filter(|c| {
+            c.fields
+                .iter()
+                .any(|f| matches!(&f.kind, crate::schema::FieldKind::Relation(o) if o.collection_id == coll.id))
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    if !referenced_by.is_empty() {
+        return Err(SchemaError::Invalid(
+            json!({"id": {"code": "validation_collection_in_use", "message": format!("The collection is referenced by {}.", referenced_by.join(", "))}}),
+        ));
+    }
+    state.store.delete_collection(coll).await.map_err(store_error)?;
+    state.reload_schema().await?;
+    Ok(())
+}
+
+pub async fn truncate(state: &AppState, key: &str) -> Result<(), SchemaError> {
+    let schema = state.schema();
+    let coll = schema.get(key).ok_or(SchemaError::NotFound)?;
+    state.store.truncate_collection(coll).await.map_err(store_error)?;
+    Ok(())
+}
+
+/// Token options with fresh secrets, as PocketBase creates them for a new auth collection.
+fn ensure_auth_options(c: &mut Collection) {
+    let defaults = [
+        ("authToken", 604_800),
+        ("passwordResetToken", 1800),
+        ("emailChangeToken", 1800),
+        ("verificationToken", 259_200),
+        ("fileToken", 180),
+    ];
+    for (key, duration) in defaults {
+        let entry = c.options.entry(key.to_owned()).or_insert_with(|| json!({"duration": duration}));
+        if let Some(o) = entry.as_object_mut() {
+            o.entry("duration").or_insert(json!(duration));
+            o.insert(
+                "secret".into(),
+                Value::String(crate::ids::random_from(
+                    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                    50,
+                )),
+            );
+        }
+    }
+    c.options.entry("passwordAuth".to_owned()).or_insert_with(|| json!({"enabled": true, "identityFields": ["email"]}));
+    c.options.entry("authRule".to_owned()).or_insert(json!(""));
+    c.options.entry("manageRule".to_owned()).or_insert(Value::Null);
+}
+
+/// The API never shows token secrets, so an update must not wipe them.
+fn keep_secrets(old: &Collection, new: &mut Collection) {
+    for (key, value) in &old.options {
+        let Some(secret) = value.get("secret") else { continue };
+        let entry = new.options.entry(key.clone()).or_insert_with(|| json!({}));
+        if let Some(o) = entry.as_object_mut() {
+            o.entry("secret").or_insert(secret.clone());
+        }
+    }
+}

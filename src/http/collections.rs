@@ -1,0 +1,152 @@
+//! `/api/collections`: collection administration for superusers, in PocketBase's format.
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+use serde_json::Value;
+
+use super::ApiTags;
+use super::auth::TokenAuth;
+use super::error::{ApiError, ApiResult};
+use super::records::RecordList;
+use crate::app::AppState;
+use crate::schema::{Collection, SchemaError};
+
+pub struct CollectionsApi;
+
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
+
+impl From<SchemaError> for ApiError {
+    fn from(e: SchemaError) -> Self {
+        match e {
+            SchemaError::Invalid(data) => {
+                Self::bad_request("An error occurred while validating the submitted data.", data)
+            }
+            SchemaError::NotFound => Self::not_found(super::error::MSG_NOT_FOUND),
+            SchemaError::Internal(e) => Self::internal(e),
+        }
+    }
+}
+
+fn parse_collection(body: Value) -> ApiResult<Collection> {
+    serde_json::from_value(body).map_err(|e| {
+        ApiError::bad_request(
+            "An error occurred while validating the submitted data.",
+            serde_json::json!({"fields": {"code": "validation_invalid", "message": e.to_string()}}),
+        )
+    })
+}
+
+#[OpenApi(prefix_path = "/api/collections", tag = ApiTags::Collections)]
+impl CollectionsApi {
+    /// List collections.
+    ///
+    /// Superusers only.
+    #[oai(path = "/", method = "get", operation_id = "list_collections")]
+    async fn list_collections(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        page: Query<Option<i64>>,
+        #[oai(name = "perPage")] per_page: Query<Option<i64>>,
+    ) -> ApiResult<Json<RecordList>> {
+        auth.require_superuser()?;
+        let schema = state.schema();
+        let page = page.0.unwrap_or(1).max(1);
+        let per_page = per_page.0.filter(|p| *p > 0).unwrap_or(30).min(1000);
+        let all = schema.all();
+        let total = all.len() as i64;
+        let items = all
+            .iter()
+            .skip(((page - 1) * per_page) as usize)
+            .take(per_page as usize)
+            .map(|c| c.public_json())
+            .collect();
+        Ok(Json(RecordList {
+            page,
+            per_page,
+            total_items: total,
+            total_pages: (total + per_page - 1) / per_page,
+            items,
+        }))
+    }
+
+    /// View a collection.
+    #[oai(path = "/:collection", method = "get", operation_id = "view_collection")]
+    async fn view_collection(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        collection: Path<String>,
+    ) -> ApiResult<Json<Value>> {
+        auth.require_superuser()?;
+        let schema = state.schema();
+        let c = schema.get(&collection).ok_or_else(|| ApiError::not_found(super::error::MSG_NOT_FOUND))?;
+        Ok(Json(c.public_json()))
+    }
+
+    /// Create a collection.
+    ///
+    /// Takes PocketBase's v0.23+ format (`fields`, `indexes`, rules, type options).
+    #[oai(path = "/", method = "post", operation_id = "create_collection")]
+    async fn create_collection(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        body: Json<Value>,
+    ) -> ApiResult<Json<Value>> {
+        auth.require_superuser()?;
+        let created = crate::collections::create(&state, parse_collection(body.0)?).await?;
+        Ok(Json(created.public_json()))
+    }
+
+    /// Update a collection.
+    ///
+    /// Renames, added, removed and renamed fields and new indexes are applied to the table in one transaction.
+    #[oai(path = "/:collection", method = "patch", operation_id = "update_collection")]
+    async fn update_collection(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        collection: Path<String>,
+        body: Json<Value>,
+    ) -> ApiResult<Json<Value>> {
+        auth.require_superuser()?;
+        let updated = crate::collections::update(&state, &collection, body.0).await?;
+        Ok(Json(updated.public_json()))
+    }
+
+    /// Delete a collection.
+    ///
+    /// Refused for system collections and collections other collections relate to.
+    #[oai(path = "/:collection", method = "delete", operation_id = "delete_collection")]
+    async fn delete_collection(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        collection: Path<String>,
+    ) -> ApiResult<NoContent> {
+        auth.require_superuser()?;
+        crate::collections::delete(&state, &collection).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Delete every record of a collection.
+    #[oai(path = "/:collection/truncate", method = "delete", operation_id = "truncate_collection")]
+    async fn truncate_collection(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        collection: Path<String>,
+    ) -> ApiResult<NoContent> {
+        auth.require_superuser()?;
+        crate::collections::truncate(&state, &collection).await?;
+        Ok(NoContent::Done)
+    }
+}

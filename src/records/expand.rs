@@ -1,0 +1,180 @@
+//! `expand=author,comments_via_post.user`: related records inlined under `expand`, each
+//! related collection's viewRule applied (with `@request.context = "expand"`), 6 levels deep.
+//! Paths that cannot be resolved are skipped silently, as in PocketBase.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::{MAIN, RecordError, columns, export, fetch_rows};
+use crate::app::AppState;
+use crate::filter::{RequestInfo, SqlBuilder, ident, rule_check};
+use crate::schema::{Collection, FieldKind, Schema};
+use crate::store::{SqlQuery, SqlValue};
+
+const MAX_DEPTH: usize = 6;
+
+/// The expand paths as a tree: `a.b,a.c,d` -> {a: {b, c}, d}.
+#[derive(Debug, Default)]
+struct Tree(BTreeMap<String, Tree>);
+
+fn parse(expand: &str) -> Tree {
+    let mut root = Tree::default();
+    for path in expand.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut node = &mut root;
+        for seg in path.split('.').take(MAX_DEPTH) {
+            node = node.0.entry(seg.to_owned()).or_default();
+        }
+    }
+    root
+}
+
+pub async fn apply(
+    state: &AppState,
+    schema: &Schema,
+    coll: &Collection,
+    items: &mut [Value],
+    expand: &str,
+    req: &RequestInfo,
+) -> Result<(), RecordError> {
+    let mut req = req.clone();
+    req.context = "expand".into();
+    apply_tree(state, schema, coll, items, &parse(expand), &req, 0).await
+}
+
+fn apply_tree<'a>(
+    state: &'a AppState,
+    schema: &'a Schema,
+    coll: &'a Collection,
+    items: &'a mut [Value],
+    tree: &'a Tree,
+    req: &'a RequestInfo,
+    depth: usize,
+) -> futures_util::future::BoxFuture<'a, Result<(), RecordError>> {
+    Box::pin(async move {
+        if depth >= MAX_DEPTH || items.is_empty() {
+            return Ok(());
+        }
+        for (name, children) in &tree.0 {
+            if let Some(field) = coll.field(name) {
+                let FieldKind::Relation(o) = &field.kind else { continue };
+                if field.hidden && !req.is_superuser() {
+                    continue;
+                }
+                let Some(target) = schema.by_id(&o.collection_id) else { continue };
+                expand_relation(state, schema, target, items, name, field.is_multiple(), children, req, depth).await?;
+            } else if let Some((other, via)) = name.split_once("_via_") {
+                expand_back(state, schema, coll, items, name, other, via, children, req, depth).await?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn ids_of(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => vec![s.clone()],
+        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn expand_relation(
+    state: &AppState,
+    schema: &Schema,
+    target: &Collection,
+    items: &mut [Value],
+    name: &str,
+    multiple: bool,
+    children: &Tree,
+    req: &RequestInfo,
+    depth: usize,
+) -> Result<(), RecordError> {
+    let mut ids: Vec<String> = items.iter().flat_map(|i| ids_of(&i[name])).collect();
+    ids.sort();
+    ids.dedup();
+    if target.rules.view_rule.is_none() && !req.is_superuser() {
+        return Ok(());
+    }
+    let rows = fetch_rows(state, schema, target, &ids, target.rules.view_rule.as_deref(), req).await?;
+    let mut related: Vec<Value> = rows.iter().map(|r| export(target, r, req)).collect();
+    apply_tree(state, schema, target, &mut related, children, req, depth + 1).await?;
+    let by_id: BTreeMap<String, Value> =
+        related.into_iter().filter_map(|r| r["id"].as_str().map(|id| (id.to_owned(), r.clone()))).collect();
+    for item in items.iter_mut() {
+        let found: Vec<Value> = ids_of(&item[name]).iter().filter_map(|id| by_id.get(id).cloned()).collect();
+        if found.is_empty() {
+            continue;
+        }
+        let value = if multiple { Value::Array(found) } else { found.into_iter().next().unwrap_or(Value::Null) };
+        attach(item, name, value);
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn expand_back(
+    state: &AppState,
+    schema: &Schema,
+    coll: &Collection,
+    items: &mut [Value],
+    name: &str,
+    other: &str,
+    via: &str,
+    children: &Tree,
+    req: &RequestInfo,
+    depth: usize,
+) -> Result<(), RecordError> {
+    let Some(target) = schema.get(other) else { return Ok(()) };
+    let Some(field) = target.field(via) else { return Ok(()) };
+    let FieldKind::Relation(o) = &field.kind else { return Ok(()) };
+    if o.collection_id != coll.id || (target.rules.view_rule.is_none() && !req.is_superuser()) {
+        return Ok(());
+    }
+    let parent_ids: Vec<String> = items.iter().filter_map(|i| i["id"].as_str().map(str::to_owned)).collect();
+    let mut sql = SqlBuilder::default();
+    let list = parent_ids.iter().map(|id| sql.param(SqlValue::Text(id.clone()))).collect::<Vec<_>>().join(", ");
+    let col = format!("{MAIN}.{}", ident(via));
+    let matches = if field.is_multiple() {
+        format!(
+            "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid({col}) THEN {col} ELSE '[]' END) WHERE `value` IN ({list}))"
+        )
+    } else {
+        format!("{col} IN ({list})")
+    };
+    let check = rule_check(&mut sql, schema, target, &format!("{MAIN}.`id`"), target.rules.view_rule.as_deref(), req)?;
+    let q = format!(
+        "SELECT {} FROM {} {MAIN} WHERE {matches} AND {check} LIMIT 1000",
+        columns(target, MAIN),
+        ident(&target.name)
+    );
+    let rows = state.store.query(SqlQuery { sql: q, params: sql.params }).await?;
+    let mut related: Vec<Value> = rows.iter().map(|r| export(target, r, req)).collect();
+    apply_tree(state, schema, target, &mut related, children, req, depth + 1).await?;
+    let unique = target.indexes.iter().any(|i| {
+        i.to_ascii_uppercase().starts_with("CREATE UNIQUE") && i.contains(&format!("`{via}`")) && !i.contains(',')
+    });
+    for item in items.iter_mut() {
+        let Some(id) = item["id"].as_str().map(str::to_owned) else { continue };
+        let found: Vec<Value> = related.iter().filter(|r| ids_of(&r[via]).contains(&id)).cloned().collect();
+        if found.is_empty() {
+            continue;
+        }
+        let value = if unique && !field.is_multiple() {
+            found.into_iter().next().unwrap_or(Value::Null)
+        } else {
+            Value::Array(found)
+        };
+        attach(item, name, value);
+    }
+    Ok(())
+}
+
+fn attach(item: &mut Value, name: &str, value: Value) {
+    let Some(obj) = item.as_object_mut() else { return };
+    let expand = obj.entry("expand").or_insert_with(|| Value::Object(Map::new()));
+    if let Some(e) = expand.as_object_mut() {
+        e.insert(name.to_owned(), value);
+    }
+}

@@ -1,0 +1,229 @@
+//! Records of user collections: list, view, create, update, delete with PocketBase's rules,
+//! validation, record shape and expand.
+
+mod expand;
+pub mod values;
+mod write;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::app::AppState;
+use crate::filter::{self, RequestInfo, SqlBuilder};
+use crate::schema::{Collection, CollectionKind, Schema};
+use crate::store::{Row, SqlQuery, SqlValue, StoreError};
+
+pub use write::{create, delete, update};
+
+/// The alias of the main table in record queries.
+pub const MAIN: &str = "`__r`";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("missing collection context")]
+    CollectionNotFound,
+    #[error("the record was not found")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{message}")]
+    BadRequest { message: String, data: Value },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for RecordError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(anyhow::Error::new(e))
+    }
+}
+
+impl RecordError {
+    fn bad(message: &str, data: Value) -> Self {
+        Self::BadRequest { message: message.to_owned(), data }
+    }
+}
+
+impl From<filter::QueryError> for RecordError {
+    fn from(e: filter::QueryError) -> Self {
+        match e {
+            filter::QueryError::Filter(filter::FilterError::Forbidden) => Self::Forbidden(ONLY_SUPERUSERS),
+            other => Self::bad(
+                "Something went wrong while processing your request.",
+                serde_json::json!({"filter": {"code": "validation_invalid_filter", "message": other.to_string()}}),
+            ),
+        }
+    }
+}
+
+impl From<filter::FilterError> for RecordError {
+    fn from(e: filter::FilterError) -> Self {
+        filter::QueryError::from(e).into()
+    }
+}
+
+pub const ONLY_SUPERUSERS: &str = "Only superusers can perform this action.";
+
+/// The collection by id or name; views are read-only, `_superusers` is special.
+pub fn collection(schema: &Schema, key: &str) -> Result<Arc<Collection>, RecordError> {
+    schema.get(key).cloned().ok_or(RecordError::CollectionNotFound)
+}
+
+/// List parameters as PocketBase reads them.
+#[derive(Debug, Clone, Default)]
+pub struct ListParams {
+    pub page: i64,
+    pub per_page: i64,
+    pub sort: Option<String>,
+    pub filter: Option<String>,
+    pub skip_total: bool,
+    pub expand: Option<String>,
+}
+
+pub struct ListResult {
+    pub page: i64,
+    pub per_page: i64,
+    pub total_items: i64,
+    pub total_pages: i64,
+    pub items: Vec<Value>,
+}
+
+/// `SELECT` list of every field, in field order.
+pub fn columns(c: &Collection, alias: &str) -> String {
+    c.fields.iter().map(|f| format!("{alias}.{}", filter::ident(&f.name))).collect::<Vec<_>>().join(", ")
+}
+
+pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo) -> Result<ListResult, RecordError> {
+    let schema = state.schema();
+    let coll = collection(&schema, key)?;
+    if coll.rules.list_rule.is_none() && !req.is_superuser() {
+        return Err(RecordError::Forbidden(ONLY_SUPERUSERS));
+    }
+    let page = p.page.max(1);
+    let per_page = if p.per_page <= 0 { 30 } else { p.per_page.min(1000) };
+    let mut sql = SqlBuilder::default();
+    let q = filter::compile_query(&mut sql, &schema, &coll, MAIN, p.filter.as_deref(), p.sort.as_deref(), req)?;
+    let rule =
+        filter::rule_check(&mut sql, &schema, &coll, &format!("{MAIN}.`id`"), coll.rules.list_rule.as_deref(), req)?;
+    let mut conditions = vec![rule];
+    conditions.extend(q.where_sql.clone());
+    let from = format!("FROM {} {MAIN} {} WHERE {}", filter::ident(&coll.name), q.joins, conditions.join(" AND "));
+    let order = if q.order_by.is_empty() {
+        format!(" ORDER BY {MAIN}.`_rowid_`")
+    } else {
+        format!(" ORDER BY {}", q.order_by.join(", "))
+    };
+    let distinct = if q.distinct { "DISTINCT " } else { "" };
+    let limit = sql.param(SqlValue::Int(per_page));
+    let offset = sql.param(SqlValue::Int((page - 1) * per_page));
+    let select = format!("SELECT {distinct}{} {from}{order} LIMIT {limit} OFFSET {offset}", columns(&coll, MAIN));
+    let params = sql.params.clone();
+    let rows = state.store.query(SqlQuery { sql: select, params: params.clone() }).await?;
+    let (total_items, total_pages) = if p.skip_total {
+        (-1, -1)
+    } else {
+        let count_sql = format!("SELECT COUNT(DISTINCT {MAIN}.`id`) {from}");
+        // The LIMIT/OFFSET parameters are the last two; the count query doesn't use them.
+        let count_params = params[..params.len() - 2].to_vec();
+        let n = match state
+            .store
+            .query(SqlQuery { sql: count_sql, params: count_params })
+            .await?
+            .first()
+            .and_then(|r| r.first())
+        {
+            Some(SqlValue::Int(n)) => *n,
+            _ => 0,
+        };
+        (n, (n + per_page - 1) / per_page)
+    };
+    let mut items: Vec<Value> = rows.iter().map(|r| export(&coll, r, req)).collect();
+    if let Some(expand) = p.expand.as_deref() {
+        expand::apply(state, &schema, &coll, &mut items, expand, req).await?;
+    }
+    Ok(ListResult { page, per_page, total_items, total_pages, items })
+}
+
+pub async fn view(
+    state: &AppState,
+    key: &str,
+    id: &str,
+    expand: Option<&str>,
+    req: &RequestInfo,
+) -> Result<Value, RecordError> {
+    let schema = state.schema();
+    let coll = collection(&schema, key)?;
+    if coll.rules.view_rule.is_none() && !req.is_superuser() {
+        return Err(RecordError::Forbidden(ONLY_SUPERUSERS));
+    }
+    let mut record = fetch_visible(state, &schema, &coll, id, coll.rules.view_rule.as_deref(), req)
+        .await?
+        .ok_or(RecordError::NotFound)?;
+    if let Some(expand) = expand {
+        expand::apply(state, &schema, &coll, std::slice::from_mut(&mut record), expand, req).await?;
+    }
+    Ok(record)
+}
+
+/// The record `id` if `rule` lets the caller see it.
+pub async fn fetch_visible(
+    state: &AppState,
+    schema: &Schema,
+    coll: &Collection,
+    id: &str,
+    rule: Option<&str>,
+    req: &RequestInfo,
+) -> Result<Option<Value>, RecordError> {
+    let rows = fetch_rows(state, schema, coll, &[id.to_owned()], rule, req).await?;
+    Ok(rows.first().map(|r| export(coll, r, req)))
+}
+
+/// Rows with the given ids that pass `rule`, in table order.
+pub async fn fetch_rows(
+    state: &AppState,
+    schema: &Schema,
+    coll: &Collection,
+    ids: &[String],
+    rule: Option<&str>,
+    req: &RequestInfo,
+) -> Result<Vec<Row>, RecordError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = SqlBuilder::default();
+    let list = ids.iter().map(|id| sql.param(SqlValue::Text(id.clone()))).collect::<Vec<_>>().join(", ");
+    let check = filter::rule_check(&mut sql, schema, coll, &format!("{MAIN}.`id`"), rule, req)?;
+    let q = format!(
+        "SELECT {} FROM {} {MAIN} WHERE {MAIN}.`id` IN ({list}) AND {check}",
+        columns(coll, MAIN),
+        filter::ident(&coll.name)
+    );
+    Ok(state.store.query(SqlQuery { sql: q, params: sql.params }).await?)
+}
+
+/// A stored row as PocketBase shows it to this caller.
+pub fn export(coll: &Collection, row: &Row, req: &RequestInfo) -> Value {
+    let superuser = req.is_superuser();
+    let mut out = Map::new();
+    out.insert("collectionId".into(), Value::String(coll.id.clone()));
+    out.insert("collectionName".into(), Value::String(coll.name.clone()));
+    for (field, value) in coll.fields.iter().zip(row) {
+        let always_hidden = coll.kind == CollectionKind::Auth && matches!(field.name.as_str(), "password" | "tokenKey");
+        if always_hidden || (field.hidden && !superuser) {
+            continue;
+        }
+        out.insert(field.name.clone(), values::to_json(field, value));
+    }
+    if coll.is_auth() && !superuser {
+        let visible = out.get("emailVisibility").and_then(Value::as_bool).unwrap_or(false);
+        let owner = req
+            .auth
+            .as_ref()
+            .is_some_and(|a| a.collection_id == coll.id && Some(&Value::String(a.id.clone())) == out.get("id"));
+        if !visible && !owner {
+            out.remove("email");
+        }
+    }
+    Value::Object(out)
+}

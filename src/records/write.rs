@@ -1,0 +1,474 @@
+//! Create, update and delete: validation, rules checked inside the write transaction,
+//! relation cleanup on delete.
+
+use serde_json::{Map, Value, json};
+
+use super::values::{self, field_error};
+use super::{MAIN, RecordError, collection, fetch_rows, fetch_visible};
+use crate::app::AppState;
+use crate::filter::{self, RequestInfo, SqlBuilder, ident};
+use crate::schema::{Collection, CollectionKind, Field, FieldKind, Schema};
+use crate::store::{SqlQuery, SqlValue, Statement, StoreError};
+
+const FAILED_CREATE: &str = "Failed to create record.";
+const FAILED_UPDATE: &str = "Failed to update record.";
+
+fn read_only(coll: &Collection) -> Result<(), RecordError> {
+    if coll.kind == CollectionKind::View {
+        return Err(RecordError::bad("View collections are read-only.", json!({})));
+    }
+    Ok(())
+}
+
+pub async fn create(
+    state: &AppState,
+    key: &str,
+    body: Map<String, Value>,
+    req: &RequestInfo,
+) -> Result<Value, RecordError> {
+    let schema = state.schema();
+    let coll = collection(&schema, key)?;
+    read_only(&coll)?;
+    if coll.rules.create_rule.is_none() && !req.is_superuser() {
+        return Err(RecordError::Forbidden(super::ONLY_SUPERUSERS));
+    }
+    let body = values::apply_modifiers(&coll.fields, &body, &Map::new());
+    let mut errors = Map::new();
+    let mut row: Vec<(String, SqlValue)> = Vec::new();
+    let now = crate::dates::now();
+    let id = match body.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        Some(id) => {
+            if let Some(f) = coll.field("id") {
+                check_id(f, id, &mut errors);
+            }
+            id.to_owned()
+        }
+        None => crate::ids::record_id(),
+    };
+    for field in &coll.fields {
+        let value = match field.name.as_str() {
+            "id" => SqlValue::Text(id.clone()),
+            _ => match new_value(field, &body, req, &now, &mut errors).await? {
+                Some(v) => v,
+                None => continue,
+            },
+        };
+        row.push((field.name.clone(), value));
+    }
+    if coll.is_auth() {
+        auth_password(&coll, &body, None, req, &mut errors, &mut row).await?;
+    }
+    check_relations(state, &schema, &coll, &body, &mut errors).await?;
+    if !errors.is_empty() {
+        return Err(RecordError::bad(FAILED_CREATE, Value::Object(errors)));
+    }
+    let mut statements = vec![insert(&coll, &row)];
+    let rule_req = with_body(req, &body, "POST");
+    if !req.is_superuser() {
+        if let Some(check) = rule_statement(&schema, &coll, &id, coll.rules.create_rule.as_deref(), &rule_req)? {
+            statements.push(check);
+        }
+    }
+    match state.store.execute(statements).await {
+        Ok(_) => {}
+        Err(StoreError::Precondition(_)) => return Err(RecordError::bad(FAILED_CREATE, json!({}))),
+        Err(StoreError::Conflict(what)) => return Err(RecordError::bad(FAILED_CREATE, unique_error(&what))),
+        Err(e) => return Err(e.into()),
+    }
+    let internal = RequestInfo { auth: Some(superuser_view()), ..RequestInfo::default() };
+    let mut created =
+        fetch_visible(state, &schema, &coll, &id, Some(""), &internal).await?.ok_or(RecordError::NotFound)?;
+    hide_for(&coll, &mut created, req);
+    Ok(created)
+}
+
+pub async fn update(
+    state: &AppState,
+    key: &str,
+    id: &str,
+    body: Map<String, Value>,
+    req: &RequestInfo,
+) -> Result<Value, RecordError> {
+    let schema = state.schema();
+    let coll = collection(&schema, key)?;
+    read_only(&coll)?;
+    if coll.rules.update_rule.is_none() && !req.is_superuser() {
+        return Err(RecordError::Forbidden(super::ONLY_SUPERUSERS));
+    }
+    let internal = RequestInfo { auth: Some(superuser_view()), ..RequestInfo::default() };
+    let current = fetch_rows(state, &schema, &coll, &[id.to_owned()], Some(""), &internal).await?;
+    let Some(current) = current.first() else { return Err(RecordError::NotFound) };
+    let current_json = super::export(&coll, current, &internal);
+    let current_map = current_json.as_object().cloned().unwrap_or_default();
+    let body = values::apply_modifiers(&coll.fields, &body, &current_map);
+    let mut errors = Map::new();
+    let mut row: Vec<(String, SqlValue)> = Vec::new();
+    let now = crate::dates::now();
+    for field in &coll.fields {
+        if field.name == "id" || field.name == "password" || field.name == "tokenKey" {
+            continue;
+        }
+        if let FieldKind::Autodate(o) = &field.kind {
+            if o.on_update {
+                row.push((field.name.clone(), SqlValue::Text(now.clone())));
+            }
+            continue;
+        }
+        if !body.contains_key(&field.name) || (field.name == "verified" && !req.is_superuser()) {
+            continue;
+        }
+        if let Some(v) = new_value(field, &body, req, &now, &mut errors).await? {
+            row.push((field.name.clone(), v));
+        }
+    }
+    if coll.is_auth() {
+        auth_password(&coll, &body, Some(current), req, &mut errors, &mut row).await?;
+    }
+    check_relations(state, &schema, &coll, &body, &mut errors).await?;
+    if !errors.is_empty() {
+        return Err(RecordError::bad(FAILED_UPDATE, Value::Object(errors)));
+    }
+    let rule_req = with_body(req, &body, "PATCH");
+    let mut statements = Vec::new();
+    if let Some(check) = rule_statement(&schema, &coll, id, coll.rules.update_rule.as_deref(), &rule_req)? {
+        statements.push(check);
+    }
+    if !row.is_empty() {
+        statements.push(update_statement(&coll, id, &row));
+    }
+    match state.store.execute(statements).await {
+        Ok(_) => {}
+        Err(StoreError::Precondition(_)) => return Err(RecordError::NotFound),
+        Err(StoreError::Conflict(what)) => return Err(RecordError::bad(FAILED_UPDATE, unique_error(&what))),
+        Err(e) => return Err(e.into()),
+    }
+    let mut fresh =
+        fetch_visible(state, &schema, &coll, id, Some(""), &internal).await?.ok_or(RecordError::NotFound)?;
+    hide_for(&coll, &mut fresh, req);
+    Ok(fresh)
+}
+
+pub async fn delete(state: &AppState, key: &str, id: &str, req: &RequestInfo) -> Result<(), RecordError> {
+    let schema = state.schema();
+    let coll = collection(&schema, key)?;
+    read_only(&coll)?;
+    if coll.rules.delete_rule.is_none() && !req.is_superuser() {
+        return Err(RecordError::Forbidden(super::ONLY_SUPERUSERS));
+    }
+    let mut statements = Vec::new();
+    if let Some(check) = rule_statement(&schema, &coll, id, coll.rules.delete_rule.as_deref(), req)? {
+        statements.push(check);
+    }
+    statements.extend(reference_cleanup(state, &schema, &coll, id).await?);
+    statements.push(Statement {
+        query: SqlQuery {
+            sql: format!("DELETE FROM {} WHERE `id` = ?1", ident(&coll.name)),
+            params: vec![SqlValue::Text(id.to_owned())],
+        },
+        must_affect: true,
+    });
+    match state.store.execute(statements).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::Precondition(_)) => Err(RecordError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A superuser stand-in for internal reads that must see every row and field.
+fn superuser_view() -> filter::AuthInfo {
+    filter::AuthInfo {
+        collection_id: String::new(),
+        collection_name: String::new(),
+        id: String::new(),
+        superuser: true,
+    }
+}
+
+/// Re-applies the caller's visibility (hidden fields, email) to a record read internally.
+fn hide_for(coll: &Collection, record: &mut Value, req: &RequestInfo) {
+    if req.is_superuser() {
+        return;
+    }
+    let Some(obj) = record.as_object_mut() else { return };
+    for f in coll.fields.iter().filter(|f| f.hidden) {
+        obj.remove(&f.name);
+    }
+    if coll.is_auth() {
+        let visible = obj.get("emailVisibility").and_then(Value::as_bool).unwrap_or(false);
+        let owner = req.auth.as_ref().is_some_and(|a| {
+            a.collection_id == coll.id && obj.get("id").and_then(Value::as_str) == Some(a.id.as_str())
+        });
+        if !visible && !owner {
+            obj.remove("email");
+        }
+    }
+}
+
+fn with_body(req: &RequestInfo, body: &Map<String, Value>, method: &str) -> RequestInfo {
+    let mut r = req.clone();
+    r.body = body.clone();
+    if r.method.is_empty() {
+        r.method = method.to_owned();
+    }
+    r
+}
+
+/// A no-op UPDATE that matches only if the rule passes; rolls the transaction back otherwise.
+fn rule_statement(
+    schema: &Schema,
+    coll: &Collection,
+    id: &str,
+    rule: Option<&str>,
+    req: &RequestInfo,
+) -> Result<Option<Statement>, RecordError> {
+    let mut sql = SqlBuilder::default();
+    let id_param = sql.param(SqlValue::Text(id.to_owned()));
+    let check = filter::rule_check(&mut sql, schema, coll, &format!("{MAIN}.`id`"), rule, req)?;
+    if check == "1" {
+        return Ok(None);
+    }
+    let table = ident(&coll.name);
+    Ok(Some(Statement {
+        query: SqlQuery {
+            sql: format!(
+                "UPDATE {table} SET `id` = `id` WHERE `id` IN (SELECT {MAIN}.`id` FROM {table} {MAIN} WHERE {MAIN}.`id` = {id_param} AND {check})"
+            ),
+            params: sql.params,
+        },
+        must_affect: true,
+    }))
+}
+
+fn insert(coll: &Collection, row: &[(String, SqlValue)]) -> Statement {
+    let cols: Vec<String> = row.iter().map(|(c, _)| ident(c)).collect();
+    let marks: Vec<String> = (1..=row.len()).map(|i| format!("?{i}")).collect();
+    Statement {
+        query: SqlQuery {
+            sql: format!("INSERT INTO {} ({}) VALUES ({})", ident(&coll.name), cols.join(", "), marks.join(", ")),
+            params: row.iter().map(|(_, v)| v.clone()).collect(),
+        },
+        must_affect: true,
+    }
+}
+
+fn update_statement(coll: &Collection, id: &str, row: &[(String, SqlValue)]) -> Statement {
+    let sets: Vec<String> = row.iter().enumerate().map(|(i, (c, _))| format!("{} = ?{}", ident(c), i + 1)).collect();
+    let mut params: Vec<SqlValue> = row.iter().map(|(_, v)| v.clone()).collect();
+    params.push(SqlValue::Text(id.to_owned()));
+    Statement {
+        query: SqlQuery {
+            sql: format!("UPDATE {} SET {} WHERE `id` = ?{}", ident(&coll.name), sets.join(", "), params.len()),
+            params,
+        },
+        must_affect: true,
+    }
+}
+
+/// The value to store for `field` on create; `None` leaves the column default.
+async fn new_value(
+    field: &Field,
+    body: &Map<String, Value>,
+    req: &RequestInfo,
+    now: &str,
+    errors: &mut Map<String, Value>,
+) -> Result<Option<SqlValue>, RecordError> {
+    match &field.kind {
+        FieldKind::Autodate(o) => return Ok(o.on_create.then(|| SqlValue::Text(now.to_owned()))),
+        FieldKind::Password(_) => return Ok(None),
+        FieldKind::File(_) => return Ok(None),
+        _ => {}
+    }
+    if field.name == "tokenKey" {
+        return Ok(Some(SqlValue::Text(crate::ids::secret_key())));
+    }
+    if field.name == "verified" && !req.is_superuser() {
+        return Ok(None);
+    }
+    let raw = body.get(&field.name).cloned().unwrap_or(Value::Null);
+    let value = if raw.is_null() && !body.contains_key(&field.name) {
+        field.zero_value()
+    } else {
+        values::normalize(field, &raw)
+    };
+    if let Err(e) = values::validate(field, &value) {
+        errors.insert(field.name.clone(), e);
+        return Ok(None);
+    }
+    Ok(Some(values::to_sql(field, &value)))
+}
+
+fn check_id(field: &Field, id: &str, errors: &mut Map<String, Value>) {
+    let FieldKind::Text(o) = &field.kind else { return };
+    let len = id.chars().count() as i64;
+    if o.min > 0 && len < o.min {
+        errors.insert("id".into(), json!({"code": "validation_min_text_constraint", "message": format!("Must be at least {} character(s).", o.min), "params": {"min": o.min}}));
+    } else if o.max > 0 && len > o.max {
+        errors.insert("id".into(), json!({"code": "validation_max_text_constraint", "message": format!("Must be less than {} character(s).", o.max), "params": {"max": o.max}}));
+    } else if !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+        errors.insert("id".into(), field_error("validation_invalid_format", "Invalid value format."));
+    }
+}
+
+/// `password`/`passwordConfirm` of auth records: required on create, hashed, new tokenKey.
+async fn auth_password(
+    coll: &Collection,
+    body: &Map<String, Value>,
+    current: Option<&crate::store::Row>,
+    req: &RequestInfo,
+    errors: &mut Map<String, Value>,
+    row: &mut Vec<(String, SqlValue)>,
+) -> Result<(), RecordError> {
+    let password = body.get("password").and_then(Value::as_str).unwrap_or_default();
+    let confirm = body.get("passwordConfirm").and_then(Value::as_str).unwrap_or_default();
+    if current.is_some() && !body.contains_key("password") {
+        return Ok(());
+    }
+    let min = match coll.field("password").map(|f| &f.kind) {
+        Some(FieldKind::Password(o)) if o.min > 0 => o.min as usize,
+        _ => 8,
+    };
+    if password.is_empty() {
+        errors.insert("password".into(), field_error("validation_required", "Cannot be blank."));
+    } else if password.chars().count() < min || password.len() > 71 {
+        errors.insert("password".into(), json!({"code": "validation_length_out_of_range", "message": format!("The length must be between {min} and 71."), "params": {"min": min, "max": 71}}));
+    }
+    if confirm != password {
+        errors.insert("passwordConfirm".into(), field_error("validation_values_mismatch", "Values don't match."));
+    }
+    if let Some(current) = current
+        && !req.is_superuser()
+    {
+        let hash_idx = coll.fields.iter().position(|f| f.name == "password");
+        let hash = hash_idx.and_then(|i| match current.get(i) {
+            Some(SqlValue::Text(h)) => Some(h.clone()),
+            _ => None,
+        });
+        let old = body.get("oldPassword").and_then(Value::as_str).unwrap_or_default();
+        if !crate::auth::verify_password(old, hash.as_deref()).await {
+            errors.insert(
+                "oldPassword".into(),
+                field_error("validation_invalid_old_password", "Missing or invalid old password."),
+            );
+        }
+    }
+    if errors.contains_key("password") || errors.contains_key("passwordConfirm") || errors.contains_key("oldPassword") {
+        return Ok(());
+    }
+    let hash = crate::auth::hash_password(password).await?;
+    row.retain(|(c, _)| c != "password" && c != "tokenKey");
+    row.push(("password".into(), SqlValue::Text(hash)));
+    row.push(("tokenKey".into(), SqlValue::Text(crate::ids::secret_key())));
+    Ok(())
+}
+
+/// Every submitted relation id must exist in the related collection.
+async fn check_relations(
+    state: &AppState,
+    schema: &Schema,
+    coll: &Collection,
+    body: &Map<String, Value>,
+    errors: &mut Map<String, Value>,
+) -> Result<(), RecordError> {
+    for field in &coll.fields {
+        let FieldKind::Relation(o) = &field.kind else { continue };
+        let Some(raw) = body.get(&field.name) else { continue };
+        if errors.contains_key(&field.name) {
+            continue;
+        }
+        let ids: Vec<String> = match values::normalize(field, raw) {
+            Value::Array(items) => items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            Value::String(s) if !s.is_empty() => vec![s],
+            _ => Vec::new(),
+        };
+        if ids.is_empty() {
+            continue;
+        }
+        let Some(target) = schema.by_id(&o.collection_id) else { continue };
+        let mut sql = SqlBuilder::default();
+        let list = ids.iter().map(|id| sql.param(SqlValue::Text(id.clone()))).collect::<Vec<_>>().join(", ");
+        let q = format!("SELECT COUNT(*) FROM {} WHERE `id` IN ({list})", ident(&target.name));
+        let found = state.store.query(SqlQuery { sql: q, params: sql.params }).await?;
+        let n = match found.first().and_then(|r| r.first()) {
+            Some(SqlValue::Int(n)) => *n as usize,
+            _ => 0,
+        };
+        if n != ids.len() {
+            errors.insert(
+                field.name.clone(),
+                field_error(
+                    "validation_missing_rel_records",
+                    "Failed to find all relation records with the provided ids.",
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What deleting `id` does to records that reference it: cascade, refuse, or unset.
+async fn reference_cleanup(
+    state: &AppState,
+    schema: &Schema,
+    coll: &Collection,
+    id: &str,
+) -> Result<Vec<Statement>, RecordError> {
+    let mut out = Vec::new();
+    for other in schema.all().iter().filter(|c| c.kind != CollectionKind::View) {
+        for field in &other.fields {
+            let FieldKind::Relation(o) = &field.kind else { continue };
+            if o.collection_id != coll.id {
+                continue;
+            }
+            let (table, col) = (ident(&other.name), ident(&field.name));
+            let matches = if field.is_multiple() {
+                format!(
+                    "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid({col}) THEN {col} ELSE '[]' END) WHERE `value` = ?1)"
+                )
+            } else {
+                format!("{col} = ?1")
+            };
+            let params = vec![SqlValue::Text(id.to_owned())];
+            if o.cascade_delete {
+                out.push(Statement {
+                    query: SqlQuery { sql: format!("DELETE FROM {table} WHERE {matches}"), params },
+                    must_affect: false,
+                });
+                continue;
+            }
+            if o.required {
+                let q =
+                    SqlQuery { sql: format!("SELECT 1 FROM {table} WHERE {matches} LIMIT 1"), params: params.clone() };
+                if !state.store.query(q).await?.is_empty() {
+                    return Err(RecordError::bad(
+                        "The record cannot be deleted because it is part of a required reference in another record.",
+                        json!({}),
+                    ));
+                }
+                continue;
+            }
+            let set = if field.is_multiple() {
+                format!("{col} = (SELECT json_group_array(`value`) FROM json_each({col}) WHERE `value` != ?1)")
+            } else {
+                format!("{col} = ''")
+            };
+            out.push(Statement {
+                query: SqlQuery { sql: format!("UPDATE {table} SET {set} WHERE {matches}"), params },
+                must_affect: false,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `UNIQUE constraint failed: posts.email` -> `{"email": validation_not_unique}`.
+fn unique_error(what: &str) -> Value {
+    let column = what.rsplit(['.', ' ']).next().unwrap_or("id").trim_matches('`');
+    let mut data = Map::new();
+    for col in what.split(", ").filter_map(|c| c.rsplit('.').next()) {
+        data.insert(col.trim_matches('`').to_owned(), field_error("validation_not_unique", "Value must be unique."));
+    }
+    if data.is_empty() {
+        data.insert(column.to_owned(), field_error("validation_not_unique", "Value must be unique."));
+    }
+    Value::Object(data)
+}

@@ -1,0 +1,61 @@
+//! Generic statement execution for records: queries on the read pool, writes as one transaction.
+
+use async_trait::async_trait;
+use rusqlite::types::{ToSqlOutput, Value as SqliteValue, ValueRef};
+use rusqlite::{Connection, ToSql};
+
+use super::SqliteStore;
+use crate::store::{RecordStore, Row, SqlQuery, SqlValue, Statement, StoreError, StoreResult};
+
+impl ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Self::Null => ToSqlOutput::Owned(SqliteValue::Null),
+            Self::Int(i) => ToSqlOutput::Owned(SqliteValue::Integer(*i)),
+            Self::Real(f) => ToSqlOutput::Owned(SqliteValue::Real(*f)),
+            Self::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+fn from_ref(v: ValueRef<'_>) -> SqlValue {
+    match v {
+        ValueRef::Null => SqlValue::Null,
+        ValueRef::Integer(i) => SqlValue::Int(i),
+        ValueRef::Real(f) => SqlValue::Real(f),
+        ValueRef::Text(t) | ValueRef::Blob(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
+    }
+}
+
+pub(super) fn run_query(conn: &Connection, q: &SqlQuery) -> rusqlite::Result<Vec<Row>> {
+    let mut stmt = conn.prepare_cached(&q.sql)?;
+    let width = stmt.column_count();
+    let rows = stmt.query_map(rusqlite::params_from_iter(q.params.iter()), |r| {
+        (0..width).map(|i| r.get_ref(i).map(from_ref)).collect::<rusqlite::Result<Row>>()
+    })?;
+    rows.collect()
+}
+
+#[async_trait]
+impl RecordStore for SqliteStore {
+    async fn query(&self, q: SqlQuery) -> StoreResult<Vec<Row>> {
+        self.data.read(move |c| run_query(c, &q)).await
+    }
+
+    async fn execute(&self, statements: Vec<Statement>) -> StoreResult<Vec<usize>> {
+        self.data
+            .write_tx(move |tx| {
+                let mut counts = Vec::with_capacity(statements.len());
+                for (i, s) in statements.iter().enumerate() {
+                    let n =
+                        tx.prepare_cached(&s.query.sql)?.execute(rusqlite::params_from_iter(s.query.params.iter()))?;
+                    if s.must_affect && n == 0 {
+                        return Err(StoreError::Precondition(i));
+                    }
+                    counts.push(n);
+                }
+                Ok(counts)
+            })
+            .await
+    }
+}
