@@ -129,8 +129,29 @@ fn wrap_like_param(sql: &mut SqlBuilder, placeholder: &str) {
     if has_unescaped_percent(value) {
         return;
     }
-    let escaped = value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    *value = format!("%{escaped}%");
+    *value = format!("%{}%", escape_unescaped(value));
+}
+
+/// Escapes `\`, `%` and `_` unless they are already escaped.
+fn escape_unescaped(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && chars.get(i + 1).is_some_and(|n| matches!(n, '\\' | '%' | '_')) {
+            out.push(c);
+            out.push(chars[i + 1]);
+            i += 2;
+            continue;
+        }
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
 }
 
 fn has_unescaped_percent(s: &str) -> bool {

@@ -121,7 +121,7 @@ pub fn compile_query(
         return Err(FilterError::Forbidden.into());
     }
     let mut ctx = resolve::Context::new(sql, schema, collection, alias, request);
-    let where_sql = match filter.map(str::trim).filter(|f| !f.is_empty()) {
+    let where_sql = match filter.filter(|f| !f.is_empty()) {
         Some(f) => Some(build::expr(&mut ctx, &parser::parse(f).map_err(FilterError::from)?)?),
         None => None,
     };

@@ -247,13 +247,7 @@ impl<'a> Context<'a> {
             && f.name == "email"
             && !superuser
         {
-            let owner = match &self.request.auth {
-                Some(a) if a.collection_id == w.collection.id => {
-                    format!(" OR {}.`id` = {}", w.alias, self.sql.param(SqlValue::Text(a.id.clone())))
-                }
-                _ => String::new(),
-            };
-            op.wrap = Some(format!("{}.`emailVisibility` = 1{owner}", w.alias));
+            op.wrap = Some(format!("{}.`emailVisibility` = 1", w.alias));
         }
         Ok(op)
     }
@@ -323,6 +317,10 @@ impl<'a> Context<'a> {
             _ => {}
         }
         let Some(coll) = self.schema.by_id(&auth.collection_id) else { return Ok(Operand::null()) };
+        if coll.field(key).is_none() {
+            // PocketBase resolves unknown @request.auth fields to NULL.
+            return Ok(Operand::null());
+        }
         let alias = "`__auth`".to_owned();
         if self.joined.insert(alias.clone()) {
             let id = self.sql.param(SqlValue::Text(auth.id.clone()));
@@ -335,10 +333,11 @@ impl<'a> Context<'a> {
     }
 
     fn collection_join(&mut self, rest: &str) -> Result<Operand, FilterError> {
-        let (path, modifier) = split_modifier(rest)?;
-        let Some((&head, fields)) = path.split_first() else {
-            return Err(FilterError::Resolve("incomplete @collection field".into()));
+        let Some((head, remainder)) = rest.split_once('.') else {
+            return Err(FilterError::Resolve(format!("@collection.{rest} names no field")));
         };
+        let (fields, modifier) = split_modifier(remainder)?;
+        let fields = fields.as_slice();
         let (name, join_alias) = head.split_once(':').map_or((head, head), |(n, a)| (n, a));
         let coll = self
             .schema
@@ -451,7 +450,7 @@ fn split_modifier(name: &str) -> Result<(Vec<&str>, Option<&str>), FilterError> 
         Some((p, m)) if matches!(m, "each" | "length" | "lower" | "isset" | "changed") && !p.contains(':') => {
             (p, Some(m))
         }
-        Some((p, _)) if !p.contains(':') && !name.starts_with("@collection.") => {
+        Some((p, _)) if !p.contains(':') => {
             return Err(FilterError::Resolve(format!("unknown modifier in {name}")));
         }
         _ => (name, None),
@@ -514,6 +513,36 @@ fn walk<'c>(
                     let target = schema.by_id(&o.collection_id).ok_or_else(|| unknown(seg, coll))?;
                     if field.hidden && !request.is_superuser() {
                         return Err(FilterError::Resolve(format!("the field {seg} cannot be filtered")));
+                    }
+                    // `rel.id` is the relation column itself: no join, no listRule (as PocketBase).
+                    if i + 2 == path.len() && path[i + 1] == "id" && modifier.is_none() {
+                        let column = format!("{alias}.{}", ident(seg));
+                        if !field.is_multiple() {
+                            return Ok(Walked {
+                                sql: column,
+                                field: target.field("id"),
+                                collection: target,
+                                alias,
+                                multi,
+                                json: false,
+                            });
+                        }
+                        let je = join_alias(sql, &alias, &format!("{seg}_je"), out.joined.is_some());
+                        push_join(
+                            &mut out,
+                            &je,
+                            format!(
+                                "LEFT JOIN json_each(CASE WHEN json_valid({column}) THEN {column} ELSE json_array({column}) END) {je}"
+                            ),
+                        );
+                        return Ok(Walked {
+                            sql: format!("{je}.`value`"),
+                            field: target.field("id"),
+                            collection: target,
+                            alias,
+                            multi: true,
+                            json: false,
+                        });
                     }
                     let next = join_alias(sql, &alias, seg, out.joined.is_some());
                     if field.is_multiple() {

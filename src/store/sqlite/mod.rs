@@ -41,6 +41,21 @@ pub struct SqliteStore {
     aux: Db,
 }
 
+/// Pragmas, plus the math functions filters use (`geoDistance`) that SQLite's default build lacks.
+fn init_connection(c: &mut Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    c.execute_batch(CONNECTION_PRAGMAS)?;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    let unary: [(&str, fn(f64) -> f64); 4] =
+        [("acos", f64::acos), ("cos", f64::cos), ("sin", f64::sin), ("radians", f64::to_radians)];
+    for (name, f) in unary {
+        c.create_scalar_function(name, 1, flags, move |ctx| {
+            Ok(ctx.get::<Option<f64>>(0)?.map(f).filter(|v| v.is_finite()))
+        })?;
+    }
+    Ok(())
+}
+
 /// One database file: a single writer and a read-only pool.
 #[derive(Clone)]
 struct Db {
@@ -86,14 +101,14 @@ impl Db {
         drop(conn);
         let write = Pool::builder()
             .max_size(1)
-            .build(SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(CONNECTION_PRAGMAS)))
+            .build(SqliteConnectionManager::file(path).with_init(init_connection))
             .with_context(hint)?;
         let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4);
         let read = Pool::builder()
             .max_size(u32::try_from(readers).unwrap_or(8))
             .min_idle(Some(1))
             .build(SqliteConnectionManager::file(path).with_init(|c| {
-                c.execute_batch(CONNECTION_PRAGMAS)?;
+                init_connection(c)?;
                 c.execute_batch("PRAGMA query_only = ON;")
             }))
             .with_context(hint)?;

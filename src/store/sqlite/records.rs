@@ -27,13 +27,26 @@ fn from_ref(v: ValueRef<'_>) -> SqlValue {
     }
 }
 
+/// Binds `?N` parameters by number. Builders may leave a trailing value unused (a literal
+/// that PocketBase's rules replace by `''`), which positional binding would reject.
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[SqlValue]) -> rusqlite::Result<()> {
+    let count = stmt.parameter_count();
+    for (i, p) in params.iter().enumerate().take(count) {
+        stmt.raw_bind_parameter(i + 1, p)?;
+    }
+    Ok(())
+}
+
 pub(super) fn run_query(conn: &Connection, q: &SqlQuery) -> rusqlite::Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(&q.sql)?;
+    bind(&mut stmt, &q.params)?;
     let width = stmt.column_count();
-    let rows = stmt.query_map(rusqlite::params_from_iter(q.params.iter()), |r| {
-        (0..width).map(|i| r.get_ref(i).map(from_ref)).collect::<rusqlite::Result<Row>>()
-    })?;
-    rows.collect()
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push((0..width).map(|i| r.get_ref(i).map(from_ref)).collect::<rusqlite::Result<Row>>()?);
+    }
+    Ok(out)
 }
 
 #[async_trait]

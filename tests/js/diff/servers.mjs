@@ -1,0 +1,65 @@
+// Starts the reference PocketBase and Croft side by side on free loopback ports.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import PocketBase from "pocketbase";
+import { startCroft, croft } from "../server.mjs";
+
+export const ADMIN = { email: "admin@example.com", password: "password123" };
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+async function waitHealthy(url) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const res = await fetch(`${url}/api/health`);
+      if (res.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} did not become healthy`);
+}
+
+export async function startPocketBase() {
+  const bin = process.env.TEST_POCKETBASE_BIN;
+  if (!bin) throw new Error("set TEST_POCKETBASE_BIN to the PocketBase 0.40.6 binary");
+  const dir = mkdtempSync(join(tmpdir(), "pb-ref-"));
+  execFileSync(bin, ["superuser", "upsert", ADMIN.email, ADMIN.password, "--dir", join(dir, "pb_data")]);
+  const port = await freePort();
+  const child = spawn(bin, ["serve", "--http", `127.0.0.1:${port}`, "--dir", join(dir, "pb_data")], { stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(url);
+  return {
+    url,
+    async stop() {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startBoth() {
+  const [pb, cr] = await Promise.all([startPocketBase(), startCroft()]);
+  croft(cr.dir, "superuser", "upsert", ADMIN.email, ADMIN.password);
+  return { pb, cr };
+}
+
+export async function superuserClient(url) {
+  const client = new PocketBase(url);
+  client.autoCancellation(false);
+  await client.collection("_superusers").authWithPassword(ADMIN.email, ADMIN.password);
+  return client;
+}
