@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod docs;
 mod errors;
+mod filters;
 mod health;
 mod jobs;
 mod shutdown;
