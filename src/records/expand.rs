@@ -39,7 +39,44 @@ pub async fn apply(
 ) -> Result<(), RecordError> {
     let mut req = req.clone();
     req.context = "expand".into();
-    apply_tree(state, schema, coll, items, &parse(expand), &req, 0).await
+    // A path that does not resolve all the way is dropped whole, as PocketBase does.
+    let valid: Vec<&str> = expand.split(',').map(str::trim).filter(|p| resolves(schema, coll, p)).collect();
+    if valid.is_empty() {
+        return Ok(());
+    }
+    for item in items.iter_mut() {
+        if let Some(obj) = item.as_object_mut() {
+            obj.entry("expand").or_insert_with(|| Value::Object(Map::new()));
+        }
+    }
+    apply_tree(state, schema, coll, items, &parse(&valid.join(",")), &req, 0).await
+}
+
+/// Whether every segment of `path` is a relation or back-relation from the previous collection.
+fn resolves(schema: &Schema, coll: &Collection, path: &str) -> bool {
+    let segments: Vec<&str> = path.split('.').collect();
+    if path.is_empty() || segments.len() > MAX_DEPTH {
+        return false;
+    }
+    let mut current = coll;
+    for seg in segments {
+        let next = match current.field(seg).map(|f| &f.kind) {
+            Some(FieldKind::Relation(o)) => schema.by_id(&o.collection_id),
+            Some(_) => None,
+            None => seg.split_once("_via_").and_then(|(other, via)| {
+                let target = schema.get(other)?;
+                match &target.field(via)?.kind {
+                    FieldKind::Relation(o) if o.collection_id == current.id => Some(target),
+                    _ => None,
+                }
+            }),
+        };
+        match next {
+            Some(n) => current = n,
+            None => return false,
+        }
+    }
+    true
 }
 
 fn apply_tree<'a>(
@@ -172,6 +209,7 @@ async fn expand_back(
 }
 
 fn attach(item: &mut Value, name: &str, value: Value) {
+    // Nested levels get their `expand` object only when something was found.
     let Some(obj) = item.as_object_mut() else { return };
     let expand = obj.entry("expand").or_insert_with(|| Value::Object(Map::new()));
     if let Some(e) = expand.as_object_mut() {

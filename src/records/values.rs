@@ -176,9 +176,18 @@ pub fn validate(field: &Field, v: &Value) -> Result<(), Value> {
         FieldKind::Relation(o) => max_select(v, o.max_select),
         FieldKind::Json(o) => max_size(&Value::String(v.to_string()), o.max_size),
         FieldKind::GeoPoint(_) => {
-            let ok = v.get("lon").and_then(Value::as_f64).is_some_and(|x| (-180.0..=180.0).contains(&x))
-                && v.get("lat").and_then(Value::as_f64).is_some_and(|y| (-90.0..=90.0).contains(&y));
-            if ok { Ok(()) } else { Err(field_error("validation_invalid_geo_point", "Invalid geoPoint value.")) }
+            let lon = v.get("lon").and_then(Value::as_f64).unwrap_or(0.0);
+            let lat = v.get("lat").and_then(Value::as_f64).unwrap_or(0.0);
+            if !(-180.0..=180.0).contains(&lon) {
+                return Err(field_error(
+                    "validation_invalid_longitude",
+                    "Longitude must be between -180 and 180 degrees.",
+                ));
+            }
+            if !(-90.0..=90.0).contains(&lat) {
+                return Err(field_error("validation_invalid_latitude", "Latitude must be between -90 and 90 degrees."));
+            }
+            Ok(())
         }
         _ => Ok(()),
     }

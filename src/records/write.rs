@@ -33,6 +33,7 @@ pub async fn create(
         return Err(RecordError::Forbidden(super::ONLY_SUPERUSERS));
     }
     let body = values::apply_modifiers(&coll.fields, &body, &Map::new());
+    confirm_password(&coll, &body)?;
     let mut errors = Map::new();
     let mut row: Vec<(String, SqlValue)> = Vec::new();
     let now = crate::dates::now();
@@ -101,6 +102,7 @@ pub async fn update(
     let current_json = super::export(&coll, current, &internal);
     let current_map = current_json.as_object().cloned().unwrap_or_default();
     let body = values::apply_modifiers(&coll.fields, &body, &current_map);
+    confirm_password(&coll, &body)?;
     let mut errors = Map::new();
     let mut row: Vec<(String, SqlValue)> = Vec::new();
     let now = crate::dates::now();
@@ -307,6 +309,18 @@ fn check_id(field: &Field, id: &str, errors: &mut Map<String, Value>) {
     } else if !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
         errors.insert("id".into(), field_error("validation_invalid_format", "Invalid value format."));
     }
+}
+
+/// PocketBase checks `passwordConfirm` before anything else and reports it alone.
+fn confirm_password(coll: &Collection, body: &Map<String, Value>) -> Result<(), RecordError> {
+    if !coll.is_auth() || !(body.contains_key("password") || body.contains_key("passwordConfirm")) {
+        return Ok(());
+    }
+    if body.get("password") != body.get("passwordConfirm") {
+        let data = json!({"passwordConfirm": field_error("validation_values_mismatch", "Values don't match.")});
+        return Err(RecordError::bad("Failed to validate the submitted data.", data));
+    }
+    Ok(())
 }
 
 /// `password`/`passwordConfirm` of auth records: required on create, hashed, new tokenKey.

@@ -60,8 +60,9 @@ impl RecordStore for SqliteStore {
             .write_tx(move |tx| {
                 let mut counts = Vec::with_capacity(statements.len());
                 for (i, s) in statements.iter().enumerate() {
-                    let n =
-                        tx.prepare_cached(&s.query.sql)?.execute(rusqlite::params_from_iter(s.query.params.iter()))?;
+                    let mut stmt = tx.prepare_cached(&s.query.sql)?;
+                    bind(&mut stmt, &s.query.params)?;
+                    let n = stmt.raw_execute()?;
                     if s.must_affect && n == 0 {
                         return Err(StoreError::Precondition(i));
                     }
