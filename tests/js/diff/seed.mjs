@@ -45,6 +45,21 @@ export const collections = [
     ],
   },
   {
+    name: "tasks", type: "base",
+    listRule: "@request.auth.id != '' && (owner = @request.auth.id || @request.auth.name = 'carol')",
+    viewRule: "@request.auth.collectionName = 'users' && owner.id != ''",
+    createRule: "@request.auth.id != '' && owner = @request.auth.id && @request.body.priority:isset = true && @request.body.tags:length <= 2",
+    updateRule: "owner = @request.auth.id && @request.body.owner:changed = false && (@request.body.status:isset = false || @request.body.status != 'archived')",
+    deleteRule: "owner = @request.auth.id && status = 'done' && @request.query.confirm = 'yes'",
+    fields: [
+      { name: "title", type: "text" },
+      { name: "owner", type: "relation", collectionId: "_pb_users_auth_", maxSelect: 1 },
+      { name: "status", type: "select", values: ["open", "done", "archived"], maxSelect: 1 },
+      { name: "priority", type: "number" },
+      { name: "tags", type: "select", values: ["x", "y", "z"], maxSelect: 3 },
+    ],
+  },
+  {
     name: "hidden_posts", type: "base", listRule: null, viewRule: null,
     fields: [{ name: "title", type: "text" }],
   },
@@ -72,6 +87,10 @@ export const records = {
     { id: "note00000000002", text: "bob note", owner: U2 },
   ],
   hidden_posts: [{ id: "hidd00000000001", title: "top secret" }],
+  tasks: [
+    { id: "task00000000001", title: "t1", owner: U1, status: "open", priority: 1 },
+    { id: "task00000000002", title: "t2", owner: U2, status: "done", priority: 2 },
+  ],
 };
 
 /// Creates the schema and the records through `pb` (a superuser-authenticated SDK client).
