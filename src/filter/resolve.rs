@@ -583,6 +583,9 @@ fn walk<'c>(
             };
             join_with_rule(sql, schema, request, &mut out, target, &next, &on)?;
             if last {
+                if modifier.is_some() {
+                    return Err(FilterError::Resolve(format!("modifiers cannot be applied to {seg}")));
+                }
                 return Ok(Walked {
                     sql: format!("{next}.`id`"),
                     field: target.field("id"),
