@@ -10,6 +10,7 @@
 //! Values never enter the SQL text: every literal becomes a numbered parameter (`?N`).
 
 mod build;
+pub mod dialect;
 pub mod parser;
 mod resolve;
 mod sort;
@@ -65,17 +66,28 @@ pub enum FilterError {
 }
 
 /// Collects parameters and aliases while one SQL statement is built.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SqlBuilder {
     pub params: Vec<SqlValue>,
+    pub dialect: &'static dyn dialect::Dialect,
     next_alias: usize,
 }
 
+impl Default for SqlBuilder {
+    fn default() -> Self {
+        Self::new(&dialect::SQLITE)
+    }
+}
+
 impl SqlBuilder {
+    pub fn new(dialect: &'static dyn dialect::Dialect) -> Self {
+        Self { params: Vec::new(), dialect, next_alias: 0 }
+    }
+
     /// Adds a bound parameter and returns its placeholder.
     pub fn param(&mut self, value: SqlValue) -> String {
         self.params.push(value);
-        format!("?{}", self.params.len())
+        self.dialect.placeholder(self.params.len())
     }
 
     pub fn alias(&mut self, prefix: &str) -> String {

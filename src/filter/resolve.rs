@@ -292,13 +292,14 @@ impl<'a> Context<'a> {
             (Some("each"), Value::Array(_)) => {
                 let json = self.sql.param(SqlValue::Text(value.to_string()));
                 let je = self.sql.alias("je");
-                let join = format!("LEFT JOIN json_each({json}) {je}");
+                let join = format!("LEFT JOIN {} {je}", self.sql.dialect.json_elements(&json));
                 self.joins.push(join);
                 self.distinct = true;
                 let sub = self.sql.alias("je");
                 let json2 = self.sql.param(SqlValue::Text(value.to_string()));
                 let mut op = Operand::expr(format!("{je}.`value`"));
-                op.multi = Some(format!("SELECT {sub}.`value` AS `multiMatchValue` FROM json_each({json2}) {sub}"));
+                let elements = self.sql.dialect.json_elements(&json2);
+                op.multi = Some(format!("SELECT {sub}.`value` AS `multiMatchValue` FROM {elements} {sub}"));
                 Ok(op)
             }
             (m, v) => {
@@ -423,7 +424,7 @@ impl<'a> Context<'a> {
             ))),
             ("geoDistance", _) => Err(FilterError::Resolve("geoDistance() takes 4 arguments".into())),
             ("strftime", args) if !args.is_empty() && args.len() <= 10 => {
-                Ok(Operand::expr(format!("strftime({})", args.join(", "))))
+                Ok(Operand::expr(self.sql.dialect.strftime(args)))
             }
             ("strftime", _) => Err(FilterError::Resolve("strftime() takes 1 to 10 arguments".into())),
             _ => Err(FilterError::Resolve(format!("unknown function {name}()"))),
@@ -501,7 +502,7 @@ fn walk<'c>(
                     let json_path = json_path(&path[i + 1..]);
                     let p = sql.param(SqlValue::Text(json_path));
                     return Ok(Walked {
-                        sql: format!("json_extract({alias}.{}, {p})", ident(&field.name)),
+                        sql: sql.dialect.json_extract(&format!("{alias}.{}", ident(&field.name)), &p),
                         field: Some(field),
                         collection: coll,
                         alias,
@@ -528,13 +529,7 @@ fn walk<'c>(
                             });
                         }
                         let je = join_alias(sql, &alias, &format!("{seg}_je"), out.joined.is_some());
-                        push_join(
-                            &mut out,
-                            &je,
-                            format!(
-                                "LEFT JOIN json_each(CASE WHEN json_valid({column}) THEN {column} ELSE json_array({column}) END) {je}"
-                            ),
-                        );
+                        push_join(&mut out, &je, format!("LEFT JOIN {} {je}", sql.dialect.json_elements(&column)));
                         return Ok(Walked {
                             sql: format!("{je}.`value`"),
                             field: target.field("id"),
@@ -551,10 +546,7 @@ fn walk<'c>(
                         push_join(
                             &mut out,
                             &je,
-                            format!(
-                                "LEFT JOIN json_each(CASE WHEN json_valid({alias}.{c}) THEN {alias}.{c} ELSE json_array({alias}.{c}) END) {je}",
-                                c = ident(seg)
-                            ),
+                            format!("LEFT JOIN {} {je}", sql.dialect.json_elements(&format!("{alias}.{}", ident(seg)))),
                         );
                         let on = format!("{next}.`id` = {je}.`value`");
                         join_with_rule(sql, schema, request, &mut out, target, &next, &on)?;
@@ -577,7 +569,10 @@ fn walk<'c>(
             multi = true;
             let next = join_alias(sql, &alias, seg, out.joined.is_some());
             let on = if field.is_multiple() {
-                format!("EXISTS (SELECT 1 FROM json_each({next}.{}) WHERE `value` = {alias}.`id`)", ident(via))
+                format!(
+                    "EXISTS (SELECT 1 FROM {} WHERE `value` = {alias}.`id`)",
+                    sql.dialect.json_elements(&format!("{next}.{}", ident(via)))
+                )
             } else {
                 format!("{next}.{} = {alias}.`id`", ident(via))
             };
@@ -617,17 +612,11 @@ fn last_field<'c>(
     let sql_text = match modifier {
         Some("each") if field.is_multiple() => {
             let je = join_alias(sql, alias, &format!("{}_each", field.name), out.joined.is_some());
-            push_join(
-                out,
-                &je,
-                format!(
-                    "LEFT JOIN json_each(CASE WHEN json_valid({column}) THEN {column} ELSE json_array({column}) END) {je}"
-                ),
-            );
+            push_join(out, &je, format!("LEFT JOIN {} {je}", sql.dialect.json_elements(&column)));
             multi = true;
             format!("{je}.`value`")
         }
-        Some("length") if field.is_multiple() => format!("json_array_length({column})"),
+        Some("length") if field.is_multiple() => sql.dialect.json_array_length(&column),
         Some("lower") => format!("LOWER({column})"),
         _ => column,
     };

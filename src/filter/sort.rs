@@ -31,8 +31,8 @@ pub fn compile(ctx: &mut Context<'_>, sort: &str) -> Result<Vec<String>, SortErr
             return Err(SortError::Invalid(format!("invalid sort field {raw:?}")));
         }
         let sql = match name {
-            "@random" => "RANDOM()".to_owned(),
-            "@rowid" => format!("{}.`_rowid_`", ctx.alias),
+            "@random" => ctx.sql.dialect.random().to_owned(),
+            "@rowid" => ctx.sql.dialect.rowid(&ctx.alias),
             _ => {
                 if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '@')) {
                     return Err(SortError::Invalid(format!("invalid sort field {raw:?}")));

@@ -170,7 +170,7 @@ async fn expand_back(
         return Ok(());
     }
     let parent_ids: Vec<String> = items.iter().filter_map(|i| i["id"].as_str().map(str::to_owned)).collect();
-    let mut sql = SqlBuilder::default();
+    let mut sql = SqlBuilder::new(state.store.dialect());
     let list = parent_ids.iter().map(|id| sql.param(SqlValue::Text(id.clone()))).collect::<Vec<_>>().join(", ");
     let col = format!("{MAIN}.{}", ident(via));
     let matches = if field.is_multiple() {

@@ -102,7 +102,7 @@ pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo)
     }
     let page = p.page.max(1);
     let per_page = if p.per_page <= 0 { 30 } else { p.per_page.min(1000) };
-    let mut sql = SqlBuilder::default();
+    let mut sql = SqlBuilder::new(state.store.dialect());
     let q = filter::compile_query(&mut sql, &schema, &coll, MAIN, p.filter.as_deref(), p.sort.as_deref(), req)?;
     let rule =
         filter::rule_check(&mut sql, &schema, &coll, &format!("{MAIN}.`id`"), coll.rules.list_rule.as_deref(), req)?;
@@ -191,7 +191,7 @@ pub async fn fetch_rows(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = SqlBuilder::default();
+    let mut sql = SqlBuilder::new(state.store.dialect());
     let list = ids.iter().map(|id| sql.param(SqlValue::Text(id.clone()))).collect::<Vec<_>>().join(", ");
     let check = filter::rule_check(&mut sql, schema, coll, &format!("{MAIN}.`id`"), rule, req)?;
     let q = format!(

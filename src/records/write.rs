@@ -66,7 +66,7 @@ pub async fn create(
     let mut statements = vec![insert(&coll, &row)];
     let rule_req = with_body(req, &body, "POST");
     if !req.is_superuser() {
-        if let Some(check) = rule_statement(&schema, &coll, &id, coll.rules.create_rule.as_deref(), &rule_req)? {
+        if let Some(check) = rule_statement(state, &schema, &coll, &id, coll.rules.create_rule.as_deref(), &rule_req)? {
             statements.push(check);
         }
     }
@@ -132,7 +132,7 @@ pub async fn update(
     }
     let rule_req = with_body(req, &body, "PATCH");
     let mut statements = Vec::new();
-    if let Some(check) = rule_statement(&schema, &coll, id, coll.rules.update_rule.as_deref(), &rule_req)? {
+    if let Some(check) = rule_statement(state, &schema, &coll, id, coll.rules.update_rule.as_deref(), &rule_req)? {
         statements.push(check);
     }
     if !row.is_empty() {
@@ -158,7 +158,7 @@ pub async fn delete(state: &AppState, key: &str, id: &str, req: &RequestInfo) ->
         return Err(RecordError::Forbidden(super::ONLY_SUPERUSERS));
     }
     let mut statements = Vec::new();
-    if let Some(check) = rule_statement(&schema, &coll, id, coll.rules.delete_rule.as_deref(), req)? {
+    if let Some(check) = rule_statement(state, &schema, &coll, id, coll.rules.delete_rule.as_deref(), req)? {
         statements.push(check);
     }
     statements.extend(reference_cleanup(state, &schema, &coll, id).await?);
@@ -217,13 +217,14 @@ fn with_body(req: &RequestInfo, body: &Map<String, Value>, method: &str) -> Requ
 
 /// A no-op UPDATE that matches only if the rule passes; rolls the transaction back otherwise.
 fn rule_statement(
+    state: &AppState,
     schema: &Schema,
     coll: &Collection,
     id: &str,
     rule: Option<&str>,
     req: &RequestInfo,
 ) -> Result<Option<Statement>, RecordError> {
-    let mut sql = SqlBuilder::default();
+    let mut sql = SqlBuilder::new(state.store.dialect());
     let id_param = sql.param(SqlValue::Text(id.to_owned()));
     let check = filter::rule_check(&mut sql, schema, coll, &format!("{MAIN}.`id`"), rule, req)?;
     if check == "1" {
@@ -398,7 +399,7 @@ async fn check_relations(
             continue;
         }
         let Some(target) = schema.by_id(&o.collection_id) else { continue };
-        let mut sql = SqlBuilder::default();
+        let mut sql = SqlBuilder::new(state.store.dialect());
         let list = ids.iter().map(|id| sql.param(SqlValue::Text(id.clone()))).collect::<Vec<_>>().join(", ");
         let q = format!("SELECT COUNT(*) FROM {} WHERE `id` IN ({list})", ident(&target.name));
         let found = state.store.query(SqlQuery { sql: q, params: sql.params }).await?;

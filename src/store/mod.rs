@@ -99,6 +99,8 @@ pub trait CollectionStore: Send + Sync {
 /// Records: SQL built by the filter and records layers through the store's dialect.
 #[async_trait]
 pub trait RecordStore: Send + Sync {
+    /// How SQL for this backend is spelled.
+    fn dialect(&self) -> &'static dyn crate::filter::dialect::Dialect;
     /// Runs a read query on the read pool.
     async fn query(&self, q: SqlQuery) -> StoreResult<Vec<Row>>;
     /// Runs statements in one transaction; returns the affected row counts.

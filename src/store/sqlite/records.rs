@@ -51,6 +51,10 @@ pub(super) fn run_query(conn: &Connection, q: &SqlQuery) -> rusqlite::Result<Vec
 
 #[async_trait]
 impl RecordStore for SqliteStore {
+    fn dialect(&self) -> &'static dyn crate::filter::dialect::Dialect {
+        &crate::filter::dialect::SQLITE
+    }
+
     async fn query(&self, q: SqlQuery) -> StoreResult<Vec<Row>> {
         self.data.read(move |c| run_query(c, &q)).await
     }
