@@ -10,6 +10,7 @@ mod fields;
 mod health;
 mod middleware;
 pub mod openapi;
+mod openapi_collections;
 mod records;
 mod records_auth;
 mod request;

@@ -153,10 +153,13 @@ pub enum DocsPage {
 impl DocsApi {
     /// The OpenAPI document.
     ///
-    /// Every route of this server, including the static-file routes.
+    /// Every route of this server, including the static-file routes, plus typed paths for every
+    /// collection as it is right now.
     #[oai(path = "/openapi.json", method = "get", operation_id = "get_openapi")]
-    async fn get_openapi(&self) -> Json<Value> {
-        Json(self.docs.get().map(|d| d.document.clone()).unwrap_or_default())
+    async fn get_openapi(&self, state: poem::web::Data<&crate::app::AppState>) -> Json<Value> {
+        let mut document = self.docs.get().map(|d| d.document.clone()).unwrap_or_default();
+        super::openapi_collections::merge(&mut document, &state.schema());
+        Json(document)
     }
 
     /// Swagger UI.

@@ -68,3 +68,34 @@ async fn operation_ids_are_unique_and_documented() {
     assert_eq!(ids.len(), n, "duplicate operation ids");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn collections_appear_in_the_document_as_they_change() {
+    let app = spawn_app().await;
+    let token = app.superuser_token().await;
+    let doc: Value = app.get("/api/openapi.json").send().await.expect("send").json().await.expect("json");
+    assert!(doc["paths"]["/api/collections/users/records"]["get"].is_object(), "the default users collection");
+    assert!(doc["paths"].get("/api/collections/books/records").is_none());
+    let body = serde_json::json!({"name": "books", "listRule": "", "fields": [{"name": "title", "type": "text", "required": true}]});
+    let resp = app.post("/api/collections").header("Authorization", &token).json(&body).send().await.expect("send");
+    assert_eq!(resp.status(), 200);
+    let doc: Value = app.get("/api/openapi.json").send().await.expect("send").json().await.expect("json");
+    let list = &doc["paths"]["/api/collections/books/records"];
+    assert_eq!(list["get"]["security"], serde_json::json!([{}, {"TokenAuth": []}]));
+    assert_eq!(doc["components"]["schemas"]["BooksCreate"]["required"], serde_json::json!(["title"]));
+    // The concrete paths are served by the generic record routes.
+    let (router, _) = croft::http::router(&app.state).expect("router");
+    let router = poem::EndpointExt::data(router, app.state.clone());
+    for (method, path) in
+        [(Method::GET, "/api/collections/books/records"), (Method::DELETE, "/api/collections/books/records/x")]
+    {
+        let req = poem::Request::builder().method(method).uri(path.parse().expect("uri")).finish();
+        if let Err(err) = router.call(req).await {
+            assert!(
+                !err.is::<poem::error::NotFoundError>() && !err.is::<poem::error::MethodNotAllowedError>(),
+                "{path}"
+            );
+        }
+    }
+    app.stop().await;
+}
