@@ -64,7 +64,7 @@ impl CollectionsApi {
         let total = all.len() as i64;
         let items = all
             .iter()
-            .skip(((page - 1) * per_page) as usize)
+            .skip(usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX))
             .take(per_page as usize)
             .map(|c| c.public_json())
             .collect();

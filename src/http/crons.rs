@@ -27,6 +27,8 @@ pub struct JobInfo {
     pub description: String,
     /// The 5-field cron expression (UTC); empty when the job is disabled.
     pub schedule: String,
+    /// Absent when the job has never run.
+    #[oai(skip_serializing_if_is_none)]
     pub last_run: Option<JobRunDto>,
 }
 

@@ -38,6 +38,12 @@ pub enum ApiError {
     /// The resource does not exist (or is hidden from the caller).
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
+    /// The request body is larger than the configured limit.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// The request body is not JSON (send `Content-Type: application/json`).
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
     /// Something failed on the server; details are in the server log.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),

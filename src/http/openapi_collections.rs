@@ -112,14 +112,9 @@ fn record_schema(c: &Collection) -> Value {
         "expand".into(),
         json!({"type": "object", "description": "Related records, present only with `expand`."}),
     );
-    let mut required: Vec<&str> = vec!["collectionId", "collectionName"];
-    required.extend(
-        c.fields
-            .iter()
-            .filter(|f| !f.hidden && !matches!(f.kind, FieldKind::Password(_)) && f.name != "email")
-            .map(|f| f.name.as_str()),
-    );
-    json!({"type": "object", "title": format!("{} record", c.name), "properties": props, "required": required})
+    // Nothing is `required`: the `fields` parameter may leave out any property.
+    json!({"type": "object", "title": format!("{} record", c.name), "properties": props,
+        "description": "Every field is present unless `fields` picks a subset; `email` only when visible to the caller."})
 }
 
 fn input_schema(c: &Collection, create: bool) -> Value {
@@ -189,7 +184,8 @@ fn error(status: u16, description: &str) -> (String, Value) {
 fn responses(ok: (&str, Value), errors: &[(u16, &str)]) -> Value {
     let mut r = Map::new();
     r.insert(ok.0.to_owned(), ok.1);
-    for (status, d) in errors {
+    let common = [(401, "The token is invalid."), (413, "The body is too large."), (415, "The body is not JSON.")];
+    for (status, d) in errors.iter().chain(common.iter()) {
         let (k, v) = error(*status, d);
         r.insert(k, v);
     }

@@ -116,7 +116,7 @@ pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo)
     };
     let distinct = if q.distinct { "DISTINCT " } else { "" };
     let limit = sql.param(SqlValue::Int(per_page));
-    let offset = sql.param(SqlValue::Int((page - 1) * per_page));
+    let offset = sql.param(SqlValue::Int((page - 1).saturating_mul(per_page)));
     let select = format!("SELECT {distinct}{} {from}{order} LIMIT {limit} OFFSET {offset}", columns(&coll, MAIN));
     let params = sql.params.clone();
     let rows = state.store.query(SqlQuery { sql: select, params: params.clone() }).await?;

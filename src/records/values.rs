@@ -75,7 +75,16 @@ pub fn normalize(field: &Field, v: &Value) -> Value {
             Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
             _ => false,
         }),
-        FieldKind::Json(_) | FieldKind::GeoPoint(_) => v.clone(),
+        FieldKind::Json(_) => v.clone(),
+        FieldKind::GeoPoint(_) => match v {
+            Value::Null => field.zero_value(),
+            Value::Object(o) => {
+                let coord = |k: &str| o.get(k).and_then(Value::as_f64).map_or(Value::from(0), number);
+                json!({"lon": coord("lon"), "lat": coord("lat")})
+            }
+            // Left as is, so that validation reports it.
+            other => other.clone(),
+        },
         FieldKind::Date(_) | FieldKind::Autodate(_) => match v {
             Value::String(s) if s.is_empty() => Value::String(String::new()),
             Value::String(s) => {
@@ -119,6 +128,9 @@ fn scalar_string(v: &Value) -> Value {
 
 /// Validates a normalised value; `Err` is the field's error object.
 pub fn validate(field: &Field, v: &Value) -> Result<(), Value> {
+    if matches!(field.kind, FieldKind::GeoPoint(_)) && !v.is_object() {
+        return Err(field_error("validation_invalid_geo_point", "Must be an object with lon and lat."));
+    }
     let is_zero = match v {
         Value::String(s) => s.is_empty(),
         Value::Array(a) => a.is_empty(),
@@ -131,7 +143,7 @@ pub fn validate(field: &Field, v: &Value) -> Result<(), Value> {
         return if field.kind.required() { Err(blank()) } else { Ok(()) };
     }
     match &field.kind {
-        FieldKind::Text(o) => text_length(v, o.min, o.max),
+        FieldKind::Text(o) => text_length(v, o.min, o.max).and_then(|()| pattern(v, &o.pattern)),
         FieldKind::Editor(o) => max_size(v, o.max_size),
         FieldKind::Number(o) => {
             let f = v.as_f64().unwrap_or(0.0);
@@ -207,6 +219,15 @@ fn text_length(v: &Value, min: i64, max: i64) -> Result<(), Value> {
         );
     }
     Ok(())
+}
+
+/// The field's regular expression (RE2 syntax, as Go's regexp), when it has one.
+fn pattern(v: &Value, pattern: &str) -> Result<(), Value> {
+    if pattern.is_empty() {
+        return Ok(());
+    }
+    let ok = regex::Regex::new(pattern).map(|re| re.is_match(v.as_str().unwrap_or_default())).unwrap_or(true);
+    if ok { Ok(()) } else { Err(field_error("validation_invalid_format", "Invalid value format.")) }
 }
 
 fn max_size(v: &Value, max: i64) -> Result<(), Value> {
