@@ -115,6 +115,9 @@ fn field_problem(f: &Field, schema: &Schema) -> Option<Value> {
         FieldKind::Select(o) if o.values.is_empty() => {
             Some(err("validation_required", "Select values cannot be blank."))
         }
+        FieldKind::Text(o) if !o.pattern.is_empty() && regex::Regex::new(&o.pattern).is_err() => {
+            Some(err("validation_invalid_regex", "Invalid regular expression pattern."))
+        }
         _ => None,
     }
 }
