@@ -27,6 +27,9 @@ pub struct Inner {
     pub jobs: Jobs,
     /// The current collections; replaced as a whole after every schema change.
     schema: std::sync::RwLock<Arc<Schema>>,
+    /// Record operations hold it shared, schema changes exclusively: a request never runs SQL
+    /// built from a schema that is being replaced.
+    pub schema_guard: tokio::sync::RwLock<()>,
     /// Cancelled when the server begins to shut down; long-lived streams watch it.
     pub shutdown: CancellationToken,
 }
@@ -46,7 +49,15 @@ impl AppState {
         let store = crate::store::open(&data_dir).await?;
         let schema = Schema::new(store.load_collections().await.context("cannot read the collections")?);
         let schema = std::sync::RwLock::new(Arc::new(schema));
-        Ok(Self(Arc::new(Inner { config, data_dir, store, jobs, schema, shutdown: CancellationToken::new() })))
+        Ok(Self(Arc::new(Inner {
+            config,
+            data_dir,
+            store,
+            jobs,
+            schema,
+            schema_guard: tokio::sync::RwLock::new(()),
+            shutdown: CancellationToken::new(),
+        })))
     }
 
     /// The current schema snapshot.

@@ -24,6 +24,7 @@ fn store_error(e: StoreError) -> SchemaError {
 }
 
 pub async fn create(state: &AppState, mut new: Collection) -> Result<Collection, SchemaError> {
+    let _schema = state.schema_guard.write().await;
     let schema = state.schema();
     validate_collection(&mut new, None, &schema)?;
     let now = crate::dates::now();
@@ -38,6 +39,7 @@ pub async fn create(state: &AppState, mut new: Collection) -> Result<Collection,
 }
 
 pub async fn update(state: &AppState, key: &str, patch: Value) -> Result<Collection, SchemaError> {
+    let _schema = state.schema_guard.write().await;
     let schema = state.schema();
     let old = schema.get(key).ok_or(SchemaError::NotFound)?.as_ref().clone();
     let mut merged = serde_json::to_value(&old).map_err(anyhow::Error::from)?;
@@ -61,6 +63,7 @@ pub async fn update(state: &AppState, key: &str, patch: Value) -> Result<Collect
 }
 
 pub async fn delete(state: &AppState, key: &str) -> Result<(), SchemaError> {
+    let _schema = state.schema_guard.write().await;
     let schema = state.schema();
     let coll = schema.get(key).ok_or(SchemaError::NotFound)?;
     if coll.system {
@@ -90,6 +93,7 @@ pub async fn delete(state: &AppState, key: &str) -> Result<(), SchemaError> {
 }
 
 pub async fn truncate(state: &AppState, key: &str) -> Result<(), SchemaError> {
+    let _schema = state.schema_guard.write().await;
     let schema = state.schema();
     let coll = schema.get(key).ok_or(SchemaError::NotFound)?;
     state.store.truncate_collection(coll).await.map_err(store_error)?;

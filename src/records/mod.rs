@@ -95,6 +95,7 @@ pub fn columns(c: &Collection, alias: &str) -> String {
 }
 
 pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo) -> Result<ListResult, RecordError> {
+    let _schema = state.schema_guard.read().await;
     let schema = state.schema();
     let coll = collection(&schema, key)?;
     if coll.rules.list_rule.is_none() && !req.is_superuser() {
@@ -152,6 +153,7 @@ pub async fn view(
     expand: Option<&str>,
     req: &RequestInfo,
 ) -> Result<Value, RecordError> {
+    let _schema = state.schema_guard.read().await;
     let schema = state.schema();
     let coll = collection(&schema, key)?;
     if coll.rules.view_rule.is_none() && !req.is_superuser() {

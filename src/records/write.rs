@@ -26,6 +26,7 @@ pub async fn create(
     body: Map<String, Value>,
     req: &RequestInfo,
 ) -> Result<Value, RecordError> {
+    let _schema = state.schema_guard.read().await;
     let schema = state.schema();
     let coll = collection(&schema, key)?;
     read_only(&coll)?;
@@ -90,6 +91,7 @@ pub async fn update(
     body: Map<String, Value>,
     req: &RequestInfo,
 ) -> Result<Value, RecordError> {
+    let _schema = state.schema_guard.read().await;
     let schema = state.schema();
     let coll = collection(&schema, key)?;
     read_only(&coll)?;
@@ -151,6 +153,7 @@ pub async fn update(
 }
 
 pub async fn delete(state: &AppState, key: &str, id: &str, req: &RequestInfo) -> Result<(), RecordError> {
+    let _schema = state.schema_guard.read().await;
     let schema = state.schema();
     let coll = collection(&schema, key)?;
     read_only(&coll)?;

@@ -10,4 +10,5 @@ mod errors;
 mod filters;
 mod health;
 mod jobs;
+mod schema_changes;
 mod shutdown;
