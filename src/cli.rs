@@ -43,6 +43,11 @@ pub enum Command {
         #[command(subcommand)]
         action: SuperuserAction,
     },
+    /// Export or import the collections schema (PocketBase's JSON), e.g. to keep it in git.
+    Collections {
+        #[command(subcommand)]
+        action: CollectionsAction,
+    },
     /// List or run the built-in jobs.
     Jobs {
         #[command(subcommand)]
@@ -91,6 +96,19 @@ pub enum SuperuserAction {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum CollectionsAction {
+    /// Write every collection as a JSON array to FILE (`-` for standard output).
+    Export { file: PathBuf },
+    /// Create or update the collections in FILE (`-` for standard input).
+    Import {
+        file: PathBuf,
+        /// Also delete the collections FILE does not mention (system collections are kept).
+        #[arg(long)]
+        delete_missing: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum JobsAction {
     /// List jobs with their schedules and last run.
     List,
@@ -131,6 +149,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Superuser { action } => superuser(AppState::build(config, cli.dir).await?, action).await,
         Command::Jobs { action } => jobs(AppState::build(config, cli.dir).await?, action).await,
+        Command::Collections { action } => collections(AppState::build(config, cli.dir).await?, action).await,
     }
 }
 
@@ -204,6 +223,42 @@ async fn superuser(state: AppState, action: SuperuserAction) -> anyhow::Result<(
     };
     state.store.close().await?;
     println!("{message}");
+    Ok(())
+}
+
+async fn collections(state: AppState, action: CollectionsAction) -> anyhow::Result<()> {
+    match action {
+        CollectionsAction::Export { file } => {
+            let list: Vec<serde_json::Value> = state.schema().all().iter().map(|c| c.public_json()).collect();
+            let text = serde_json::to_string_pretty(&list)?;
+            if file.as_os_str() == "-" {
+                println!("{text}");
+            } else {
+                std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
+                eprintln!("exported {} collections to {}", list.len(), file.display());
+            }
+        }
+        CollectionsAction::Import { file, delete_missing } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?
+            };
+            let value: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+            // Accept the bare array of an export as well as the API's {collections: […]} body.
+            let list = value.get("collections").cloned().unwrap_or(value);
+            let collections: Vec<crate::schema::Collection> =
+                serde_json::from_value(list).context("the file is not a list of collections in PocketBase's format")?;
+            let n = collections.len();
+            crate::collections::import(&state, collections, delete_missing).await.map_err(|e| match e {
+                crate::schema::SchemaError::Invalid(data) => anyhow::anyhow!("the collections are invalid: {data}"),
+                other => anyhow::Error::new(other),
+            })?;
+            println!("imported {n} collections");
+        }
+    }
+    state.store.close().await?;
     Ok(())
 }
 

@@ -137,3 +137,89 @@ fn keep_secrets(old: &Collection, new: &mut Collection) {
         }
     }
 }
+
+/// Imports a whole schema (PocketBase's collections JSON): collections are matched by id,
+/// then by name, and created or updated; with `delete_missing` the others are deleted.
+/// System collections are left as they are.
+pub async fn import(state: &AppState, collections: Vec<Collection>, delete_missing: bool) -> Result<(), SchemaError> {
+    let _schema = state.schema_guard.write().await;
+    let current = state.schema();
+    let incoming: Vec<Collection> = collections.into_iter().filter(|c| !c.system).collect();
+    // Validate every collection against the schema as it will be, so relations between
+    // imported collections resolve whatever their order.
+    let mut future: Vec<Collection> = current.all().iter().map(|c| c.as_ref().clone()).collect();
+    let mut planned = Vec::new();
+    for mut c in incoming.iter().cloned() {
+        let old = current.by_id(&c.id).or_else(|| current.get(&c.name)).map(|o| o.as_ref().clone());
+        if c.id.is_empty() {
+            c.id = old.as_ref().map_or_else(|| Collection::default_id(c.kind, &c.name), |o| o.id.clone());
+        }
+        future.retain(|f| f.id != c.id && old.as_ref().is_none_or(|o| o.id != f.id));
+        future.push(c.clone());
+        planned.push((old, c));
+    }
+    let future_schema = crate::schema::Schema::new(future);
+    let mut errors = serde_json::Map::new();
+    for (i, (old, c)) in planned.iter_mut().enumerate() {
+        let others = crate::schema::Schema::new(
+            future_schema.all().iter().filter(|f| f.id != c.id).map(|f| f.as_ref().clone()).collect(),
+        );
+        if let Err(SchemaError::Invalid(e)) = validate_collection(c, old.as_ref(), &others) {
+            errors.insert(i.to_string(), e);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(SchemaError::Invalid(json!({"collections": errors})));
+    }
+    let now = crate::dates::now();
+    for (old, mut c) in planned {
+        c.updated.clone_from(&now);
+        match old {
+            Some(old) => {
+                c.created.clone_from(&old.created);
+                if c.is_auth() {
+                    keep_secrets(&old, &mut c);
+                    ensure_auth_options(&mut c);
+                }
+                state.store.update_collection(&old, &c).await.map_err(store_error)?;
+            }
+            None => {
+                c.created.clone_from(&now);
+                if c.is_auth() {
+                    ensure_auth_options(&mut c);
+                }
+                state.store.create_collection(&c).await.map_err(store_error)?;
+            }
+        }
+    }
+    if delete_missing {
+        state.reload_schema().await?;
+        for c in state.schema().all().iter().filter(|c| !c.system && !incoming.iter().any(|i| i.name == c.name)) {
+            state.store.delete_collection(c).await.map_err(store_error)?;
+        }
+    }
+    state.reload_schema().await?;
+    Ok(())
+}
+
+/// Empty templates of each collection type, as the dashboard starts them.
+pub fn scaffolds() -> Value {
+    let mut out = serde_json::Map::new();
+    for kind in
+        [crate::schema::CollectionKind::Base, crate::schema::CollectionKind::Auth, crate::schema::CollectionKind::View]
+    {
+        let mut c = Collection { kind, ..Collection::default() };
+        if kind != crate::schema::CollectionKind::View {
+            let _ = validate_collection(&mut c, None, &crate::schema::Schema::default());
+        } else {
+            c.options.insert("viewQuery".into(), json!(""));
+        }
+        c.id = String::new();
+        let mut v = c.public_json();
+        if let Some(o) = v.as_object_mut() {
+            o.insert("id".into(), json!(""));
+        }
+        out.insert(kind.as_str().to_owned(), v);
+    }
+    Value::Object(out)
+}

@@ -77,6 +77,39 @@ impl CollectionsApi {
         }))
     }
 
+    /// Import collections.
+    ///
+    /// PocketBase's import: `{collections, deleteMissing}`. Collections are matched by id, then
+    /// name; system collections are skipped.
+    #[oai(path = "/import", method = "put", operation_id = "import_collections")]
+    async fn import_collections(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        body: Json<Value>,
+    ) -> ApiResult<NoContent> {
+        auth.require_superuser()?;
+        let list = body.0.get("collections").cloned().unwrap_or(Value::Null);
+        let delete_missing = body.0.get("deleteMissing").and_then(Value::as_bool).unwrap_or(false);
+        let collections: Vec<Collection> = serde_json::from_value(list).map_err(|e| {
+            ApiError::bad_request(
+                "An error occurred while validating the submitted data.",
+                serde_json::json!({"collections": {"code": "validation_invalid", "message": e.to_string()}}),
+            )
+        })?;
+        crate::collections::import(&state, collections, delete_missing).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Collection templates.
+    ///
+    /// Empty `base`, `auth` and `view` collections with their system fields.
+    #[oai(path = "/meta/scaffolds", method = "get", operation_id = "collection_scaffolds")]
+    async fn collection_scaffolds(&self, auth: TokenAuth) -> ApiResult<Json<Value>> {
+        auth.require_superuser()?;
+        Ok(Json(crate::collections::scaffolds()))
+    }
+
     /// View a collection.
     #[oai(path = "/:collection", method = "get", operation_id = "view_collection")]
     async fn view_collection(

@@ -49,7 +49,7 @@ pub struct Rules {
     pub delete_rule: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Collection {
     #[serde(default)]

@@ -73,6 +73,7 @@ pub fn validate_collection(new: &mut Collection, old: Option<&Collection>, schem
 }
 
 fn check_fields(c: &mut Collection, schema: &Schema) -> Option<Value> {
+    let own = [c.id.clone(), c.name.clone()];
     let mut errors = Map::new();
     let mut seen: Vec<String> = Vec::new();
     for (i, f) in c.fields.iter_mut().enumerate() {
@@ -87,7 +88,7 @@ fn check_fields(c: &mut Collection, schema: &Schema) -> Option<Value> {
         } else if seen.contains(&lower) {
             Some(err("validation_duplicated_field_name", "Duplicated or invalid field name."))
         } else {
-            field_problem(f, schema)
+            field_problem(f, schema, &own)
         };
         seen.push(lower);
         if let Some(p) = problem {
@@ -105,10 +106,13 @@ fn check_fields(c: &mut Collection, schema: &Schema) -> Option<Value> {
     (!errors.is_empty()).then_some(Value::Object(errors))
 }
 
-fn field_problem(f: &Field, schema: &Schema) -> Option<Value> {
+/// `own` is the collection's id and name: a relation may point at its own collection.
+fn field_problem(f: &Field, schema: &Schema, own: &[String; 2]) -> Option<Value> {
     match &f.kind {
         FieldKind::Relation(o)
-            if schema.by_id(&o.collection_id).is_none() && schema.get(&o.collection_id).is_none() =>
+            if !own.contains(&o.collection_id)
+                && schema.by_id(&o.collection_id).is_none()
+                && schema.get(&o.collection_id).is_none() =>
         {
             Some(err("validation_missing_collection", "The related collection doesn't exist."))
         }

@@ -34,6 +34,9 @@ fn every_command_describes_itself() {
         &["superuser", "create"],
         &["superuser", "update"],
         &["superuser", "delete"],
+        &["collections"],
+        &["collections", "export"],
+        &["collections", "import"],
         &["jobs"],
         &["jobs", "list"],
         &["jobs", "run"],
@@ -125,4 +128,29 @@ fn serve_reports_a_port_in_use() {
     assert!(stderr(&out).contains("in use") && stderr(&out).contains("--http"), "{}", stderr(&out));
     let bad = croft(dir.path(), &["serve", "--http", "not-an-address"]);
     assert!(!bad.status.success() && stderr(&bad).contains("--http"), "{}", stderr(&bad));
+}
+
+#[test]
+fn collections_export_and_import_round_trip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("schema.json");
+    // `comments` relates to `posts`, which comes later in the file.
+    let schema = serde_json::json!([
+        {"name": "comments", "fields": [{"name": "post", "type": "relation", "collectionId": "pbc_1125843985", "maxSelect": 1}]},
+        {"name": "posts", "listRule": "", "fields": [{"name": "title", "type": "text"}]}
+    ]);
+    std::fs::write(&file, schema.to_string()).expect("write");
+    let data = dir.path().join("data");
+    let out = croft(&data, &["collections", "import", file.to_str().expect("utf8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let again = croft(&data, &["collections", "import", file.to_str().expect("utf8")]);
+    assert!(again.status.success(), "import is repeatable: {}", stderr(&again));
+    let exported = croft(&data, &["collections", "export", "-"]);
+    let list: serde_json::Value = serde_json::from_slice(&exported.stdout).expect("json");
+    let names: Vec<&str> = list.as_array().expect("array").iter().filter_map(|c| c["name"].as_str()).collect();
+    assert!(names.contains(&"posts") && names.contains(&"comments") && names.contains(&"users"), "{names:?}");
+    assert!(!String::from_utf8_lossy(&exported.stdout).contains("\"secret\""), "token secrets are not exported");
+    std::fs::write(&file, "[{\"name\": \"bad name\"}]").expect("write");
+    let bad = croft(&data, &["collections", "import", file.to_str().expect("utf8")]);
+    assert!(!bad.status.success() && stderr(&bad).contains("invalid"), "{}", stderr(&bad));
 }
