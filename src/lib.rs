@@ -16,4 +16,5 @@ pub mod ids;
 pub mod jobs;
 pub mod records;
 pub mod schema;
+pub mod settings;
 pub mod store;

@@ -14,6 +14,7 @@ mod openapi_collections;
 mod records;
 mod records_auth;
 mod request;
+mod settings;
 
 use std::sync::{Arc, OnceLock};
 
@@ -37,6 +38,8 @@ pub enum ApiTags {
     Records,
     /// Collection administration.
     Collections,
+    /// Application settings.
+    Settings,
     /// Scheduled jobs.
     Jobs,
     /// This document and Swagger UI.
@@ -48,6 +51,7 @@ type Apis = (
     records_auth::RecordAuthApi,
     records::RecordsApi,
     collections::CollectionsApi,
+    settings::SettingsApi,
     crons::CronsApi,
     DocsApi,
 );
@@ -60,6 +64,7 @@ fn api_service() -> (OpenApiService<Apis, ()>, DocsCell) {
         records_auth::RecordAuthApi,
         records::RecordsApi,
         collections::CollectionsApi,
+        settings::SettingsApi,
         crons::CronsApi,
         DocsApi { docs: docs.clone() },
     );

@@ -125,6 +125,9 @@ pub trait AdminStore: Send + Sync {
     /// A cheap round trip through both databases, for readiness checks.
     async fn ping(&self) -> StoreResult<()>;
     async fn migrations(&self) -> StoreResult<Vec<MigrationInfo>>;
+    /// A stored setting document (`_params`), by key.
+    async fn param(&self, key: &str) -> StoreResult<Option<String>>;
+    async fn set_param(&self, key: &str, value: &str) -> StoreResult<()>;
     /// Routine upkeep: WAL checkpoint and planner statistics.
     async fn maintain(&self) -> StoreResult<()>;
     /// Flushes everything to the main database files before exit.

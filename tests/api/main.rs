@@ -11,4 +11,5 @@ mod filters;
 mod health;
 mod jobs;
 mod schema_changes;
+mod settings;
 mod shutdown;

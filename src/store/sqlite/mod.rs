@@ -235,6 +235,32 @@ impl AdminStore for SqliteStore {
         .await
     }
 
+    async fn param(&self, key: &str) -> StoreResult<Option<String>> {
+        let key = key.to_owned();
+        self.data
+            .read(move |c| {
+                use rusqlite::OptionalExtension;
+                c.query_row("SELECT value FROM _params WHERE id = ?1", [key], |r| r.get::<_, Option<String>>(0))
+                    .optional()
+                    .map(Option::flatten)
+            })
+            .await
+    }
+
+    async fn set_param(&self, key: &str, value: &str) -> StoreResult<()> {
+        let (key, value, now) = (key.to_owned(), value.to_owned(), crate::dates::now());
+        self.data
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO _params (id, value, created, updated) VALUES (?1, ?2, ?3, ?3)
+                     ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated = excluded.updated",
+                    rusqlite::params![key, value, now],
+                )
+            })
+            .await?;
+        Ok(())
+    }
+
     async fn maintain(&self) -> StoreResult<()> {
         for db in [&self.data, &self.aux] {
             db.write(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;")).await?;

@@ -1,0 +1,147 @@
+//! Application settings in PocketBase's shape, stored as one JSON document in `_params`.
+//! Only the parts that exist so far are kept: `meta` and `batch`; unknown keys are refused so a
+//! typo never silently does nothing.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::store::StoreError;
+
+const KEY: &str = "settings";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub meta: Meta,
+    #[serde(default)]
+    pub batch: Batch,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Meta {
+    pub app_name: String,
+    #[serde(rename = "appURL")]
+    pub app_url: String,
+    pub sender_name: String,
+    pub sender_address: String,
+    pub hide_controls: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Batch {
+    pub enabled: bool,
+    pub max_requests: i64,
+    /// Seconds the whole batch may take.
+    pub timeout: i64,
+    /// Bytes; 0 means the server's body limit.
+    pub max_body_size: i64,
+}
+
+impl Default for Meta {
+    fn default() -> Self {
+        Self {
+            app_name: "Acme".into(),
+            app_url: "http://localhost:8090".into(),
+            sender_name: "Support".into(),
+            sender_address: "support@example.com".into(),
+            hide_controls: false,
+        }
+    }
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Self { enabled: false, max_requests: 50, timeout: 3, max_body_size: 0 }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { meta: Meta::default(), batch: Batch::default() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("invalid settings")]
+    Invalid(Value),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for SettingsError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(anyhow::Error::new(e))
+    }
+}
+
+pub async fn load(state: &AppState) -> Result<Settings, SettingsError> {
+    match state.store.param(KEY).await? {
+        Some(text) => {
+            Ok(serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("stored settings are unreadable: {e}"))?)
+        }
+        None => Ok(Settings::default()),
+    }
+}
+
+/// Merges `patch` into the stored settings (objects deeply), validates and saves.
+pub async fn update(state: &AppState, patch: &Value) -> Result<Settings, SettingsError> {
+    let mut current = serde_json::to_value(load(state).await?).map_err(anyhow::Error::from)?;
+    merge(&mut current, patch);
+    let settings: Settings = serde_json::from_value(current).map_err(|e| {
+        SettingsError::Invalid(json!({"settings": {"code": "validation_invalid", "message": e.to_string()}}))
+    })?;
+    validate(&settings)?;
+    let text = serde_json::to_string(&settings).map_err(anyhow::Error::from)?;
+    state.store.set_param(KEY, &text).await?;
+    Ok(settings)
+}
+
+fn merge(base: &mut Value, patch: &Value) {
+    match (base, patch) {
+        (Value::Object(b), Value::Object(p)) => {
+            for (k, v) in p {
+                merge(b.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (b, p) => *b = p.clone(),
+    }
+}
+
+fn validate(s: &Settings) -> Result<(), SettingsError> {
+    let mut errors = serde_json::Map::new();
+    let name = s.meta.app_name.trim();
+    if name.is_empty() || name.len() > 255 {
+        errors
+            .insert("meta".into(), json!({"appName": {"code": "validation_required", "message": "Cannot be blank."}}));
+    }
+    if !s.meta.app_url.starts_with("http://") && !s.meta.app_url.starts_with("https://") {
+        errors
+            .insert("meta".into(), json!({"appURL": {"code": "validation_is_url", "message": "Must be a valid URL."}}));
+    }
+    if s.batch.max_requests < 0 || s.batch.timeout < 0 || s.batch.max_body_size < 0 {
+        errors.insert("batch".into(), json!({"maxRequests": {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0."}}));
+    }
+    if errors.is_empty() { Ok(()) } else { Err(SettingsError::Invalid(Value::Object(errors))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_merge_and_validation() {
+        let mut base = serde_json::to_value(Settings::default()).expect("json");
+        merge(&mut base, &json!({"batch": {"enabled": true}, "meta": {"appName": "Shop"}}));
+        let s: Settings = serde_json::from_value(base).expect("settings");
+        assert!(s.batch.enabled && s.batch.max_requests == 50 && s.meta.app_name == "Shop");
+        let mut bad = s.clone();
+        bad.meta.app_url = "ftp://x".into();
+        assert!(validate(&bad).is_err());
+        assert!(serde_json::from_value::<Settings>(json!({"nope": 1})).is_err(), "unknown keys are refused");
+    }
+}
