@@ -8,6 +8,8 @@ use super::{MAIN, RecordError, collection, fetch_rows, fetch_visible};
 use crate::app::AppState;
 use crate::filter::{self, RequestInfo, SqlBuilder, ident};
 use crate::schema::{Collection, CollectionKind, Field, FieldKind, Schema};
+use std::sync::Arc;
+
 use crate::store::{SqlQuery, SqlValue, Statement, StoreError};
 
 const FAILED_CREATE: &str = "Failed to create record.";
@@ -20,13 +22,86 @@ fn read_only(coll: &Collection) -> Result<(), RecordError> {
     Ok(())
 }
 
-pub async fn create(
+/// What a write will do: its statements (run in one transaction) and how to report failures.
+pub struct Plan {
+    pub coll: Arc<Collection>,
+    pub id: String,
+    pub kind: WriteKind,
+    pub statements: Vec<Statement>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    Create,
+    Update,
+    Delete,
+}
+
+/// Records created earlier in the same batch, which relation checks must count as existing.
+pub type Pending = [(String, String)];
+
+impl Plan {
+    /// The caller-facing error for a failed transaction.
+    pub fn failure(&self, err: StoreError) -> RecordError {
+        let message = if self.kind == WriteKind::Create { FAILED_CREATE } else { FAILED_UPDATE };
+        match err {
+            StoreError::Precondition(_) if self.kind == WriteKind::Create => RecordError::bad(FAILED_CREATE, json!({})),
+            StoreError::Precondition(_) => RecordError::NotFound,
+            StoreError::Conflict(what) => RecordError::bad(message, unique_error(&what)),
+            e => e.into(),
+        }
+    }
+
+    /// The record after the transaction committed, as the caller may see it.
+    pub async fn result(&self, state: &AppState, req: &RequestInfo) -> Result<Option<Value>, RecordError> {
+        if self.kind == WriteKind::Delete {
+            return Ok(None);
+        }
+        let internal = RequestInfo { auth: Some(superuser_view()), ..RequestInfo::default() };
+        let schema = state.schema();
+        let mut record =
+            fetch_visible(state, &schema, &self.coll, &self.id, Some(""), &internal).await?.ok_or(RecordError::NotFound)?;
+        hide_for(&self.coll, &mut record, req);
+        Ok(Some(record))
+    }
+}
+
+pub async fn create(state: &AppState, key: &str, body: Map<String, Value>, req: &RequestInfo) -> Result<Value, RecordError> {
+    let _schema = state.schema_guard.read().await;
+    let plan = plan_create(state, key, body, req, &[]).await?;
+    run(state, &plan, req).await
+}
+
+pub async fn update(
     state: &AppState,
     key: &str,
+    id: &str,
     body: Map<String, Value>,
     req: &RequestInfo,
 ) -> Result<Value, RecordError> {
     let _schema = state.schema_guard.read().await;
+    let plan = plan_update(state, key, id, body, req, &[]).await?;
+    run(state, &plan, req).await
+}
+
+pub async fn delete(state: &AppState, key: &str, id: &str, req: &RequestInfo) -> Result<(), RecordError> {
+    let _schema = state.schema_guard.read().await;
+    let plan = plan_delete(state, key, id, req).await?;
+    run(state, &plan, req).await.map(|_| ())
+}
+
+async fn run(state: &AppState, plan: &Plan, req: &RequestInfo) -> Result<Value, RecordError> {
+    state.store.execute(plan.statements.clone()).await.map_err(|e| plan.failure(e))?;
+    Ok(plan.result(state, req).await?.unwrap_or(Value::Null))
+}
+
+pub async fn plan_create(
+    state: &AppState,
+    key: &str,
+    body: Map<String, Value>,
+    req: &RequestInfo,
+    pending: &Pending,
+) -> Result<Plan, RecordError> {
     let schema = state.schema();
     let coll = collection(&schema, key)?;
     read_only(&coll)?;
@@ -60,38 +135,28 @@ pub async fn create(
     if coll.is_auth() {
         auth_password(&coll, &body, None, req, &mut errors, &mut row).await?;
     }
-    check_relations(state, &schema, &coll, &body, &mut errors).await?;
+    check_relations(state, &schema, &coll, &body, &mut errors, pending).await?;
     if !errors.is_empty() {
         return Err(RecordError::bad(FAILED_CREATE, Value::Object(errors)));
     }
     let mut statements = vec![insert(&coll, &row)];
     let rule_req = with_body(req, &body, "POST");
-    if !req.is_superuser() {
-        if let Some(check) = rule_statement(state, &schema, &coll, &id, coll.rules.create_rule.as_deref(), &rule_req)? {
-            statements.push(check);
-        }
+    if !req.is_superuser()
+        && let Some(check) = rule_statement(state, &schema, &coll, &id, coll.rules.create_rule.as_deref(), &rule_req)?
+    {
+        statements.push(check);
     }
-    match state.store.execute(statements).await {
-        Ok(_) => {}
-        Err(StoreError::Precondition(_)) => return Err(RecordError::bad(FAILED_CREATE, json!({}))),
-        Err(StoreError::Conflict(what)) => return Err(RecordError::bad(FAILED_CREATE, unique_error(&what))),
-        Err(e) => return Err(e.into()),
-    }
-    let internal = RequestInfo { auth: Some(superuser_view()), ..RequestInfo::default() };
-    let mut created =
-        fetch_visible(state, &schema, &coll, &id, Some(""), &internal).await?.ok_or(RecordError::NotFound)?;
-    hide_for(&coll, &mut created, req);
-    Ok(created)
+    Ok(Plan { coll, id, kind: WriteKind::Create, statements })
 }
 
-pub async fn update(
+pub async fn plan_update(
     state: &AppState,
     key: &str,
     id: &str,
     body: Map<String, Value>,
     req: &RequestInfo,
-) -> Result<Value, RecordError> {
-    let _schema = state.schema_guard.read().await;
+    pending: &Pending,
+) -> Result<Plan, RecordError> {
     let schema = state.schema();
     let coll = collection(&schema, key)?;
     read_only(&coll)?;
@@ -128,7 +193,7 @@ pub async fn update(
     if coll.is_auth() {
         auth_password(&coll, &body, Some(current), req, &mut errors, &mut row).await?;
     }
-    check_relations(state, &schema, &coll, &body, &mut errors).await?;
+    check_relations(state, &schema, &coll, &body, &mut errors, pending).await?;
     if !errors.is_empty() {
         return Err(RecordError::bad(FAILED_UPDATE, Value::Object(errors)));
     }
@@ -140,20 +205,10 @@ pub async fn update(
     if !row.is_empty() {
         statements.push(update_statement(&coll, id, &row));
     }
-    match state.store.execute(statements).await {
-        Ok(_) => {}
-        Err(StoreError::Precondition(_)) => return Err(RecordError::NotFound),
-        Err(StoreError::Conflict(what)) => return Err(RecordError::bad(FAILED_UPDATE, unique_error(&what))),
-        Err(e) => return Err(e.into()),
-    }
-    let mut fresh =
-        fetch_visible(state, &schema, &coll, id, Some(""), &internal).await?.ok_or(RecordError::NotFound)?;
-    hide_for(&coll, &mut fresh, req);
-    Ok(fresh)
+    Ok(Plan { coll, id: id.to_owned(), kind: WriteKind::Update, statements })
 }
 
-pub async fn delete(state: &AppState, key: &str, id: &str, req: &RequestInfo) -> Result<(), RecordError> {
-    let _schema = state.schema_guard.read().await;
+pub async fn plan_delete(state: &AppState, key: &str, id: &str, req: &RequestInfo) -> Result<Plan, RecordError> {
     let schema = state.schema();
     let coll = collection(&schema, key)?;
     read_only(&coll)?;
@@ -172,11 +227,7 @@ pub async fn delete(state: &AppState, key: &str, id: &str, req: &RequestInfo) ->
         },
         must_affect: true,
     });
-    match state.store.execute(statements).await {
-        Ok(_) => Ok(()),
-        Err(StoreError::Precondition(_)) => Err(RecordError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    Ok(Plan { coll, id: id.to_owned(), kind: WriteKind::Delete, statements })
 }
 
 /// A superuser stand-in for internal reads that must see every row and field.
@@ -386,6 +437,7 @@ async fn check_relations(
     coll: &Collection,
     body: &Map<String, Value>,
     errors: &mut Map<String, Value>,
+    pending: &Pending,
 ) -> Result<(), RecordError> {
     for field in &coll.fields {
         let FieldKind::Relation(o) = &field.kind else { continue };
@@ -410,7 +462,8 @@ async fn check_relations(
             Some(SqlValue::Int(n)) => *n as usize,
             _ => 0,
         };
-        if n != ids.len() {
+        let pending_here = ids.iter().filter(|id| pending.iter().any(|(c, p)| c == &target.id && p == *id)).count();
+        if n + pending_here < ids.len() {
             errors.insert(
                 field.name.clone(),
                 field_error(
