@@ -14,6 +14,7 @@ pub mod filter;
 pub mod http;
 pub mod ids;
 pub mod jobs;
+pub mod query_string;
 pub mod records;
 pub mod schema;
 pub mod settings;

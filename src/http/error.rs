@@ -97,6 +97,22 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The JSON body this error answers with.
+    pub fn body(&self) -> &ErrorBody {
+        match self {
+            Self::BadRequest(b)
+            | Self::Unauthorized(b)
+            | Self::Forbidden(b)
+            | Self::NotFound(b)
+            | Self::PayloadTooLarge(b)
+            | Self::UnsupportedMediaType(b)
+            | Self::Internal(b)
+            | Self::Unavailable(b) => &b.0,
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         match err {

@@ -3,6 +3,7 @@
 
 mod assets;
 mod auth;
+mod batch;
 mod collections;
 mod crons;
 pub mod error;
@@ -50,6 +51,7 @@ type Apis = (
     health::HealthApi,
     records_auth::RecordAuthApi,
     records::RecordsApi,
+    batch::BatchApi,
     collections::CollectionsApi,
     settings::SettingsApi,
     crons::CronsApi,
@@ -63,6 +65,7 @@ fn api_service() -> (OpenApiService<Apis, ()>, DocsCell) {
         health::HealthApi,
         records_auth::RecordAuthApi,
         records::RecordsApi,
+        batch::BatchApi,
         collections::CollectionsApi,
         settings::SettingsApi,
         crons::CronsApi,

@@ -34,45 +34,13 @@ pub fn auth_info(p: &Principal) -> AuthInfo {
     }
 }
 
-/// Decodes `a=1&b=x%20y` (the last value of a repeated key wins).
-pub fn url_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'+', _) => out.push(b' '),
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 2;
-            }
-            (b, _) => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+pub use crate::query_string::pairs as url_pairs;
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn decodes_query_pairs() {
-        let pairs = super::url_pairs("filter=title%20~%20%27a%27&x=1+2&bad=%zz&end=%4");
+        let pairs = crate::query_string::pairs("filter=title%20~%20%27a%27&x=1+2&bad=%zz&end=%4");
         assert_eq!(pairs[0], ("filter".into(), "title ~ 'a'".into()));
         assert_eq!(pairs[1].1, "1 2");
         assert_eq!(pairs[2].1, "%zz");

@@ -134,7 +134,7 @@ async fn expand_relation(
     if target.rules.view_rule.is_none() && !req.is_superuser() {
         return Ok(());
     }
-    let rows = fetch_rows(state, schema, target, &ids, target.rules.view_rule.as_deref(), req).await?;
+    let rows = fetch_rows(state.store.as_ref(), schema, target, &ids, target.rules.view_rule.as_deref(), req).await?;
     let mut related: Vec<Value> = rows.iter().map(|r| export(target, r, req)).collect();
     apply_tree(state, schema, target, &mut related, children, req, depth + 1).await?;
     let by_id: BTreeMap<String, Value> =

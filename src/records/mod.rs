@@ -1,6 +1,7 @@
 //! Records of user collections: list, view, create, update, delete with PocketBase's rules,
 //! validation, record shape and expand.
 
+pub mod batch;
 mod expand;
 pub mod values;
 mod write;
@@ -12,9 +13,10 @@ use serde_json::{Map, Value};
 use crate::app::AppState;
 use crate::filter::{self, RequestInfo, SqlBuilder};
 use crate::schema::{Collection, CollectionKind, Schema};
-use crate::store::{Row, SqlQuery, SqlValue, StoreError};
+use crate::store::{RecordStore, Row, SqlQuery, SqlValue, StoreError};
 
-pub use write::{create, delete, update};
+pub use batch::{BatchError, BatchRequest, BatchResponse};
+pub use write::{Pending, Plan, WriteKind, create, delete, plan_create, plan_delete, plan_update, update};
 
 /// The alias of the main table in record queries.
 pub const MAIN: &str = "`__r`";
@@ -159,7 +161,7 @@ pub async fn view(
     if coll.rules.view_rule.is_none() && !req.is_superuser() {
         return Err(RecordError::Forbidden(ONLY_SUPERUSERS));
     }
-    let mut record = fetch_visible(state, &schema, &coll, id, coll.rules.view_rule.as_deref(), req)
+    let mut record = fetch_visible(state.store.as_ref(), &schema, &coll, id, coll.rules.view_rule.as_deref(), req)
         .await?
         .ok_or(RecordError::NotFound)?;
     if let Some(expand) = expand {
@@ -170,20 +172,20 @@ pub async fn view(
 
 /// The record `id` if `rule` lets the caller see it.
 pub async fn fetch_visible(
-    state: &AppState,
+    db: &dyn RecordStore,
     schema: &Schema,
     coll: &Collection,
     id: &str,
     rule: Option<&str>,
     req: &RequestInfo,
 ) -> Result<Option<Value>, RecordError> {
-    let rows = fetch_rows(state, schema, coll, &[id.to_owned()], rule, req).await?;
+    let rows = fetch_rows(db, schema, coll, &[id.to_owned()], rule, req).await?;
     Ok(rows.first().map(|r| export(coll, r, req)))
 }
 
 /// Rows with the given ids that pass `rule`, in table order.
 pub async fn fetch_rows(
-    state: &AppState,
+    db: &dyn RecordStore,
     schema: &Schema,
     coll: &Collection,
     ids: &[String],
@@ -193,7 +195,7 @@ pub async fn fetch_rows(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = SqlBuilder::new(state.store.dialect());
+    let mut sql = SqlBuilder::new(db.dialect());
     let list = ids.iter().map(|id| sql.param(SqlValue::Text(id.clone()))).collect::<Vec<_>>().join(", ");
     let check = filter::rule_check(&mut sql, schema, coll, &format!("{MAIN}.`id`"), rule, req)?;
     let q = format!(
@@ -201,7 +203,7 @@ pub async fn fetch_rows(
         columns(coll, MAIN),
         filter::ident(&coll.name)
     );
-    Ok(state.store.query(SqlQuery { sql: q, params: sql.params }).await?)
+    Ok(db.query(SqlQuery { sql: q, params: sql.params }).await?)
 }
 
 /// A stored row as PocketBase shows it to this caller.

@@ -10,7 +10,7 @@ use crate::filter::{self, RequestInfo, SqlBuilder, ident};
 use crate::schema::{Collection, CollectionKind, Field, FieldKind, Schema};
 use std::sync::Arc;
 
-use crate::store::{SqlQuery, SqlValue, Statement, StoreError};
+use crate::store::{RecordStore, SqlQuery, SqlValue, Statement, StoreError};
 
 const FAILED_CREATE: &str = "Failed to create record.";
 const FAILED_UPDATE: &str = "Failed to update record.";
@@ -53,23 +53,35 @@ impl Plan {
     }
 
     /// The record after the transaction committed, as the caller may see it.
-    pub async fn result(&self, state: &AppState, req: &RequestInfo) -> Result<Option<Value>, RecordError> {
+    pub async fn result(
+        &self,
+        state: &AppState,
+        db: &dyn RecordStore,
+        req: &RequestInfo,
+    ) -> Result<Option<Value>, RecordError> {
         if self.kind == WriteKind::Delete {
             return Ok(None);
         }
         let internal = RequestInfo { auth: Some(superuser_view()), ..RequestInfo::default() };
         let schema = state.schema();
-        let mut record =
-            fetch_visible(state, &schema, &self.coll, &self.id, Some(""), &internal).await?.ok_or(RecordError::NotFound)?;
+        let mut record = fetch_visible(db, &schema, &self.coll, &self.id, Some(""), &internal)
+            .await?
+            .ok_or(RecordError::NotFound)?;
         hide_for(&self.coll, &mut record, req);
         Ok(Some(record))
     }
 }
 
-pub async fn create(state: &AppState, key: &str, body: Map<String, Value>, req: &RequestInfo) -> Result<Value, RecordError> {
+pub async fn create(
+    state: &AppState,
+    key: &str,
+    body: Map<String, Value>,
+    req: &RequestInfo,
+) -> Result<Value, RecordError> {
     let _schema = state.schema_guard.read().await;
-    let plan = plan_create(state, key, body, req, &[]).await?;
-    run(state, &plan, req).await
+    let db = state.store.as_ref();
+    let plan = plan_create(state, db, key, body, req, &[]).await?;
+    run(state, db, &plan, req).await
 }
 
 pub async fn update(
@@ -80,23 +92,26 @@ pub async fn update(
     req: &RequestInfo,
 ) -> Result<Value, RecordError> {
     let _schema = state.schema_guard.read().await;
-    let plan = plan_update(state, key, id, body, req, &[]).await?;
-    run(state, &plan, req).await
+    let db = state.store.as_ref();
+    let plan = plan_update(state, db, key, id, body, req, &[]).await?;
+    run(state, db, &plan, req).await
 }
 
 pub async fn delete(state: &AppState, key: &str, id: &str, req: &RequestInfo) -> Result<(), RecordError> {
     let _schema = state.schema_guard.read().await;
-    let plan = plan_delete(state, key, id, req).await?;
-    run(state, &plan, req).await.map(|_| ())
+    let db = state.store.as_ref();
+    let plan = plan_delete(state, db, key, id, req).await?;
+    run(state, db, &plan, req).await.map(|_| ())
 }
 
-async fn run(state: &AppState, plan: &Plan, req: &RequestInfo) -> Result<Value, RecordError> {
-    state.store.execute(plan.statements.clone()).await.map_err(|e| plan.failure(e))?;
-    Ok(plan.result(state, req).await?.unwrap_or(Value::Null))
+async fn run(state: &AppState, db: &dyn RecordStore, plan: &Plan, req: &RequestInfo) -> Result<Value, RecordError> {
+    db.execute(plan.statements.clone()).await.map_err(|e| plan.failure(e))?;
+    Ok(plan.result(state, db, req).await?.unwrap_or(Value::Null))
 }
 
 pub async fn plan_create(
     state: &AppState,
+    db: &dyn RecordStore,
     key: &str,
     body: Map<String, Value>,
     req: &RequestInfo,
@@ -135,14 +150,14 @@ pub async fn plan_create(
     if coll.is_auth() {
         auth_password(&coll, &body, None, req, &mut errors, &mut row).await?;
     }
-    check_relations(state, &schema, &coll, &body, &mut errors, pending).await?;
+    check_relations(db, &schema, &coll, &body, &mut errors, pending).await?;
     if !errors.is_empty() {
         return Err(RecordError::bad(FAILED_CREATE, Value::Object(errors)));
     }
     let mut statements = vec![insert(&coll, &row)];
     let rule_req = with_body(req, &body, "POST");
     if !req.is_superuser()
-        && let Some(check) = rule_statement(state, &schema, &coll, &id, coll.rules.create_rule.as_deref(), &rule_req)?
+        && let Some(check) = rule_statement(db, &schema, &coll, &id, coll.rules.create_rule.as_deref(), &rule_req)?
     {
         statements.push(check);
     }
@@ -151,6 +166,7 @@ pub async fn plan_create(
 
 pub async fn plan_update(
     state: &AppState,
+    db: &dyn RecordStore,
     key: &str,
     id: &str,
     body: Map<String, Value>,
@@ -164,7 +180,7 @@ pub async fn plan_update(
         return Err(RecordError::Forbidden(super::ONLY_SUPERUSERS));
     }
     let internal = RequestInfo { auth: Some(superuser_view()), ..RequestInfo::default() };
-    let current = fetch_rows(state, &schema, &coll, &[id.to_owned()], Some(""), &internal).await?;
+    let current = fetch_rows(db, &schema, &coll, &[id.to_owned()], Some(""), &internal).await?;
     let Some(current) = current.first() else { return Err(RecordError::NotFound) };
     let current_json = super::export(&coll, current, &internal);
     let current_map = current_json.as_object().cloned().unwrap_or_default();
@@ -193,13 +209,13 @@ pub async fn plan_update(
     if coll.is_auth() {
         auth_password(&coll, &body, Some(current), req, &mut errors, &mut row).await?;
     }
-    check_relations(state, &schema, &coll, &body, &mut errors, pending).await?;
+    check_relations(db, &schema, &coll, &body, &mut errors, pending).await?;
     if !errors.is_empty() {
         return Err(RecordError::bad(FAILED_UPDATE, Value::Object(errors)));
     }
     let rule_req = with_body(req, &body, "PATCH");
     let mut statements = Vec::new();
-    if let Some(check) = rule_statement(state, &schema, &coll, id, coll.rules.update_rule.as_deref(), &rule_req)? {
+    if let Some(check) = rule_statement(db, &schema, &coll, id, coll.rules.update_rule.as_deref(), &rule_req)? {
         statements.push(check);
     }
     if !row.is_empty() {
@@ -208,7 +224,13 @@ pub async fn plan_update(
     Ok(Plan { coll, id: id.to_owned(), kind: WriteKind::Update, statements })
 }
 
-pub async fn plan_delete(state: &AppState, key: &str, id: &str, req: &RequestInfo) -> Result<Plan, RecordError> {
+pub async fn plan_delete(
+    state: &AppState,
+    db: &dyn RecordStore,
+    key: &str,
+    id: &str,
+    req: &RequestInfo,
+) -> Result<Plan, RecordError> {
     let schema = state.schema();
     let coll = collection(&schema, key)?;
     read_only(&coll)?;
@@ -216,10 +238,10 @@ pub async fn plan_delete(state: &AppState, key: &str, id: &str, req: &RequestInf
         return Err(RecordError::Forbidden(super::ONLY_SUPERUSERS));
     }
     let mut statements = Vec::new();
-    if let Some(check) = rule_statement(state, &schema, &coll, id, coll.rules.delete_rule.as_deref(), req)? {
+    if let Some(check) = rule_statement(db, &schema, &coll, id, coll.rules.delete_rule.as_deref(), req)? {
         statements.push(check);
     }
-    statements.extend(reference_cleanup(state, &schema, &coll, id).await?);
+    statements.extend(reference_cleanup(db, &schema, &coll, id).await?);
     statements.push(Statement {
         query: SqlQuery {
             sql: format!("DELETE FROM {} WHERE `id` = ?1", ident(&coll.name)),
@@ -271,14 +293,14 @@ fn with_body(req: &RequestInfo, body: &Map<String, Value>, method: &str) -> Requ
 
 /// A no-op UPDATE that matches only if the rule passes; rolls the transaction back otherwise.
 fn rule_statement(
-    state: &AppState,
+    db: &dyn RecordStore,
     schema: &Schema,
     coll: &Collection,
     id: &str,
     rule: Option<&str>,
     req: &RequestInfo,
 ) -> Result<Option<Statement>, RecordError> {
-    let mut sql = SqlBuilder::new(state.store.dialect());
+    let mut sql = SqlBuilder::new(db.dialect());
     let id_param = sql.param(SqlValue::Text(id.to_owned()));
     let check = filter::rule_check(&mut sql, schema, coll, &format!("{MAIN}.`id`"), rule, req)?;
     if check == "1" {
@@ -432,7 +454,7 @@ async fn auth_password(
 
 /// Every submitted relation id must exist in the related collection.
 async fn check_relations(
-    state: &AppState,
+    db: &dyn RecordStore,
     schema: &Schema,
     coll: &Collection,
     body: &Map<String, Value>,
@@ -454,10 +476,10 @@ async fn check_relations(
             continue;
         }
         let Some(target) = schema.by_id(&o.collection_id) else { continue };
-        let mut sql = SqlBuilder::new(state.store.dialect());
+        let mut sql = SqlBuilder::new(db.dialect());
         let list = ids.iter().map(|id| sql.param(SqlValue::Text(id.clone()))).collect::<Vec<_>>().join(", ");
         let q = format!("SELECT COUNT(*) FROM {} WHERE `id` IN ({list})", ident(&target.name));
-        let found = state.store.query(SqlQuery { sql: q, params: sql.params }).await?;
+        let found = db.query(SqlQuery { sql: q, params: sql.params }).await?;
         let n = match found.first().and_then(|r| r.first()) {
             Some(SqlValue::Int(n)) => *n as usize,
             _ => 0,
@@ -478,7 +500,7 @@ async fn check_relations(
 
 /// What deleting `id` does to records that reference it: cascade, refuse, or unset.
 async fn reference_cleanup(
-    state: &AppState,
+    db: &dyn RecordStore,
     schema: &Schema,
     coll: &Collection,
     id: &str,
@@ -509,7 +531,7 @@ async fn reference_cleanup(
             if o.required {
                 let q =
                     SqlQuery { sql: format!("SELECT 1 FROM {table} WHERE {matches} LIMIT 1"), params: params.clone() };
-                if !state.store.query(q).await?.is_empty() {
+                if !db.query(q).await?.is_empty() {
                     return Err(RecordError::bad(
                         "The record cannot be deleted because it is part of a required reference in another record.",
                         json!({}),

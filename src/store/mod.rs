@@ -105,6 +105,14 @@ pub trait RecordStore: Send + Sync {
     async fn query(&self, q: SqlQuery) -> StoreResult<Vec<Row>>;
     /// Runs statements in one transaction; returns the affected row counts.
     async fn execute(&self, statements: Vec<Statement>) -> StoreResult<Vec<usize>>;
+    /// Opens a transaction that later queries and statements run in (batches).
+    async fn begin(&self) -> StoreResult<Box<dyn Transaction>>;
+}
+
+/// An open write transaction: reads see its own writes. Dropped without `commit`, it rolls back.
+#[async_trait]
+pub trait Transaction: RecordStore {
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 
 /// Job claims (shared by every replica) and job history.

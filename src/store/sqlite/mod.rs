@@ -5,6 +5,7 @@ mod auth;
 mod jobs;
 mod records;
 mod schema;
+mod tx;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

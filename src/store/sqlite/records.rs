@@ -5,7 +5,7 @@ use rusqlite::types::{ToSqlOutput, Value as SqliteValue, ValueRef};
 use rusqlite::{Connection, ToSql};
 
 use super::SqliteStore;
-use crate::store::{RecordStore, Row, SqlQuery, SqlValue, Statement, StoreError, StoreResult};
+use crate::store::{RecordStore, Row, SqlQuery, SqlValue, Statement, StoreError, StoreResult, Transaction};
 
 impl ToSql for SqlValue {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -49,6 +49,21 @@ pub(super) fn run_query(conn: &Connection, q: &SqlQuery) -> rusqlite::Result<Vec
     Ok(out)
 }
 
+/// Runs statements in order on `conn` (inside a transaction the caller owns).
+pub(super) fn execute_all(conn: &Connection, statements: &[Statement]) -> StoreResult<Vec<usize>> {
+    let mut counts = Vec::with_capacity(statements.len());
+    for (i, s) in statements.iter().enumerate() {
+        let mut stmt = conn.prepare_cached(&s.query.sql)?;
+        bind(&mut stmt, &s.query.params)?;
+        let n = stmt.raw_execute()?;
+        if s.must_affect && n == 0 {
+            return Err(StoreError::Precondition(i));
+        }
+        counts.push(n);
+    }
+    Ok(counts)
+}
+
 #[async_trait]
 impl RecordStore for SqliteStore {
     fn dialect(&self) -> &'static dyn crate::filter::dialect::Dialect {
@@ -60,20 +75,10 @@ impl RecordStore for SqliteStore {
     }
 
     async fn execute(&self, statements: Vec<Statement>) -> StoreResult<Vec<usize>> {
-        self.data
-            .write_tx(move |tx| {
-                let mut counts = Vec::with_capacity(statements.len());
-                for (i, s) in statements.iter().enumerate() {
-                    let mut stmt = tx.prepare_cached(&s.query.sql)?;
-                    bind(&mut stmt, &s.query.params)?;
-                    let n = stmt.raw_execute()?;
-                    if s.must_affect && n == 0 {
-                        return Err(StoreError::Precondition(i));
-                    }
-                    counts.push(n);
-                }
-                Ok(counts)
-            })
-            .await
+        self.data.write_tx(move |tx| execute_all(tx, &statements)).await
+    }
+
+    async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
+        Ok(Box::new(super::tx::SqliteTx::begin(self.data.write.clone()).await?))
     }
 }

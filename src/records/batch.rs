@@ -1,0 +1,183 @@
+//! `POST /api/batch`: record creates, updates, upserts and deletes in one transaction. Each
+//! request sees the writes of the ones before it; any failure rolls everything back.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use super::{RecordError, WriteKind, plan_create, plan_delete, plan_update};
+use crate::app::AppState;
+use crate::filter::RequestInfo;
+use crate::store::{RecordStore, SqlQuery, SqlValue};
+
+#[derive(Debug, Clone)]
+pub struct BatchRequest {
+    pub method: String,
+    pub url: String,
+    pub body: Map<String, Value>,
+    pub headers: Map<String, Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BatchResponse {
+    pub status: u16,
+    pub body: Value,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("batch requests are not allowed")]
+    Disabled,
+    #[error("invalid batch request data")]
+    Invalid(Value),
+    #[error("batch request {0} failed")]
+    Failed(usize, RecordError),
+    #[error("the batch took longer than its timeout")]
+    Timeout,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<crate::store::StoreError> for BatchError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Internal(anyhow::Error::new(e))
+    }
+}
+
+/// Parses a batch body: `{"requests": [{method, url, headers?, body?}]}`.
+pub fn parse(value: &Value) -> Result<Vec<BatchRequest>, BatchError> {
+    let invalid = |m: &str| BatchError::Invalid(json!({"requests": {"code": "validation_invalid", "message": m}}));
+    let Some(list) = value.get("requests").and_then(Value::as_array) else {
+        return Err(BatchError::Invalid(
+            json!({"requests": {"code": "validation_required", "message": "Cannot be blank."}}),
+        ));
+    };
+    list.iter()
+        .map(|r| {
+            let method =
+                r.get("method").and_then(Value::as_str).ok_or_else(|| invalid("Every request needs a method."))?;
+            let url = r.get("url").and_then(Value::as_str).ok_or_else(|| invalid("Every request needs a url."))?;
+            Ok(BatchRequest {
+                method: method.to_ascii_uppercase(),
+                url: url.to_owned(),
+                body: r.get("body").and_then(Value::as_object).cloned().unwrap_or_default(),
+                headers: r.get("headers").and_then(Value::as_object).cloned().unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+pub async fn run(
+    state: &AppState,
+    requests: Vec<BatchRequest>,
+    req: &RequestInfo,
+) -> Result<Vec<BatchResponse>, BatchError> {
+    let settings = crate::settings::load(state).await.map_err(|e| BatchError::Internal(anyhow::anyhow!("{e}")))?;
+    if !settings.batch.enabled {
+        return Err(BatchError::Disabled);
+    }
+    if requests.is_empty() {
+        return Err(BatchError::Invalid(
+            json!({"requests": {"code": "validation_required", "message": "Cannot be blank."}}),
+        ));
+    }
+    let max = usize::try_from(settings.batch.max_requests).unwrap_or(0);
+    if max > 0 && requests.len() > max {
+        return Err(BatchError::Invalid(
+            json!({"requests": {"code": "validation_length_too_long", "message": format!("The length must be no more than {max}.")}}),
+        ));
+    }
+    let _schema = state.schema_guard.read().await;
+    let timeout = Duration::from_secs(u64::try_from(settings.batch.timeout).unwrap_or(3).max(1));
+    tokio::time::timeout(timeout, run_all(state, &requests, req)).await.map_err(|_| BatchError::Timeout)?
+}
+
+async fn run_all(
+    state: &AppState,
+    requests: &[BatchRequest],
+    req: &RequestInfo,
+) -> Result<Vec<BatchResponse>, BatchError> {
+    let tx = state.store.begin().await?;
+    let mut pending: Vec<(String, String)> = Vec::new();
+    let mut out = Vec::with_capacity(requests.len());
+    for (i, r) in requests.iter().enumerate() {
+        let info = request_info(req, r);
+        let response = one(state, tx.as_ref(), r, &info, &mut pending).await.map_err(|e| BatchError::Failed(i, e))?;
+        out.push(response);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+fn request_info(req: &RequestInfo, r: &BatchRequest) -> RequestInfo {
+    let mut info = req.clone();
+    info.context = "batch".into();
+    info.method = r.method.clone();
+    info.query =
+        r.url.split_once('?').map(|(_, q)| crate::query_string::pairs(q).into_iter().collect()).unwrap_or_default();
+    for (k, v) in &r.headers {
+        info.headers.insert(k.to_ascii_lowercase().replace('-', "_"), v.as_str().unwrap_or_default().to_owned());
+    }
+    info
+}
+
+/// `/api/collections/{c}/records[/{id}]` -> (collection, id).
+fn target(url: &str) -> Option<(String, Option<String>)> {
+    let path = url.split('?').next().unwrap_or(url);
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["api", "collections", c, "records"] => Some(((*c).to_owned(), None)),
+        ["api", "collections", c, "records", id] => Some(((*c).to_owned(), Some((*id).to_owned()))),
+        _ => None,
+    }
+}
+
+async fn one(
+    state: &AppState,
+    db: &dyn RecordStore,
+    r: &BatchRequest,
+    info: &RequestInfo,
+    pending: &mut Vec<(String, String)>,
+) -> Result<BatchResponse, RecordError> {
+    let unsupported = || RecordError::BadRequest {
+        message: "Something went wrong while processing your request.".into(),
+        data: json!({}),
+    };
+    let (coll, id) = target(&r.url).ok_or_else(unsupported)?;
+    let body = r.body.clone();
+    let plan = match (r.method.as_str(), id) {
+        ("POST", None) => plan_create(state, db, &coll, body, info, pending).await?,
+        ("PATCH", Some(id)) => plan_update(state, db, &coll, &id, body, info, pending).await?,
+        ("DELETE", Some(id)) => plan_delete(state, db, &coll, &id, info).await?,
+        ("PUT", None) => {
+            let existing = match body.get("id").and_then(Value::as_str) {
+                Some(id) if exists(state, db, &coll, id).await? => Some(id.to_owned()),
+                _ => None,
+            };
+            match existing {
+                Some(id) => plan_update(state, db, &coll, &id, body, info, pending).await?,
+                None => plan_create(state, db, &coll, body, info, pending).await?,
+            }
+        }
+        _ => return Err(unsupported()),
+    };
+    db.execute(plan.statements.clone()).await.map_err(|e| plan.failure(e))?;
+    if plan.kind == WriteKind::Create {
+        pending.push((plan.coll.id.clone(), plan.id.clone()));
+    }
+    let body = plan.result(state, db, info).await?;
+    Ok(BatchResponse {
+        status: if plan.kind == WriteKind::Delete { 204 } else { 200 },
+        body: body.unwrap_or(Value::Null),
+    })
+}
+
+async fn exists(state: &AppState, db: &dyn RecordStore, coll: &str, id: &str) -> Result<bool, RecordError> {
+    let schema = state.schema();
+    let c = super::collection(&schema, coll)?;
+    let q = SqlQuery {
+        sql: format!("SELECT 1 FROM {} WHERE `id` = ?1", crate::filter::ident(&c.name)),
+        params: vec![SqlValue::Text(id.to_owned())],
+    };
+    Ok(!db.query(q).await?.is_empty())
+}
