@@ -1,8 +1,8 @@
 //! `POST /api/batch`: PocketBase's batch API (JSON, or multipart with an `@jsonPayload` part
 //! as the SDK sends it).
 
-use poem::web::{Data, Multipart};
-use poem::{Body, FromRequest, Request, RequestBody};
+use poem::web::Data;
+use poem::{Body, Request};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use serde_json::{Value, json};
@@ -47,29 +47,6 @@ impl serde::Serialize for super::error::ErrorBody {
     }
 }
 
-async fn read_body(req: &Request, body: Body) -> ApiResult<Value> {
-    let content_type = req.header("content-type").unwrap_or_default().to_ascii_lowercase();
-    let bad = || ApiError::bad_request(super::error::MSG_BAD_JSON, json!({}));
-    if !content_type.starts_with("multipart/form-data") {
-        let bytes = body.into_bytes().await.map_err(|_| bad())?;
-        return serde_json::from_slice(&bytes).map_err(|_| bad());
-    }
-    let mut multipart = Multipart::from_request(req, &mut RequestBody::new(body)).await.map_err(|_| bad())?;
-    let mut payload = Value::Null;
-    while let Some(field) = multipart.next_field().await.map_err(|_| bad())? {
-        if field.name() == Some("@jsonPayload") {
-            let text = field.text().await.map_err(|_| bad())?;
-            payload = serde_json::from_str(&text).map_err(|_| bad())?;
-        } else if field.file_name().is_some() {
-            return Err(ApiError::bad_request(
-                "File uploads in batch requests are not supported yet.",
-                json!({"requests": {"code": "validation_file_unsupported", "message": "Send files with a separate request."}}),
-            ));
-        }
-    }
-    Ok(payload)
-}
-
 #[OpenApi(prefix_path = "/api", tag = ApiTags::Records)]
 impl BatchApi {
     /// Run record requests in one transaction.
@@ -86,7 +63,7 @@ impl BatchApi {
         req: &Request,
         body: Body,
     ) -> ApiResult<Json<Vec<BatchResult>>> {
-        let value = read_body(req, body).await?;
+        let value = Value::Object(super::body::read_object(req, body).await?);
         let requests = records::batch::parse(&value)?;
         let info = request_info(req, auth.principal());
         let results = records::batch::run(&state, requests, &info).await?;

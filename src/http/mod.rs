@@ -4,6 +4,7 @@
 mod assets;
 mod auth;
 mod batch;
+mod body;
 mod collections;
 mod crons;
 pub mod error;

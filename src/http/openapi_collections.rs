@@ -229,7 +229,10 @@ fn collection_paths(c: &Collection, base: &str) -> (Value, Value) {
         "responses": responses(("200", json_ok("The record.", &format!("{base}Record"))), &[(403, "Superusers only."), (404, "No such record, or the viewRule hides it.")])
     }));
     if c.kind != CollectionKind::View {
-        let body = |schema: String| json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+        let body = |schema: String| {
+            let schema = json!({"$ref": format!("#/components/schemas/{schema}")});
+            json!({"required": true, "content": {"application/json": {"schema": schema}, "multipart/form-data": {"schema": schema}}})
+        };
         list.insert("post".into(), json!({
             "tags": [tag], "operationId": format!("create_{}_record", c.name), "summary": format!("Create a {} record", c.name),
             "description": rule_note(r.create_rule.as_deref()), "security": security(r.create_rule.as_deref()),

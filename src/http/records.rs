@@ -5,7 +5,7 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::ApiTags;
 use super::auth::MaybeAuth;
@@ -51,14 +51,6 @@ impl From<RecordError> for ApiError {
 /// `strconv.ParseBool`: 1, t, T, TRUE, true, True.
 fn parse_bool(s: Option<&str>) -> bool {
     matches!(s, Some("1" | "t" | "T" | "TRUE" | "true" | "True"))
-}
-
-/// Record bodies are JSON objects.
-fn body_object(v: Value) -> ApiResult<Map<String, Value>> {
-    match v {
-        Value::Object(m) => Ok(m),
-        _ => Err(ApiError::bad_request(super::error::MSG_BAD_JSON, Value::Object(Map::new()))),
-    }
 }
 
 fn principal(auth: &MaybeAuth) -> Option<&crate::auth::Principal> {
@@ -138,10 +130,11 @@ impl RecordsApi {
         collection: Path<String>,
         expand: Query<Option<String>>,
         #[allow(unused_variables)] fields: Query<Option<String>>,
-        body: Json<Value>,
+        body: poem::Body,
     ) -> ApiResult<Json<Value>> {
         let info = request_info(req, principal(&auth));
-        let mut created = records::create(&state, &collection, body_object(body.0)?, &info).await?;
+        let mut created =
+            records::create(&state, &collection, super::body::read_object(req, body).await?, &info).await?;
         if let (Some(expand), Some(id)) = (expand.0.as_deref(), created["id"].as_str().map(str::to_owned)) {
             if let Ok(v) = records::view(&state, &collection, &id, Some(expand), &info).await {
                 created = v;
@@ -164,10 +157,11 @@ impl RecordsApi {
         id: Path<String>,
         expand: Query<Option<String>>,
         #[allow(unused_variables)] fields: Query<Option<String>>,
-        body: Json<Value>,
+        body: poem::Body,
     ) -> ApiResult<Json<Value>> {
         let info = request_info(req, principal(&auth));
-        let mut updated = records::update(&state, &collection, &id, body_object(body.0)?, &info).await?;
+        let mut updated =
+            records::update(&state, &collection, &id, super::body::read_object(req, body).await?, &info).await?;
         if let Some(expand) = expand.0.as_deref() {
             if let Ok(v) = records::view(&state, &collection, &id, Some(expand), &info).await {
                 updated = v;
