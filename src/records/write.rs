@@ -15,6 +15,21 @@ use crate::store::{RecordStore, SqlQuery, SqlValue, Statement, StoreError};
 const FAILED_CREATE: &str = "Failed to create record.";
 const FAILED_UPDATE: &str = "Failed to update record.";
 
+/// The collection to write to: not a view, and its rule not locked for this caller.
+fn writable(
+    schema: &Schema,
+    key: &str,
+    rule: impl Fn(&crate::schema::Rules) -> &Option<String>,
+    req: &RequestInfo,
+) -> Result<Arc<Collection>, RecordError> {
+    let coll = collection(schema, key)?;
+    read_only(&coll)?;
+    if rule(&coll.rules).is_none() && !req.is_superuser() {
+        return Err(RecordError::Forbidden(super::ONLY_SUPERUSERS));
+    }
+    Ok(coll)
+}
+
 fn read_only(coll: &Collection) -> Result<(), RecordError> {
     if coll.kind == CollectionKind::View {
         return Err(RecordError::bad("View collections are read-only.", json!({})));
@@ -118,11 +133,7 @@ pub async fn plan_create(
     pending: &Pending,
 ) -> Result<Plan, RecordError> {
     let schema = state.schema();
-    let coll = collection(&schema, key)?;
-    read_only(&coll)?;
-    if coll.rules.create_rule.is_none() && !req.is_superuser() {
-        return Err(RecordError::Forbidden(super::ONLY_SUPERUSERS));
-    }
+    let coll = writable(&schema, key, |r| &r.create_rule, req)?;
     let body = values::apply_modifiers(&coll.fields, &body, &Map::new());
     confirm_password(&coll, &body)?;
     let mut errors = Map::new();
@@ -174,11 +185,7 @@ pub async fn plan_update(
     pending: &Pending,
 ) -> Result<Plan, RecordError> {
     let schema = state.schema();
-    let coll = collection(&schema, key)?;
-    read_only(&coll)?;
-    if coll.rules.update_rule.is_none() && !req.is_superuser() {
-        return Err(RecordError::Forbidden(super::ONLY_SUPERUSERS));
-    }
+    let coll = writable(&schema, key, |r| &r.update_rule, req)?;
     let internal = RequestInfo { auth: Some(superuser_view()), ..RequestInfo::default() };
     let current = fetch_rows(db, &schema, &coll, &[id.to_owned()], Some(""), &internal).await?;
     let Some(current) = current.first() else { return Err(RecordError::NotFound) };
@@ -232,11 +239,7 @@ pub async fn plan_delete(
     req: &RequestInfo,
 ) -> Result<Plan, RecordError> {
     let schema = state.schema();
-    let coll = collection(&schema, key)?;
-    read_only(&coll)?;
-    if coll.rules.delete_rule.is_none() && !req.is_superuser() {
-        return Err(RecordError::Forbidden(super::ONLY_SUPERUSERS));
-    }
+    let coll = writable(&schema, key, |r| &r.delete_rule, req)?;
     let mut statements = Vec::new();
     if let Some(check) = rule_statement(db, &schema, &coll, id, coll.rules.delete_rule.as_deref(), req)? {
         statements.push(check);

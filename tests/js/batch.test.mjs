@@ -2,7 +2,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import PocketBase from "pocketbase";
-import { startBoth, superuserClient } from "./diff/servers.mjs";
+import { startBoth, superuserClient, withoutTimestamps } from "./diff/servers.mjs";
 import { seed, PASSWORD } from "./diff/seed.mjs";
 
 let servers, clients;
@@ -23,21 +23,12 @@ after(async () => {
   await servers?.cr.stop();
 });
 
-function strip(v) {
-  if (Array.isArray(v)) return v.map(strip);
-  if (v && typeof v === "object") {
-    const out = {};
-    for (const k of Object.keys(v).sort()) if (k !== "created" && k !== "updated") out[k] = strip(v[k]);
-    return out;
-  }
-  return v;
-}
 
 async function outcome(build) {
   try {
-    return { ok: strip(await build().send()) };
+    return { ok: withoutTimestamps(await build().send()) };
   } catch (e) {
-    return { status: e.status, data: strip(e.response?.data) };
+    return { status: e.status, data: withoutTimestamps(e.response?.data) };
   }
 }
 

@@ -3,32 +3,19 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import PocketBase from "pocketbase";
-import { startBoth, superuserClient } from "./diff/servers.mjs";
+import { startBoth, superuserClient, tokensFor } from "./diff/servers.mjs";
 import { seed, users, PASSWORD } from "./diff/seed.mjs";
 
 const cases = JSON.parse(readFileSync(new URL("./diff/filter-cases.json", import.meta.url)));
 let servers;
 const tokens = { pb: {}, cr: {} };
 
-async function tokensFor(url) {
-  const out = { guest: null };
-  const su = await superuserClient(url);
-  out.su = su.authStore.token;
-  for (const [i, u] of users.entries()) {
-    const c = new PocketBase(url);
-    await c.collection("users").authWithPassword(u.email, PASSWORD);
-    out[`u${i + 1}`] = c.authStore.token;
-  }
-  return out;
-}
-
 before(async () => {
   servers = await startBoth();
   await seed(await superuserClient(servers.pb.url));
   await seed(await superuserClient(servers.cr.url));
-  tokens.pb = await tokensFor(servers.pb.url);
-  tokens.cr = await tokensFor(servers.cr.url);
+  tokens.pb = await tokensFor(servers.pb.url, users, PASSWORD);
+  tokens.cr = await tokensFor(servers.cr.url, users, PASSWORD);
 });
 
 after(async () => {

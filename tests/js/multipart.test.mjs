@@ -1,7 +1,7 @@
 // Multipart record bodies as the JS and Dart SDKs send them, compared with PocketBase 0.40.6.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startBoth, superuserClient } from "./diff/servers.mjs";
+import { startBoth, superuserClient, withoutTimestamps } from "./diff/servers.mjs";
 import { seed } from "./diff/seed.mjs";
 
 let servers, tokens;
@@ -31,22 +31,13 @@ const forms = {
   "broken payload": [["@jsonPayload", "{nope"]],
 };
 
-function strip(v) {
-  if (Array.isArray(v)) return v.map(strip);
-  if (v && typeof v === "object") {
-    const out = {};
-    for (const k of Object.keys(v).sort()) if (k !== "created" && k !== "updated") out[k] = strip(v[k]);
-    return out;
-  }
-  return v;
-}
 
 async function send(url, token, parts) {
   const form = new FormData();
   for (const [k, v] of parts) form.append(k, v);
   const res = await fetch(`${url}/api/collections/posts/records`, { method: "POST", headers: { Authorization: token }, body: form });
   const body = await res.json();
-  return res.ok ? { status: res.status, body: strip(body) } : { status: res.status, data: body.data };
+  return res.ok ? { status: res.status, body: withoutTimestamps(body) } : { status: res.status, data: body.data };
 }
 
 test("multipart bodies match PocketBase", async () => {

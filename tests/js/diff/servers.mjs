@@ -63,3 +63,25 @@ export async function superuserClient(url) {
   await client.collection("_superusers").authWithPassword(ADMIN.email, ADMIN.password);
   return client;
 }
+
+/// Tokens for every identity the cases use: su, guest (none), u1, u2, u3.
+export async function tokensFor(url, users, password) {
+  const out = { guest: null, su: (await superuserClient(url)).authStore.token };
+  for (const [i, u] of users.entries()) {
+    const c = new PocketBase(url);
+    await c.collection("users").authWithPassword(u.email, password);
+    out[`u${i + 1}`] = c.authStore.token;
+  }
+  return out;
+}
+
+/// Drops what legitimately differs between servers (timestamps) and sorts keys.
+export function withoutTimestamps(v) {
+  if (Array.isArray(v)) return v.map(withoutTimestamps);
+  if (v && typeof v === "object") {
+    const out = {};
+    for (const k of Object.keys(v).sort()) if (k !== "created" && k !== "updated") out[k] = withoutTimestamps(v[k]);
+    return out;
+  }
+  return v;
+}
