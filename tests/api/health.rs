@@ -11,8 +11,7 @@ async fn health_in_pocketbase_shape() {
 
     // Superusers see more.
     let token = app.superuser_token().await;
-    let body: serde_json::Value =
-        app.get("/api/health").header("Authorization", &token).send().await.expect("send").json().await.expect("json");
+    let body: serde_json::Value = app.get_json("/api/health", &token).await;
     assert_eq!(body["data"]["canBackup"], true);
     assert_eq!(body["data"]["realIP"], "127.0.0.1");
 

@@ -43,6 +43,11 @@ impl TestApp {
         self.client.post(self.url(path))
     }
 
+    /// GETs `path` with a token and parses the JSON answer.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        self.get(path).header("Authorization", token).send().await.expect("send").json().await.expect("json")
+    }
+
     /// Creates the default superuser and returns its token.
     pub async fn superuser_token(&self) -> String {
         croft::auth::superusers::upsert(self.state.store.as_ref(), ADMIN_EMAIL, ADMIN_PASSWORD).await.expect("upsert");

@@ -10,8 +10,7 @@ async fn crons_list_and_run_for_superusers() {
     assert_pb_error(app.get("/api/crons").send().await.expect("send"), 401).await;
     let token = app.superuser_token().await;
 
-    let crons: Value =
-        app.get("/api/crons").header("Authorization", &token).send().await.expect("send").json().await.expect("json");
+    let crons: Value = app.get_json("/api/crons", &token).await;
     let ids: Vec<&str> = crons.as_array().expect("array").iter().filter_map(|c| c["id"].as_str()).collect();
     assert!(ids.contains(&"db_maintenance"), "{crons}");
     assert!(crons[0]["expression"].as_str().is_some_and(|e| e.split(' ').count() == 5));
@@ -23,15 +22,7 @@ async fn crons_list_and_run_for_superusers() {
     // The background run shows up in the history (bounded wait, the run takes milliseconds).
     let mut last = Value::Null;
     for _ in 0..100 {
-        let jobs: Value = app
-            .get("/api/jobs")
-            .header("Authorization", &token)
-            .send()
-            .await
-            .expect("send")
-            .json()
-            .await
-            .expect("json");
+        let jobs: Value = app.get_json("/api/jobs", &token).await;
         last = jobs.as_array().expect("array").iter().find(|j| j["name"] == "db_maintenance").expect("job")["lastRun"]
             .clone();
         if !last.is_null() {

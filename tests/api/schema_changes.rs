@@ -16,15 +16,7 @@ async fn schema_changes_under_write_load_lose_nothing() {
     let field_id = |doc: &Value, name: &str| {
         doc["fields"].as_array().expect("fields").iter().find(|f| f["name"] == name).expect("field")["id"].clone()
     };
-    let collection: Value = app
-        .get("/api/collections/items")
-        .header("Authorization", &token)
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let collection: Value = app.get_json("/api/collections/items", &token).await;
     let title_id = field_id(&collection, "title");
 
     let writers: Vec<_> = (0..4)

@@ -7,15 +7,7 @@ async fn settings_read_patch_and_validate() {
     let app = spawn_app().await;
     assert_pb_error(app.get("/api/settings").send().await.expect("send"), 401).await;
     let token = app.superuser_token().await;
-    let s: Value = app
-        .get("/api/settings")
-        .header("Authorization", &token)
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let s: Value = app.get_json("/api/settings", &token).await;
     assert_eq!(s["meta"]["appName"], "Acme");
     assert_eq!(s["batch"], json!({"enabled": false, "maxRequests": 50, "timeout": 3, "maxBodySize": 0}));
 
@@ -29,15 +21,7 @@ async fn settings_read_patch_and_validate() {
         .await
         .expect("send");
     assert_eq!(resp.status(), 200);
-    let s: Value = app
-        .get("/api/settings")
-        .header("Authorization", &token)
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let s: Value = app.get_json("/api/settings", &token).await;
     assert_eq!(
         (s["meta"]["appName"].clone(), s["batch"]["enabled"].clone(), s["batch"]["maxRequests"].clone()),
         (json!("Shop"), json!(true), json!(50))
@@ -59,15 +43,7 @@ async fn settings_read_patch_and_validate() {
             .expect("send");
         assert_pb_error(resp, 400).await;
     }
-    let s: Value = app
-        .get("/api/settings")
-        .header("Authorization", &token)
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let s: Value = app.get_json("/api/settings", &token).await;
     assert_eq!(s["meta"]["appName"], "Shop", "a refused patch changes nothing");
     app.stop().await;
 }
