@@ -12,6 +12,7 @@ const KEY: &str = "settings";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Default)]
 pub struct Settings {
     #[serde(default)]
     pub meta: Meta,
@@ -56,12 +57,6 @@ impl Default for Meta {
 impl Default for Batch {
     fn default() -> Self {
         Self { enabled: false, max_requests: 50, timeout: 3, max_body_size: 0 }
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self { meta: Meta::default(), batch: Batch::default() }
     }
 }
 

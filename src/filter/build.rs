@@ -69,10 +69,10 @@ pub(super) fn resolved(sql: &mut SqlBuilder, l: &Operand, op: Op, r: &Operand) -
         _ => return Err(FilterError::Resolve("unknown operator".into())),
     };
     let mut out = base;
-    if !op.is_any() {
-        if let Some(all) = match_all(sql, l, op, r)? {
-            out = format!("({out} AND {all})");
-        }
+    if !op.is_any()
+        && let Some(all) = match_all(sql, l, op, r)?
+    {
+        out = format!("({out} AND {all})");
     }
     for wrap in [&l.wrap, &r.wrap].into_iter().flatten() {
         out = format!("({out} AND ({wrap}))");

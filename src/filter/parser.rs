@@ -394,7 +394,7 @@ mod tests {
         ] {
             let expr = parse(&format!("a{sign}1")).expect(sign);
             assert_eq!(expr, vec![(Join::And, cmp(ident("a"), op, Operand::Number("1".into())))], "{sign}");
-            assert_eq!(op.base().is_any(), false);
+            assert!(!op.base().is_any());
         }
     }
 

@@ -235,10 +235,11 @@ impl<'a> Context<'a> {
     /// Applies hidden-field, email-visibility and JSON handling to a walked path.
     fn finish_field(&mut self, w: &Walked<'_>, modifier: Option<&str>) -> Result<Operand, FilterError> {
         let superuser = self.request.is_superuser();
-        if let Some(f) = w.field {
-            if f.hidden && !superuser {
-                return Err(FilterError::Resolve(format!("the field {} cannot be filtered", f.name)));
-            }
+        if let Some(f) = w.field
+            && f.hidden
+            && !superuser
+        {
+            return Err(FilterError::Resolve(format!("the field {} cannot be filtered", f.name)));
         }
         let mut op = Operand::expr(w.sql.clone());
         op.no_coalesce = w.json && modifier.is_none();

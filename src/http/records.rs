@@ -104,6 +104,7 @@ impl RecordsApi {
     ///
     /// 404 when the record does not exist or the viewRule hides it.
     #[oai(path = "/:collection/records/:id", method = "get", operation_id = "view_record")]
+    #[allow(clippy::too_many_arguments)] // one extractor per documented parameter
     async fn view_record(
         &self,
         state: Data<&AppState>,
@@ -122,6 +123,7 @@ impl RecordsApi {
     ///
     /// 400 with per-field errors when the data is invalid or the createRule fails.
     #[oai(path = "/:collection/records", method = "post", operation_id = "create_record")]
+    #[allow(clippy::too_many_arguments)] // one extractor per documented parameter
     async fn create_record(
         &self,
         state: Data<&AppState>,
@@ -135,10 +137,10 @@ impl RecordsApi {
         let info = request_info(req, principal(&auth));
         let mut created =
             records::create(&state, &collection, super::body::read_object(req, body).await?, &info).await?;
-        if let (Some(expand), Some(id)) = (expand.0.as_deref(), created["id"].as_str().map(str::to_owned)) {
-            if let Ok(v) = records::view(&state, &collection, &id, Some(expand), &info).await {
-                created = v;
-            }
+        if let (Some(expand), Some(id)) = (expand.0.as_deref(), created["id"].as_str().map(str::to_owned))
+            && let Ok(v) = records::view(&state, &collection, &id, Some(expand), &info).await
+        {
+            created = v;
         }
         Ok(Json(created))
     }
@@ -162,10 +164,10 @@ impl RecordsApi {
         let info = request_info(req, principal(&auth));
         let mut updated =
             records::update(&state, &collection, &id, super::body::read_object(req, body).await?, &info).await?;
-        if let Some(expand) = expand.0.as_deref() {
-            if let Ok(v) = records::view(&state, &collection, &id, Some(expand), &info).await {
-                updated = v;
-            }
+        if let Some(expand) = expand.0.as_deref()
+            && let Ok(v) = records::view(&state, &collection, &id, Some(expand), &info).await
+        {
+            updated = v;
         }
         Ok(Json(updated))
     }

@@ -47,8 +47,8 @@ fn init_connection(c: &mut Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     c.execute_batch(CONNECTION_PRAGMAS)?;
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
-    let unary: [(&str, fn(f64) -> f64); 4] =
-        [("acos", f64::acos), ("cos", f64::cos), ("sin", f64::sin), ("radians", f64::to_radians)];
+    type Unary = (&'static str, fn(f64) -> f64);
+    let unary: [Unary; 4] = [("acos", f64::acos), ("cos", f64::cos), ("sin", f64::sin), ("radians", f64::to_radians)];
     for (name, f) in unary {
         c.create_scalar_function(name, 1, flags, move |ctx| {
             Ok(ctx.get::<Option<f64>>(0)?.map(f).filter(|v| v.is_finite()))
