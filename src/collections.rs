@@ -26,6 +26,7 @@ fn store_error(e: StoreError) -> SchemaError {
 pub async fn create(state: &AppState, mut new: Collection) -> Result<Collection, SchemaError> {
     let _schema = state.schema_guard.write().await;
     let schema = state.schema();
+    infer_view_fields(state, &mut new, &schema).await?;
     validate_collection(&mut new, None, &schema)?;
     let now = crate::dates::now();
     new.created.clone_from(&now);
@@ -51,6 +52,7 @@ pub async fn update(state: &AppState, key: &str, patch: Value) -> Result<Collect
     let mut new: Collection = serde_json::from_value(merged).map_err(|e| {
         SchemaError::Invalid(json!({"fields": {"code": "validation_invalid", "message": e.to_string()}}))
     })?;
+    infer_view_fields(state, &mut new, &schema).await?;
     validate_collection(&mut new, Some(&old), &schema)?;
     new.created.clone_from(&old.created);
     new.updated = crate::dates::now();
@@ -97,6 +99,33 @@ pub async fn truncate(state: &AppState, key: &str) -> Result<(), SchemaError> {
     let schema = state.schema();
     let coll = schema.get(key).ok_or(SchemaError::NotFound)?;
     state.store.truncate_collection(coll).await.map_err(store_error)?;
+    Ok(())
+}
+
+/// A view's fields come from its query, which must be a valid SELECT with an `id` column.
+async fn infer_view_fields(
+    state: &AppState,
+    c: &mut Collection,
+    schema: &crate::schema::Schema,
+) -> Result<(), SchemaError> {
+    if c.kind != crate::schema::CollectionKind::View {
+        return Ok(());
+    }
+    let query = c.view_query().unwrap_or_default().trim().trim_end_matches(';').to_owned();
+    // An unusable query leaves the view without fields, which PocketBase reports too.
+    let invalid = |m: String| {
+        SchemaError::Invalid(json!({
+            "fields": {"code": "validation_required", "message": "Cannot be blank."},
+            "viewQuery": {"code": "validation_invalid_view_query", "message": m}
+        }))
+    };
+    let first = query.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
+    if query.is_empty() || query.contains(';') || !(first == "SELECT" || first == "WITH") {
+        return Err(invalid("Invalid query - only a single SELECT statement is allowed.".into()));
+    }
+    let columns = state.store.query_columns(&query).await.map_err(|e| invalid(format!("Invalid query - {e}.")))?;
+    c.fields = crate::schema::infer_fields(&query, &columns, schema).map_err(SchemaError::Invalid)?;
+    c.options.insert("viewQuery".into(), Value::String(query));
     Ok(())
 }
 

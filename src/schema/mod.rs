@@ -5,6 +5,7 @@
 
 mod field;
 mod validate;
+mod view;
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use serde_json::{Map, Value};
 
 pub use field::*;
 pub use validate::{SchemaError, validate_collection};
+pub use view::infer_fields;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]

@@ -94,6 +94,8 @@ pub trait CollectionStore: Send + Sync {
     async fn update_collection(&self, old: &Collection, new: &Collection) -> StoreResult<()>;
     async fn delete_collection(&self, c: &Collection) -> StoreResult<()>;
     async fn truncate_collection(&self, c: &Collection) -> StoreResult<()>;
+    /// The column names a SELECT returns (it is prepared, never run for rows); an invalid query is an error.
+    async fn query_columns(&self, select: &str) -> StoreResult<Vec<String>>;
 }
 
 /// Records: SQL built by the filter and records layers through the store's dialect.

@@ -214,6 +214,16 @@ impl CollectionStore for SqliteStore {
             .await
     }
 
+    async fn query_columns(&self, select: &str) -> StoreResult<Vec<String>> {
+        let sql = format!("SELECT * FROM ({select}) LIMIT 0");
+        self.data
+            .read(move |c| {
+                let stmt = c.prepare(&sql)?;
+                Ok(stmt.column_names().into_iter().map(str::to_owned).collect())
+            })
+            .await
+    }
+
     async fn truncate_collection(&self, c: &Collection) -> StoreResult<()> {
         let table = ident(&c.name);
         self.data
