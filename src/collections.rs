@@ -27,7 +27,8 @@ pub async fn create(state: &AppState, mut new: Collection) -> Result<Collection,
     let _schema = state.schema_guard.write().await;
     let schema = state.schema();
     infer_view_fields(state, &mut new, &schema).await?;
-    validate_collection(&mut new, None, &schema)?;
+    let checked = validate_collection(&mut new, None, &schema);
+    with_rule_errors(checked, &new, &schema)?;
     let now = crate::dates::now();
     new.created.clone_from(&now);
     new.updated = now;
@@ -53,7 +54,8 @@ pub async fn update(state: &AppState, key: &str, patch: Value) -> Result<Collect
         SchemaError::Invalid(json!({"fields": {"code": "validation_invalid", "message": e.to_string()}}))
     })?;
     infer_view_fields(state, &mut new, &schema).await?;
-    validate_collection(&mut new, Some(&old), &schema)?;
+    let checked = validate_collection(&mut new, Some(&old), &schema);
+    with_rule_errors(checked, &new, &schema)?;
     new.created.clone_from(&old.created);
     new.updated = crate::dates::now();
     if new.is_auth() {
@@ -85,9 +87,10 @@ pub async fn delete(state: &AppState, key: &str) -> Result<(), SchemaError> {
         .map(|c| c.name.as_str())
         .collect();
     if !referenced_by.is_empty() {
-        return Err(SchemaError::Invalid(
-            json!({"id": {"code": "validation_collection_in_use", "message": format!("The collection is referenced by {}.", referenced_by.join(", "))}}),
-        ));
+        return Err(SchemaError::InUse(format!(
+            "The collection is referenced by {} and cannot be deleted.",
+            referenced_by.join(", ")
+        )));
     }
     state.store.delete_collection(coll).await.map_err(store_error)?;
     state.reload_schema().await?;
@@ -100,6 +103,50 @@ pub async fn truncate(state: &AppState, key: &str) -> Result<(), SchemaError> {
     let coll = schema.get(key).ok_or(SchemaError::NotFound)?;
     state.store.truncate_collection(coll).await.map_err(store_error)?;
     Ok(())
+}
+
+/// Adds the API rules that do not compile against the collection as it will be
+/// (`validation_invalid_rule`) to the other validation errors.
+fn with_rule_errors(
+    checked: Result<(), SchemaError>,
+    c: &Collection,
+    schema: &crate::schema::Schema,
+) -> Result<(), SchemaError> {
+    let mut errors = match checked {
+        Ok(()) => serde_json::Map::new(),
+        Err(SchemaError::Invalid(Value::Object(m))) => m,
+        Err(other) => return Err(other),
+    };
+    let mut all: Vec<Collection> = schema.all().iter().filter(|x| x.id != c.id).map(|x| x.as_ref().clone()).collect();
+    all.push(c.clone());
+    let future = crate::schema::Schema::new(all);
+    let superuser = crate::filter::RequestInfo {
+        auth: Some(crate::filter::AuthInfo {
+            collection_id: String::new(),
+            collection_name: String::new(),
+            id: String::new(),
+            superuser: true,
+        }),
+        ..crate::filter::RequestInfo::default()
+    };
+    let r = &c.rules;
+    for (name, rule) in [
+        ("listRule", &r.list_rule),
+        ("viewRule", &r.view_rule),
+        ("createRule", &r.create_rule),
+        ("updateRule", &r.update_rule),
+        ("deleteRule", &r.delete_rule),
+    ] {
+        let Some(rule) = rule.as_deref().filter(|r| !r.trim().is_empty()) else { continue };
+        let mut sql = crate::filter::SqlBuilder::default();
+        if let Err(e) = crate::filter::compile(&mut sql, &future, c, "`__r`", rule, &superuser) {
+            errors.insert(
+                name.into(),
+                json!({"code": "validation_invalid_rule", "message": format!("Invalid rule. Raw error: {e}")}),
+            );
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(SchemaError::Invalid(Value::Object(errors))) }
 }
 
 /// A view's fields come from its query, which must be a valid SELECT with an `id` column.

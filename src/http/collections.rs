@@ -24,13 +24,17 @@ pub enum NoContent {
 
 impl From<SchemaError> for ApiError {
     fn from(e: SchemaError) -> Self {
-        match e {
-            SchemaError::Invalid(data) => {
-                Self::bad_request("An error occurred while validating the submitted data.", data)
-            }
-            SchemaError::NotFound => Self::not_found(super::error::MSG_NOT_FOUND),
-            SchemaError::Internal(e) => Self::internal(e),
-        }
+        schema_error(e, "An error occurred while validating the submitted data.")
+    }
+}
+
+/// A schema error with the operation's own message (PocketBase's "Failed to create collection.").
+fn schema_error(e: SchemaError, message: &str) -> ApiError {
+    match e {
+        SchemaError::Invalid(data) => ApiError::bad_request(message, data),
+        SchemaError::NotFound => ApiError::not_found(super::error::MSG_NOT_FOUND),
+        SchemaError::InUse(why) => ApiError::bad_request(&why, serde_json::json!({})),
+        SchemaError::Internal(e) => ApiError::internal(e),
     }
 }
 
@@ -135,7 +139,9 @@ impl CollectionsApi {
         body: Json<Value>,
     ) -> ApiResult<Json<Value>> {
         auth.require_superuser()?;
-        let created = crate::collections::create(&state, parse_collection(body.0)?).await?;
+        let created = crate::collections::create(&state, parse_collection(body.0)?)
+            .await
+            .map_err(|e| schema_error(e, "Failed to create collection."))?;
         Ok(Json(created.public_json()))
     }
 
@@ -151,7 +157,9 @@ impl CollectionsApi {
         body: Json<Value>,
     ) -> ApiResult<Json<Value>> {
         auth.require_superuser()?;
-        let updated = crate::collections::update(&state, &collection, body.0).await?;
+        let updated = crate::collections::update(&state, &collection, body.0)
+            .await
+            .map_err(|e| schema_error(e, "Failed to update collection."))?;
         Ok(Json(updated.public_json()))
     }
 

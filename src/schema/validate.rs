@@ -12,6 +12,9 @@ pub enum SchemaError {
     Invalid(Value),
     #[error("collection not found")]
     NotFound,
+    /// The collection cannot go: others depend on it.
+    #[error("{0}")]
+    InUse(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -57,6 +60,10 @@ pub fn validate_collection(new: &mut Collection, old: Option<&Collection>, schem
     add_system_fields(new);
     if let Some(field_errors) = check_fields(new, schema) {
         errors.insert("fields".into(), field_errors);
+    } else if let Some(old) = old
+        && let Some(changed) = type_changes(old, new)
+    {
+        errors.insert("fields".into(), changed);
     }
     for (i, index) in new.indexes.iter().enumerate() {
         let upper = index.trim_start().to_ascii_uppercase();
@@ -82,7 +89,7 @@ fn check_fields(c: &mut Collection, schema: &Schema) -> Option<Value> {
         }
         let lower = f.name.to_lowercase();
         let problem = if !is_word(&f.name) {
-            Some(err("validation_invalid_name", "Must contain only letters, digits and underscores."))
+            Some(err("validation_match_invalid", "Must contain only letters, digits and underscores."))
         } else if RESERVED_FIELD_NAMES.iter().any(|r| r.eq_ignore_ascii_case(&f.name)) {
             Some(err("validation_not_in_invalid_values", "The name is reserved."))
         } else if seen.contains(&lower) {
@@ -92,13 +99,14 @@ fn check_fields(c: &mut Collection, schema: &Schema) -> Option<Value> {
         };
         seen.push(lower);
         if let Some(p) = problem {
-            let key = if p["code"] == "validation_invalid_name"
-                || p["code"] == "validation_duplicated_field_name"
-                || p["code"] == "validation_not_in_invalid_values"
-            {
-                "name"
-            } else {
-                "options"
+            let key = match p["code"].as_str() {
+                Some(
+                    "validation_match_invalid"
+                    | "validation_duplicated_field_name"
+                    | "validation_not_in_invalid_values",
+                ) => "name",
+                Some("validation_field_relation_missing_collection") => "collectionId",
+                _ => "options",
             };
             errors.insert(i.to_string(), json!({ key: p }));
         }
@@ -114,7 +122,7 @@ fn field_problem(f: &Field, schema: &Schema, own: &[String; 2]) -> Option<Value>
                 && schema.by_id(&o.collection_id).is_none()
                 && schema.get(&o.collection_id).is_none() =>
         {
-            Some(err("validation_missing_collection", "The related collection doesn't exist."))
+            Some(err("validation_field_relation_missing_collection", "The related collection doesn't exist."))
         }
         FieldKind::Select(o) if o.values.is_empty() => {
             Some(err("validation_required", "Select values cannot be blank."))
@@ -124,6 +132,17 @@ fn field_problem(f: &Field, schema: &Schema, own: &[String; 2]) -> Option<Value>
         }
         _ => None,
     }
+}
+
+/// A field keeps its type for life (PocketBase refuses the change too).
+fn type_changes(old: &Collection, new: &Collection) -> Option<Value> {
+    let mut errors = Map::new();
+    for (i, f) in new.fields.iter().enumerate() {
+        if old.fields.iter().any(|o| o.id == f.id && o.type_name() != f.type_name()) {
+            errors.insert(i.to_string(), err("validation_field_type_change", "Field type cannot be changed."));
+        }
+    }
+    (!errors.is_empty()).then_some(Value::Object(errors))
 }
 
 /// Adds the `id` field every collection has and the fields every auth collection has.
@@ -217,9 +236,9 @@ mod tests {
         let Err(SchemaError::Invalid(e)) = validate_collection(&mut c, None, &existing) else { panic!("invalid") };
         assert_eq!(e["name"]["code"], "validation_collection_name_exists");
         // Field positions shift by one: `id` is inserted first.
-        assert_eq!(e["fields"]["1"]["name"]["code"], "validation_invalid_name");
+        assert_eq!(e["fields"]["1"]["name"]["code"], "validation_match_invalid");
         assert_eq!(e["fields"]["3"]["name"]["code"], "validation_duplicated_field_name");
-        assert_eq!(e["fields"]["4"]["options"]["code"], "validation_missing_collection");
+        assert_eq!(e["fields"]["4"]["collectionId"]["code"], "validation_field_relation_missing_collection");
         assert_eq!(e["fields"]["5"]["name"]["code"], "validation_not_in_invalid_values");
     }
 }
