@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::schema::{Collection, SchemaError, validate_collection};
-use crate::store::StoreError;
+use crate::store::{SchemaChange, StoreError};
 
 fn store_error(e: StoreError) -> SchemaError {
     match e {
@@ -35,7 +35,7 @@ pub async fn create(state: &AppState, mut new: Collection) -> Result<Collection,
     if new.is_auth() {
         ensure_auth_options(&mut new);
     }
-    state.store.create_collection(&new).await.map_err(store_error)?;
+    state.store.apply_changes(vec![SchemaChange::Create(new.clone())]).await.map_err(store_error)?;
     state.reload_schema().await?;
     Ok(new)
 }
@@ -61,7 +61,7 @@ pub async fn update(state: &AppState, key: &str, patch: Value) -> Result<Collect
     if new.is_auth() {
         keep_secrets(&old, &mut new);
     }
-    state.store.update_collection(&old, &new).await.map_err(store_error)?;
+    state.store.apply_changes(vec![SchemaChange::Update(old, new.clone())]).await.map_err(store_error)?;
     state.reload_schema().await?;
     Ok(new)
 }
@@ -92,7 +92,7 @@ pub async fn delete(state: &AppState, key: &str) -> Result<(), SchemaError> {
             referenced_by.join(", ")
         )));
     }
-    state.store.delete_collection(coll).await.map_err(store_error)?;
+    state.store.apply_changes(vec![SchemaChange::Delete(coll.as_ref().clone())]).await.map_err(store_error)?;
     state.reload_schema().await?;
     Ok(())
 }
@@ -176,7 +176,7 @@ async fn infer_view_fields(
     Ok(())
 }
 
-/// Token options with fresh secrets, as PocketBase creates them for a new auth collection.
+/// Token options (with fresh secrets where missing), as PocketBase creates them for a new auth collection.
 fn ensure_auth_options(c: &mut Collection) {
     let defaults = [
         ("authToken", 604_800),
@@ -189,13 +189,8 @@ fn ensure_auth_options(c: &mut Collection) {
         let entry = c.options.entry(key.to_owned()).or_insert_with(|| json!({"duration": duration}));
         if let Some(o) = entry.as_object_mut() {
             o.entry("duration").or_insert(json!(duration));
-            o.insert(
-                "secret".into(),
-                Value::String(crate::ids::random_from(
-                    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-                    50,
-                )),
-            );
+            // Existing secrets stay: rotating one would sign everybody out.
+            o.entry("secret").or_insert_with(|| Value::String(crate::ids::secret_key()));
         }
     }
     c.options.entry("passwordAuth".to_owned()).or_insert_with(|| json!({"enabled": true, "identityFields": ["email"]}));
@@ -248,32 +243,32 @@ pub async fn import(state: &AppState, collections: Vec<Collection>, delete_missi
         return Err(SchemaError::Invalid(json!({"collections": errors})));
     }
     let now = crate::dates::now();
+    let mut changes = Vec::new();
     for (old, mut c) in planned {
         c.updated.clone_from(&now);
+        if c.is_auth() {
+            if let Some(old) = &old {
+                keep_secrets(old, &mut c);
+            }
+            ensure_auth_options(&mut c);
+        }
         match old {
             Some(old) => {
                 c.created.clone_from(&old.created);
-                if c.is_auth() {
-                    keep_secrets(&old, &mut c);
-                    ensure_auth_options(&mut c);
-                }
-                state.store.update_collection(&old, &c).await.map_err(store_error)?;
+                changes.push(SchemaChange::Update(old, c));
             }
             None => {
                 c.created.clone_from(&now);
-                if c.is_auth() {
-                    ensure_auth_options(&mut c);
-                }
-                state.store.create_collection(&c).await.map_err(store_error)?;
+                changes.push(SchemaChange::Create(c));
             }
         }
     }
     if delete_missing {
-        state.reload_schema().await?;
-        for c in state.schema().all().iter().filter(|c| !c.system && !incoming.iter().any(|i| i.name == c.name)) {
-            state.store.delete_collection(c).await.map_err(store_error)?;
-        }
+        let keep = |c: &Collection| c.system || incoming.iter().any(|i| i.name == c.name || i.id == c.id);
+        changes.extend(current.all().iter().filter(|c| !keep(c)).map(|c| SchemaChange::Delete(c.as_ref().clone())));
     }
+    // One transaction: the import applies whole or not at all.
+    state.store.apply_changes(changes).await.map_err(store_error)?;
     state.reload_schema().await?;
     Ok(())
 }

@@ -86,13 +86,21 @@ pub trait AuthStore: Send + Sync {
     async fn delete_auth_record(&self, coll: &AuthCollection, id: &str) -> StoreResult<bool>;
 }
 
-/// Collections and their tables. Each change is one transaction.
+/// One change to the schema: the collection row and its table, view and indexes.
+#[derive(Debug, Clone)]
+pub enum SchemaChange {
+    Create(Collection),
+    /// (old, new)
+    Update(Collection, Collection),
+    Delete(Collection),
+}
+
+/// Collections and their tables.
 #[async_trait]
 pub trait CollectionStore: Send + Sync {
     async fn load_collections(&self) -> StoreResult<Vec<Collection>>;
-    async fn create_collection(&self, c: &Collection) -> StoreResult<()>;
-    async fn update_collection(&self, old: &Collection, new: &Collection) -> StoreResult<()>;
-    async fn delete_collection(&self, c: &Collection) -> StoreResult<()>;
+    /// Applies every change, in order, in one transaction.
+    async fn apply_changes(&self, changes: Vec<SchemaChange>) -> StoreResult<()>;
     async fn truncate_collection(&self, c: &Collection) -> StoreResult<()>;
     /// The column names a SELECT returns (it is prepared, never run for rows); an invalid query is an error.
     async fn query_columns(&self, select: &str) -> StoreResult<Vec<String>>;

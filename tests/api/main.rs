@@ -4,11 +4,13 @@ mod helpers;
 
 mod assets;
 mod auth;
+mod cascade;
 mod cli;
 mod docs;
 mod errors;
 mod filters;
 mod health;
+mod import;
 mod jobs;
 mod schema_changes;
 mod settings;

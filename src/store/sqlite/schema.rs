@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction, params};
 
 use super::{SqliteStore, ident};
 use crate::schema::{Collection, CollectionKind, Field, FieldKind};
-use crate::store::{CollectionStore, StoreError, StoreResult};
+use crate::store::{CollectionStore, SchemaChange, StoreError, StoreResult};
 
 const SELECT: &str = "SELECT id, system, type, name, fields, indexes, listRule, viewRule, createRule, updateRule,
     deleteRule, options, created, updated FROM _collections ORDER BY rowid";
@@ -162,6 +162,33 @@ fn reshape(tx: &Transaction<'_>, table: &str, old: &Field, new: &Field) -> rusql
     }
 }
 
+fn apply(tx: &Transaction<'_>, change: &SchemaChange) -> Result<(), StoreError> {
+    match change {
+        SchemaChange::Create(c) => {
+            insert_row(tx, c)?;
+            create_table(tx, c)?;
+            create_indexes(tx, c)?;
+        }
+        SchemaChange::Update(old, new) => {
+            if new.kind == CollectionKind::View {
+                tx.execute_batch(&format!("DROP VIEW IF EXISTS {}", ident(&old.name)))?;
+                create_table(tx, new)?;
+            } else {
+                alter_table(tx, old, new)?;
+                create_indexes(tx, new)?;
+            }
+            tx.execute("DELETE FROM _collections WHERE id = ?1", [&old.id])?;
+            insert_row(tx, new)?;
+        }
+        SchemaChange::Delete(c) => {
+            let what = if c.kind == CollectionKind::View { "VIEW" } else { "TABLE" };
+            tx.execute_batch(&format!("DROP {what} IF EXISTS {}", ident(&c.name)))?;
+            tx.execute("DELETE FROM _collections WHERE id = ?1", [&c.id])?;
+        }
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl CollectionStore for SqliteStore {
     async fn load_collections(&self) -> StoreResult<Vec<Collection>> {
@@ -172,43 +199,12 @@ impl CollectionStore for SqliteStore {
         rows.into_iter().map(|r| r.map_err(|e| StoreError::Other(anyhow!(e)))).collect()
     }
 
-    async fn create_collection(&self, c: &Collection) -> StoreResult<()> {
-        let c = c.clone();
+    async fn apply_changes(&self, changes: Vec<SchemaChange>) -> StoreResult<()> {
         self.data
             .write_tx(move |tx| {
-                insert_row(tx, &c)?;
-                create_table(tx, &c)?;
-                create_indexes(tx, &c)?;
-                Ok(())
-            })
-            .await
-    }
-
-    async fn update_collection(&self, old: &Collection, new: &Collection) -> StoreResult<()> {
-        let (old, new) = (old.clone(), new.clone());
-        self.data
-            .write_tx(move |tx| {
-                if new.kind == CollectionKind::View {
-                    tx.execute_batch(&format!("DROP VIEW IF EXISTS {}", ident(&old.name)))?;
-                    create_table(tx, &new)?;
-                } else {
-                    alter_table(tx, &old, &new)?;
-                    create_indexes(tx, &new)?;
+                for change in &changes {
+                    apply(tx, change)?;
                 }
-                tx.execute("DELETE FROM _collections WHERE id = ?1", [&old.id])?;
-                insert_row(tx, &new)?;
-                Ok(())
-            })
-            .await
-    }
-
-    async fn delete_collection(&self, c: &Collection) -> StoreResult<()> {
-        let c = c.clone();
-        self.data
-            .write_tx(move |tx| {
-                let what = if c.kind == CollectionKind::View { "VIEW" } else { "TABLE" };
-                tx.execute_batch(&format!("DROP {what} IF EXISTS {}", ident(&c.name)))?;
-                tx.execute("DELETE FROM _collections WHERE id = ?1", [&c.id])?;
                 Ok(())
             })
             .await
