@@ -136,7 +136,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => {
-            let doc = crate::http::openapi_document(&config);
+            let mut doc = crate::http::openapi_document(&config);
+            // With an existing data directory, include its collections (as /api/openapi.json does);
+            // never create one just to print the document.
+            if cli.dir.join("data.db").is_file() {
+                let state = AppState::build(config, cli.dir).await?;
+                crate::http::merge_collections(&mut doc, &state.schema());
+                state.store.close().await?;
+            }
             println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(())
         }

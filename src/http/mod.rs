@@ -86,6 +86,11 @@ pub fn openapi_document(_config: &Config) -> Value {
     docs.get().map(|d: &Docs| d.document.clone()).unwrap_or_default()
 }
 
+/// Adds the typed paths of `schema`'s collections to a document.
+pub fn merge_collections(document: &mut Value, schema: &crate::schema::Schema) {
+    openapi_collections::merge(document, schema);
+}
+
 /// The bare router: the poem-openapi service plus [`openapi::EXTRA_ROUTES`], no middleware.
 /// Every route it serves is in the returned document's route table.
 pub fn router(state: &AppState) -> anyhow::Result<(Route, Arc<RouteTable>)> {

@@ -116,6 +116,11 @@ fn openapi_command_prints_the_served_document() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(doc["paths"]["/api/health"].is_object());
     assert!(!dir.path().join("data.db").exists(), "openapi must not create a database");
+    // With a data directory, the document includes its collections.
+    assert!(croft(dir.path(), &["migrate", "up"]).status.success());
+    let out = croft(dir.path(), &["openapi"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(doc["paths"]["/api/collections/users/records"].is_object(), "collections are included");
 }
 
 #[test]
