@@ -126,7 +126,9 @@ pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo)
     let (total_items, total_pages) = if p.skip_total {
         (-1, -1)
     } else {
-        let count_sql = format!("SELECT COUNT(DISTINCT {MAIN}.`id`) {from}");
+        // Joins that can repeat rows need DISTINCT; a plain table counts faster without it.
+        let counted = if q.distinct { format!("COUNT(DISTINCT {MAIN}.`id`)") } else { "COUNT(*)".to_owned() };
+        let count_sql = format!("SELECT {counted} {from}");
         // The LIMIT/OFFSET parameters are the last two; the count query doesn't use them.
         let count_params = params[..params.len() - 2].to_vec();
         let n = match state
