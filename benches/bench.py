@@ -236,6 +236,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--only", default="", help="run only workloads whose name contains this text")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "RESULTS.md"))
     args = ap.parse_args()
 
@@ -255,12 +256,12 @@ def main():
             started = time.time()
             tokens[name] = seed(server, args.records)
             print(f"seeded {name} with {args.records} records in {time.time() - started:.1f}s", flush=True)
-        names = [w[0] for w in workloads(tokens["croft"], args.smoke)]
+        names = [w[0] for w in workloads(tokens["croft"], args.smoke) if args.only in w[0]]
         for rnd in range(args.rounds):
-            for i, wname in enumerate(names):
+            for wname in names:
                 for sname in (["pocketbase", "croft"] if rnd % 2 == 0 else ["croft", "pocketbase"]):
                     server = servers[sname]
-                    _, method, path, body, token_key, conc = workloads(tokens[sname], args.smoke)[i]
+                    _, method, path, body, token_key, conc = next(w for w in workloads(tokens[sname], args.smoke) if w[0] == wname)
                     token = tokens[sname][token_key] if token_key else None
                     server.reset_peak_rss()
                     r = wrk(server.base + path, method, body, token, conc, args.duration)

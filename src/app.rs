@@ -30,6 +30,8 @@ pub struct Inner {
     /// Record operations hold it shared, schema changes exclusively: a request never runs SQL
     /// built from a schema that is being replaced.
     pub schema_guard: tokio::sync::RwLock<()>,
+    /// List counts, valid until the next write.
+    pub count_cache: crate::records::CountCache,
     /// Cancelled when the server begins to shut down; long-lived streams watch it.
     pub shutdown: CancellationToken,
 }
@@ -56,6 +58,7 @@ impl AppState {
             jobs,
             schema,
             schema_guard: tokio::sync::RwLock::new(()),
+            count_cache: crate::records::CountCache::default(),
             shutdown: CancellationToken::new(),
         })))
     }

@@ -2,6 +2,7 @@
 //! validation, record shape and expand.
 
 pub mod batch;
+mod count_cache;
 mod expand;
 pub mod values;
 mod write;
@@ -16,6 +17,7 @@ use crate::schema::{Collection, CollectionKind, Schema};
 use crate::store::{RecordStore, Row, SqlQuery, SqlValue, StoreError};
 
 pub use batch::{BatchError, BatchRequest, BatchResponse};
+pub use count_cache::CountCache;
 pub use write::{Pending, Plan, WriteKind, create, delete, plan_create, plan_delete, plan_update, update};
 
 /// The alias of the main table in record queries.
@@ -109,13 +111,16 @@ pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo)
     let q = filter::compile_query(&mut sql, &schema, &coll, MAIN, p.filter.as_deref(), p.sort.as_deref(), req)?;
     let rule =
         filter::rule_check(&mut sql, &schema, &coll, &format!("{MAIN}.`id`"), coll.rules.list_rule.as_deref(), req)?;
-    let mut conditions = vec![rule];
-    conditions.extend(q.where_sql.clone());
-    let from = format!("FROM {} {MAIN} {} WHERE {}", filter::ident(&coll.name), q.joins, conditions.join(" AND "));
-    let order = if q.order_by.is_empty() {
-        format!(" ORDER BY {MAIN}.`_rowid_`")
-    } else {
-        format!(" ORDER BY {}", q.order_by.join(", "))
+    // A bare `WHERE 1` would keep SQLite from its fast whole-table count.
+    let conditions: Vec<String> = std::iter::once(rule).chain(q.where_sql.clone()).filter(|c| c != "1").collect();
+    let where_clause =
+        if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+    let from = format!("FROM {} {MAIN} {}{where_clause}", filter::ident(&coll.name), q.joins);
+    // Insertion order unless sorted; views have no row ids and keep SQLite's order.
+    let order = match (q.order_by.is_empty(), coll.kind == crate::schema::CollectionKind::View) {
+        (false, _) => format!(" ORDER BY {}", q.order_by.join(", ")),
+        (true, false) => format!(" ORDER BY {}", sql.dialect.rowid(MAIN)),
+        (true, true) => String::new(),
     };
     let distinct = if q.distinct { "DISTINCT " } else { "" };
     let limit = sql.param(SqlValue::Int(per_page));
@@ -131,16 +136,7 @@ pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo)
         let count_sql = format!("SELECT {counted} {from}");
         // The LIMIT/OFFSET parameters are the last two; the count query doesn't use them.
         let count_params = params[..params.len() - 2].to_vec();
-        let n = match state
-            .store
-            .query(SqlQuery { sql: count_sql, params: count_params })
-            .await?
-            .first()
-            .and_then(|r| r.first())
-        {
-            Some(SqlValue::Int(n)) => *n,
-            _ => 0,
-        };
+        let n = count(state, SqlQuery { sql: count_sql, params: count_params }).await?;
         (n, (n + per_page - 1) / per_page)
     };
     let mut items: Vec<Value> = rows.iter().map(|r| export(&coll, r, req)).collect();
@@ -148,6 +144,22 @@ pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo)
         expand::apply(state, &schema, &coll, &mut items, expand, req).await?;
     }
     Ok(ListResult { page, per_page, total_items, total_pages, items })
+}
+
+/// Counts are the expensive half of a list; they are cached until the next write anywhere
+/// (the store's write generation moves), so repeated pages of an unchanged list count once.
+async fn count(state: &AppState, q: SqlQuery) -> Result<i64, RecordError> {
+    let key = format!("{}\u{0}{:?}", q.sql, q.params);
+    let generation = state.store.write_generation();
+    if let Some(n) = state.count_cache.get(&key, generation) {
+        return Ok(n);
+    }
+    let n = match state.store.query(q).await?.first().and_then(|r| r.first()) {
+        Some(SqlValue::Int(n)) => *n,
+        _ => 0,
+    };
+    state.count_cache.put(key, generation, n);
+    Ok(n)
 }
 
 pub async fn view(

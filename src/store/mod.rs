@@ -111,6 +111,8 @@ pub trait CollectionStore: Send + Sync {
 pub trait RecordStore: Send + Sync {
     /// How SQL for this backend is spelled.
     fn dialect(&self) -> &'static dyn crate::filter::dialect::Dialect;
+    /// Moves on every committed write; caches of query results are valid for one value.
+    fn write_generation(&self) -> u64;
     /// Runs a read query on the read pool.
     async fn query(&self, q: SqlQuery) -> StoreResult<Vec<Row>>;
     /// Runs statements in one transaction; returns the affected row counts.

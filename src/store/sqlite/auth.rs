@@ -25,23 +25,15 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<AuthRecord> {
 #[async_trait]
 impl AuthStore for SqliteStore {
     async fn auth_collection(&self, id_or_name: &str) -> StoreResult<Option<AuthCollection>> {
-        let key = id_or_name.to_owned();
-        let row = self
-            .data
-            .read(move |c| {
-                c.query_row(
-                    "SELECT id, name, options FROM _collections
-                     WHERE type = 'auth' AND (id = ?1 OR name = ?1 COLLATE NOCASE) LIMIT 1",
-                    [key],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
-                )
-                .optional()
-            })
-            .await?;
-        let Some((id, name, options)) = row else {
-            return Ok(None);
-        };
-        AuthCollection::from_options(id, name, &options).map(Some).map_err(StoreError::Other)
+        let cache_key = id_or_name.to_lowercase();
+        if let Some(hit) = self.auth_cache.read().ok().and_then(|c| c.get(&cache_key).cloned()) {
+            return Ok(hit);
+        }
+        let found = self.load_auth_collection(id_or_name).await?;
+        if let Ok(mut cache) = self.auth_cache.write() {
+            cache.insert(cache_key, found.clone());
+        }
+        Ok(found)
     }
 
     async fn auth_record_by(&self, coll: &AuthCollection, field: &str, value: &str) -> StoreResult<Option<AuthRecord>> {
@@ -98,5 +90,28 @@ impl AuthStore for SqliteStore {
         let sql = format!("DELETE FROM {} WHERE id = ?1", ident(&coll.name));
         let id = id.to_owned();
         Ok(self.data.write(move |c| c.execute(&sql, [id])).await? > 0)
+    }
+}
+
+impl SqliteStore {
+    async fn load_auth_collection(&self, id_or_name: &str) -> StoreResult<Option<AuthCollection>> {
+        let key = id_or_name.to_owned();
+
+        let row = self
+            .data
+            .read(move |c| {
+                c.query_row(
+                    "SELECT id, name, options FROM _collections
+                     WHERE type = 'auth' AND (id = ?1 OR name = ?1 COLLATE NOCASE) LIMIT 1",
+                    [key],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                )
+                .optional()
+            })
+            .await?;
+        let Some((id, name, options)) = row else {
+            return Ok(None);
+        };
+        AuthCollection::from_options(id, name, &options).map(Some).map_err(StoreError::Other)
     }
 }

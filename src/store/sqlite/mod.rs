@@ -40,6 +40,9 @@ const CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 10000;
 pub struct SqliteStore {
     data: Db,
     aux: Db,
+    /// Auth collections by id or lower-cased name; every request with a token needs one, and
+    /// they change only through `apply_changes`, which clears this.
+    auth_cache: std::sync::RwLock<std::collections::HashMap<String, Option<crate::auth::AuthCollection>>>,
 }
 
 /// Pragmas, plus the math functions filters use (`geoDistance`) that SQLite's default build lacks.
@@ -63,6 +66,8 @@ struct Db {
     name: &'static str,
     write: Pool<SqliteConnectionManager>,
     read: Pool<SqliteConnectionManager>,
+    /// Incremented after every committed write (see `RecordStore::write_generation`).
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SqliteStore {
@@ -76,7 +81,11 @@ impl SqliteStore {
 
     /// Opens both databases without touching their schema (for `croft migrate status`).
     pub fn open_unmigrated(dir: &Path) -> anyhow::Result<Self> {
-        Ok(Self { data: Db::open("data", &dir.join("data.db"))?, aux: Db::open("aux", &dir.join("aux.db"))? })
+        Ok(Self {
+            data: Db::open("data", &dir.join("data.db"))?,
+            aux: Db::open("aux", &dir.join("aux.db"))?,
+            auth_cache: std::sync::RwLock::default(),
+        })
     }
 
     fn migration_status(&self) -> anyhow::Result<Vec<MigrationInfo>> {
@@ -113,7 +122,7 @@ impl Db {
                 c.execute_batch("PRAGMA query_only = ON;")
             }))
             .with_context(hint)?;
-        Ok(Self { name, write, read })
+        Ok(Self { name, write, read, generation: std::sync::Arc::default() })
     }
 
     fn migrate(&self, mut runner: refinery::Runner) -> anyhow::Result<()> {
@@ -174,11 +183,13 @@ impl Db {
         F: FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T> + Send + 'static,
     {
         let pool = self.write.clone();
+        let generation = self.generation.clone();
         blocking(move || {
             let mut conn = pool.get().map_err(|e| StoreError::Other(e.into()))?;
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let out = f(&tx)?;
             tx.commit()?;
+            generation.fetch_add(1, std::sync::atomic::Ordering::Release);
             Ok(out)
         })
         .await
@@ -191,9 +202,12 @@ impl Db {
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let pool = self.write.clone();
+        let generation = self.generation.clone();
         blocking(move || {
             let mut conn = pool.get().map_err(|e| StoreError::Other(e.into()))?;
-            f(&mut conn).map_err(StoreError::from)
+            let out = f(&mut conn).map_err(StoreError::from);
+            generation.fetch_add(1, std::sync::atomic::Ordering::Release);
+            out
         })
         .await
     }
@@ -230,7 +244,7 @@ impl AdminStore for SqliteStore {
     async fn migrations(&self) -> StoreResult<Vec<MigrationInfo>> {
         let this = (self.data.clone(), self.aux.clone());
         blocking(move || {
-            let store = SqliteStore { data: this.0, aux: this.1 };
+            let store = SqliteStore { data: this.0, aux: this.1, auth_cache: std::sync::RwLock::default() };
             store.migration_status().map_err(StoreError::Other)
         })
         .await

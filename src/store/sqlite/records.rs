@@ -79,6 +79,10 @@ impl RecordStore for SqliteStore {
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
-        Ok(Box::new(super::tx::SqliteTx::begin(self.data.write.clone()).await?))
+        Ok(Box::new(super::tx::SqliteTx::begin(self.data.write.clone(), self.data.generation.clone()).await?))
+    }
+
+    fn write_generation(&self) -> u64 {
+        self.data.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 }

@@ -200,14 +200,11 @@ impl CollectionStore for SqliteStore {
     }
 
     async fn apply_changes(&self, changes: Vec<SchemaChange>) -> StoreResult<()> {
-        self.data
-            .write_tx(move |tx| {
-                for change in &changes {
-                    apply(tx, change)?;
-                }
-                Ok(())
-            })
-            .await
+        let result = self.apply_in_tx(changes).await;
+        if let Ok(mut cache) = self.auth_cache.write() {
+            cache.clear();
+        }
+        result
     }
 
     async fn query_columns(&self, select: &str) -> StoreResult<Vec<String>> {
@@ -225,6 +222,19 @@ impl CollectionStore for SqliteStore {
         self.data
             .write_tx(move |tx| {
                 tx.execute_batch(&format!("DELETE FROM {table}")).context("truncate").map_err(StoreError::Other)
+            })
+            .await
+    }
+}
+
+impl SqliteStore {
+    async fn apply_in_tx(&self, changes: Vec<SchemaChange>) -> StoreResult<()> {
+        self.data
+            .write_tx(move |tx| {
+                for change in &changes {
+                    apply(tx, change)?;
+                }
+                Ok(())
             })
             .await
     }

@@ -25,7 +25,10 @@ fn gone() -> StoreError {
 }
 
 impl SqliteTx {
-    pub(super) async fn begin(pool: r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>) -> StoreResult<Self> {
+    pub(super) async fn begin(
+        pool: r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>,
+        generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    ) -> StoreResult<Self> {
         let (commands, inbox) = mpsc::channel::<Cmd>();
         let (ready, started) = oneshot::channel::<StoreResult<()>>();
         tokio::task::spawn_blocking(move || {
@@ -50,7 +53,9 @@ impl SqliteTx {
                         let _ = reply.send(execute_all(&conn, &statements));
                     }
                     Cmd::Commit(reply) => {
-                        let _ = reply.send(conn.execute_batch("COMMIT").map_err(StoreError::from));
+                        let committed = conn.execute_batch("COMMIT").map_err(StoreError::from);
+                        generation.fetch_add(1, std::sync::atomic::Ordering::Release);
+                        let _ = reply.send(committed);
                         return;
                     }
                 }
@@ -83,6 +88,10 @@ impl RecordStore for SqliteTx {
 
     async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
         Err(StoreError::Other(anyhow::anyhow!("transactions do not nest")))
+    }
+
+    fn write_generation(&self) -> u64 {
+        0
     }
 }
 
