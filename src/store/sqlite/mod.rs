@@ -6,6 +6,7 @@ mod jobs;
 mod records;
 mod schema;
 mod tx;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -40,6 +41,8 @@ const CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 10000;
 pub struct SqliteStore {
     data: Db,
     aux: Db,
+    /// Record writes, committed in groups.
+    writer: writer::Writer,
     /// Auth collections by id or lower-cased name; every request with a token needs one, and
     /// they change only through `apply_changes`, which clears this.
     auth_cache: std::sync::RwLock<std::collections::HashMap<String, Option<crate::auth::AuthCollection>>>,
@@ -81,18 +84,16 @@ impl SqliteStore {
 
     /// Opens both databases without touching their schema (for `croft migrate status`).
     pub fn open_unmigrated(dir: &Path) -> anyhow::Result<Self> {
-        Ok(Self {
-            data: Db::open("data", &dir.join("data.db"))?,
-            aux: Db::open("aux", &dir.join("aux.db"))?,
-            auth_cache: std::sync::RwLock::default(),
-        })
+        let data = Db::open("data", &dir.join("data.db"))?;
+        let writer = writer::Writer::start(data.write.clone(), data.generation.clone());
+        Ok(Self { data, aux: Db::open("aux", &dir.join("aux.db"))?, writer, auth_cache: std::sync::RwLock::default() })
     }
+}
 
-    fn migration_status(&self) -> anyhow::Result<Vec<MigrationInfo>> {
-        let mut out = self.data.migration_status(embedded::data::migrations::runner())?;
-        out.extend(self.aux.migration_status(embedded::aux::migrations::runner())?);
-        Ok(out)
-    }
+fn migration_status(data: &Db, aux: &Db) -> anyhow::Result<Vec<MigrationInfo>> {
+    let mut out = data.migration_status(embedded::data::migrations::runner())?;
+    out.extend(aux.migration_status(embedded::aux::migrations::runner())?);
+    Ok(out)
 }
 
 impl Db {
@@ -242,12 +243,8 @@ impl AdminStore for SqliteStore {
     }
 
     async fn migrations(&self) -> StoreResult<Vec<MigrationInfo>> {
-        let this = (self.data.clone(), self.aux.clone());
-        blocking(move || {
-            let store = SqliteStore { data: this.0, aux: this.1, auth_cache: std::sync::RwLock::default() };
-            store.migration_status().map_err(StoreError::Other)
-        })
-        .await
+        let (data, aux) = (self.data.clone(), self.aux.clone());
+        blocking(move || migration_status(&data, &aux).map_err(StoreError::Other)).await
     }
 
     async fn param(&self, key: &str) -> StoreResult<Option<String>> {

@@ -75,7 +75,7 @@ impl RecordStore for SqliteStore {
     }
 
     async fn execute(&self, statements: Vec<Statement>) -> StoreResult<Vec<usize>> {
-        self.data.write_tx(move |tx| execute_all(tx, &statements)).await
+        self.writer.execute(statements).await
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {

@@ -1,0 +1,97 @@
+//! Group commit: record writes queue up for one writer thread, which runs everything waiting
+//! in one SQLite transaction (each request in its own savepoint, so one failure does not undo
+//! the others) and answers every request only after that transaction committed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
+use tokio::sync::oneshot;
+
+use super::records::execute_all;
+use crate::store::{Statement, StoreError, StoreResult};
+
+/// Most requests committed together.
+const MAX_GROUP: usize = 256;
+
+struct Job {
+    statements: Vec<Statement>,
+    reply: oneshot::Sender<StoreResult<Vec<usize>>>,
+}
+
+#[derive(Clone)]
+pub(super) struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    pub(super) fn start(pool: Pool<SqliteConnectionManager>, generation: Arc<AtomicU64>) -> Self {
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("croft-writer".into())
+            .spawn(move || run(&pool, &generation, &inbox))
+            .map(|_| ())
+            .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the writer thread"));
+        Self { jobs }
+    }
+
+    /// Runs `statements` in the next group; resolves after the group committed.
+    pub(super) async fn execute(&self, statements: Vec<Statement>) -> StoreResult<Vec<usize>> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job { statements, reply }).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Other(anyhow::anyhow!("the database writer has stopped"))
+}
+
+fn run(pool: &Pool<SqliteConnectionManager>, generation: &AtomicU64, inbox: &mpsc::Receiver<Job>) {
+    while let Ok(first) = inbox.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match inbox.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let results = commit_group(pool, &group);
+        generation.fetch_add(1, Ordering::Release);
+        for (job, result) in group.into_iter().zip(results) {
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+fn commit_group(pool: &Pool<SqliteConnectionManager>, group: &[Job]) -> Vec<StoreResult<Vec<usize>>> {
+    let failed =
+        |e: &dyn std::fmt::Display| group.iter().map(|_| Err(StoreError::Other(anyhow::anyhow!("{e}")))).collect();
+    let conn = match pool.get() {
+        Ok(c) => c,
+        Err(e) => return failed(&e),
+    };
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        return failed(&e);
+    }
+    let mut results = Vec::with_capacity(group.len());
+    for job in group {
+        let result = conn
+            .execute_batch("SAVEPOINT job")
+            .map_err(StoreError::from)
+            .and_then(|()| execute_all(&conn, &job.statements));
+        let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+        if let Err(e) = conn.execute_batch(end) {
+            let _ = conn.execute_batch("ROLLBACK");
+            return failed(&e);
+        }
+        results.push(result);
+    }
+    if let Err(e) = conn.execute_batch("COMMIT") {
+        let _ = conn.execute_batch("ROLLBACK");
+        return failed(&e);
+    }
+    results
+}
