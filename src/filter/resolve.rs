@@ -78,6 +78,8 @@ pub struct Context<'a> {
     joins: Vec<String>,
     joined: HashSet<String>,
     pub distinct: bool,
+    /// A field of some row was referenced: the expression is not a constant.
+    columns: bool,
 }
 
 /// The SQL of a compiled filter.
@@ -88,6 +90,8 @@ pub struct Compiled {
     pub joins: String,
     /// The joins can multiply rows: select DISTINCT and count DISTINCT ids.
     pub distinct: bool,
+    /// Only values, no row: the result is the same for every record (e.g. `@request.auth.id != ''`).
+    pub constant: bool,
 }
 
 /// Where a path walk starts and how its joins are named.
@@ -122,11 +126,13 @@ impl<'a> Context<'a> {
             joins: Vec::new(),
             joined: HashSet::new(),
             distinct: false,
+            columns: false,
         }
     }
 
     pub fn finish(self, where_sql: String) -> Compiled {
-        Compiled { where_sql, joins: self.joins.join(" "), distinct: self.distinct }
+        let constant = !self.columns && self.joins.is_empty();
+        Compiled { where_sql, joins: self.joins.join(" "), distinct: self.distinct, constant }
     }
 
     pub fn resolve(&mut self, ast: &Ast) -> Result<Operand, FilterError> {
@@ -176,6 +182,7 @@ impl<'a> Context<'a> {
         modifier: Option<&str>,
         correlation: Correlation,
     ) -> Result<Operand, FilterError> {
+        self.columns = true;
         let mut joins = std::mem::take(&mut self.joins);
         let mut joined = std::mem::take(&mut self.joined);
         let walked = walk(
@@ -335,6 +342,7 @@ impl<'a> Context<'a> {
     }
 
     fn collection_join(&mut self, rest: &str) -> Result<Operand, FilterError> {
+        self.columns = true;
         let Some((head, remainder)) = rest.split_once('.') else {
             return Err(FilterError::Resolve(format!("@collection.{rest} names no field")));
         };

@@ -43,6 +43,8 @@ pub struct Plan {
     pub id: String,
     pub kind: WriteKind,
     pub statements: Vec<Statement>,
+    /// A create knows every column it writes: the answer needs no read back.
+    inserted: Option<Vec<SqlValue>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +80,11 @@ impl Plan {
             return Ok(None);
         }
         let internal = RequestInfo { auth: Some(superuser_view()), ..RequestInfo::default() };
+        if let Some(row) = &self.inserted {
+            let mut record = super::export(&self.coll, row, &internal);
+            hide_for(&self.coll, &mut record, req);
+            return Ok(Some(record));
+        }
         let schema = state.schema();
         let mut record = fetch_visible(db, &schema, &self.coll, &self.id, Some(""), &internal)
             .await?
@@ -167,12 +174,17 @@ pub async fn plan_create(
     }
     let mut statements = vec![insert(&coll, &row)];
     let rule_req = with_body(req, &body, "POST");
-    if !req.is_superuser()
-        && let Some(check) = rule_statement(db, &schema, &coll, &id, coll.rules.create_rule.as_deref(), &rule_req)?
-    {
-        statements.push(check);
+    match rule_gate(db, &schema, &coll, &id, coll.rules.create_rule.as_deref(), &rule_req).await? {
+        Gate::Pass => {}
+        Gate::Check(check) => statements.push(check),
+        Gate::Deny => return Err(RecordError::bad(FAILED_CREATE, json!({}))),
     }
-    Ok(Plan { coll, id, kind: WriteKind::Create, statements })
+    let inserted = coll
+        .fields
+        .iter()
+        .map(|f| row.iter().find(|(c, _)| *c == f.name).map_or_else(|| column_default(f), |(_, v)| v.clone()))
+        .collect();
+    Ok(Plan { coll, id, kind: WriteKind::Create, statements, inserted: Some(inserted) })
 }
 
 pub async fn plan_update(
@@ -222,13 +234,15 @@ pub async fn plan_update(
     }
     let rule_req = with_body(req, &body, "PATCH");
     let mut statements = Vec::new();
-    if let Some(check) = rule_statement(db, &schema, &coll, id, coll.rules.update_rule.as_deref(), &rule_req)? {
-        statements.push(check);
+    match rule_gate(db, &schema, &coll, id, coll.rules.update_rule.as_deref(), &rule_req).await? {
+        Gate::Pass => {}
+        Gate::Check(check) => statements.push(check),
+        Gate::Deny => return Err(RecordError::NotFound),
     }
     if !row.is_empty() {
         statements.push(update_statement(&coll, id, &row));
     }
-    Ok(Plan { coll, id: id.to_owned(), kind: WriteKind::Update, statements })
+    Ok(Plan { coll, id: id.to_owned(), kind: WriteKind::Update, statements, inserted: None })
 }
 
 pub async fn plan_delete(
@@ -241,8 +255,10 @@ pub async fn plan_delete(
     let schema = state.schema();
     let coll = writable(&schema, key, |r| &r.delete_rule, req)?;
     let mut statements = Vec::new();
-    if let Some(check) = rule_statement(db, &schema, &coll, id, coll.rules.delete_rule.as_deref(), req)? {
-        statements.push(check);
+    match rule_gate(db, &schema, &coll, id, coll.rules.delete_rule.as_deref(), req).await? {
+        Gate::Pass => {}
+        Gate::Check(check) => statements.push(check),
+        Gate::Deny => return Err(RecordError::NotFound),
     }
     statements.extend(reference_cleanup(db, &schema, &coll, id).await?);
     statements.push(Statement {
@@ -252,7 +268,18 @@ pub async fn plan_delete(
         },
         must_affect: true,
     });
-    Ok(Plan { coll, id: id.to_owned(), kind: WriteKind::Delete, statements })
+    Ok(Plan { coll, id: id.to_owned(), kind: WriteKind::Delete, statements, inserted: None })
+}
+
+/// What the column holds when an insert leaves it out (the table's DEFAULT).
+fn column_default(f: &Field) -> SqlValue {
+    match &f.kind {
+        _ if f.is_multiple() => SqlValue::Text("[]".into()),
+        FieldKind::Number(_) | FieldKind::Bool(_) => SqlValue::Int(0),
+        FieldKind::Json(_) => SqlValue::Null,
+        FieldKind::GeoPoint(_) => SqlValue::Text(r#"{"lon":0,"lat":0}"#.into()),
+        _ => SqlValue::Text(String::new()),
+    }
 }
 
 /// A superuser stand-in for internal reads that must see every row and field.
@@ -294,23 +321,40 @@ fn with_body(req: &RequestInfo, body: &Map<String, Value>, method: &str) -> Requ
     r
 }
 
-/// A no-op UPDATE that matches only if the rule passes; rolls the transaction back otherwise.
-fn rule_statement(
+/// How a rule is enforced for one write.
+enum Gate {
+    Pass,
+    /// The rule depends on the record: checked inside the write transaction.
+    Check(Statement),
+    /// The rule is false whatever the record (e.g. `@request.auth.id != ''` for a guest).
+    Deny,
+}
+
+/// Evaluates `rule` up front when it depends on request values only; otherwise returns a no-op
+/// UPDATE that matches only if the rule passes and so rolls the transaction back when it fails.
+async fn rule_gate(
     db: &dyn RecordStore,
     schema: &Schema,
     coll: &Collection,
     id: &str,
     rule: Option<&str>,
     req: &RequestInfo,
-) -> Result<Option<Statement>, RecordError> {
+) -> Result<Gate, RecordError> {
+    if req.is_superuser() || rule.is_some_and(|r| r.trim().is_empty()) {
+        return Ok(Gate::Pass);
+    }
+    let Some(rule) = rule else { return Ok(Gate::Deny) };
+    let mut sql = SqlBuilder::new(db.dialect());
+    let compiled = filter::compile(&mut sql, schema, coll, MAIN, rule, req)?;
+    if compiled.constant {
+        let q = SqlQuery { sql: compiled.where_sql, params: sql.params };
+        return Ok(if db.evaluate(q).await? { Gate::Pass } else { Gate::Deny });
+    }
     let mut sql = SqlBuilder::new(db.dialect());
     let id_param = sql.param(SqlValue::Text(id.to_owned()));
-    let check = filter::rule_check(&mut sql, schema, coll, &format!("{MAIN}.`id`"), rule, req)?;
-    if check == "1" {
-        return Ok(None);
-    }
+    let check = filter::rule_check(&mut sql, schema, coll, &format!("{MAIN}.`id`"), Some(rule), req)?;
     let table = ident(&coll.name);
-    Ok(Some(Statement {
+    Ok(Gate::Check(Statement {
         query: SqlQuery {
             sql: format!(
                 "UPDATE {table} SET `id` = `id` WHERE `id` IN (SELECT {MAIN}.`id` FROM {table} {MAIN} WHERE {MAIN}.`id` = {id_param} AND {check})"

@@ -113,6 +113,8 @@ pub trait RecordStore: Send + Sync {
     fn dialect(&self) -> &'static dyn crate::filter::dialect::Dialect;
     /// Moves on every committed write; caches of query results are valid for one value.
     fn write_generation(&self) -> u64;
+    /// Evaluates a boolean expression that references no table (a rule on request values only).
+    async fn evaluate(&self, expr: SqlQuery) -> StoreResult<bool>;
     /// Runs a read query on the read pool.
     async fn query(&self, q: SqlQuery) -> StoreResult<Vec<Row>>;
     /// Runs statements in one transaction; returns the affected row counts.

@@ -64,8 +64,34 @@ pub(super) fn execute_all(conn: &Connection, statements: &[Statement]) -> StoreR
     Ok(counts)
 }
 
+thread_local! {
+    /// An in-memory database per thread for table-free expressions: no pool, no disk.
+    static SCRATCH: std::cell::RefCell<Option<Connection>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `SELECT CASE WHEN (expr) THEN 1 ELSE 0 END` on the thread's scratch database.
+pub(super) fn evaluate_inline(expr: &SqlQuery) -> StoreResult<bool> {
+    SCRATCH.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut conn = Connection::open_in_memory()?;
+            super::init_connection(&mut conn)?;
+            *slot = Some(conn);
+        }
+        let Some(conn) = slot.as_ref() else { return Err(StoreError::Other(anyhow::anyhow!("no scratch database"))) };
+        let q =
+            SqlQuery { sql: format!("SELECT CASE WHEN {} THEN 1 ELSE 0 END", expr.sql), params: expr.params.clone() };
+        let rows = run_query(conn, &q)?;
+        Ok(matches!(rows.first().and_then(|r| r.first()), Some(SqlValue::Int(1))))
+    })
+}
+
 #[async_trait]
 impl RecordStore for SqliteStore {
+    async fn evaluate(&self, expr: SqlQuery) -> StoreResult<bool> {
+        evaluate_inline(&expr)
+    }
+
     fn dialect(&self) -> &'static dyn crate::filter::dialect::Dialect {
         &crate::filter::dialect::SQLITE
     }

@@ -93,6 +93,10 @@ impl RecordStore for SqliteTx {
     fn write_generation(&self) -> u64 {
         0
     }
+
+    async fn evaluate(&self, expr: SqlQuery) -> StoreResult<bool> {
+        super::records::evaluate_inline(&expr)
+    }
 }
 
 #[async_trait]
