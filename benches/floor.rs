@@ -26,7 +26,7 @@ fn sqlite(n: u64) -> rusqlite::Result<f64> {
     for i in 0..n {
         conn.execute(
             "INSERT INTO t (id, title, n) VALUES (?1, 'floor', ?2)",
-            rusqlite::params![format!("{i:015}"), i],
+            rusqlite::params![format!("{i:015}"), i64::try_from(i).unwrap_or(i64::MAX)],
         )?;
     }
     let rate = n as f64 / started.elapsed().as_secs_f64();
