@@ -32,6 +32,8 @@ pub struct Inner {
     pub schema_guard: tokio::sync::RwLock<()>,
     /// List counts, valid until the next write.
     pub count_cache: crate::records::CountCache,
+    /// Connected realtime clients.
+    pub realtime: crate::realtime::Hub,
     /// Cancelled when the server begins to shut down; long-lived streams watch it.
     pub shutdown: CancellationToken,
 }
@@ -59,6 +61,7 @@ impl AppState {
             schema,
             schema_guard: tokio::sync::RwLock::new(()),
             count_cache: crate::records::CountCache::default(),
+            realtime: crate::realtime::Hub::default(),
             shutdown: CancellationToken::new(),
         })))
     }

@@ -97,13 +97,26 @@ pub async fn gzip<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Respons
         v.split(',').any(|e| e.split(';').next().is_some_and(|n| n.trim().eq_ignore_ascii_case("gzip")))
     });
     let is_head = req.method() == poem::http::Method::HEAD;
-    let resp = ep.call(req).await?.into_response();
+    let mut resp = ep.call(req).await?.into_response();
+    if is_event_stream(&resp) {
+        // Proxies must neither buffer nor cache the realtime stream.
+        resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        resp.headers_mut().insert(HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no"));
+        return Ok(resp);
+    }
     if !accepts || is_head || !compressible(&resp) {
         return Ok(resp);
     }
     let mut resp = Compress::new(resp, CompressionAlgo::GZIP).into_response();
     resp.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
     Ok(resp)
+}
+
+fn is_event_stream(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/event-stream"))
 }
 
 fn compressible(resp: &Response) -> bool {

@@ -13,6 +13,7 @@ mod health;
 mod middleware;
 pub mod openapi;
 mod openapi_collections;
+mod realtime;
 mod records;
 mod records_auth;
 mod request;
@@ -42,6 +43,8 @@ pub enum ApiTags {
     Collections,
     /// Application settings.
     Settings,
+    /// Live record changes over server-sent events.
+    Realtime,
     /// Scheduled jobs.
     Jobs,
     /// This document and Swagger UI.
@@ -55,6 +58,7 @@ type Apis = (
     batch::BatchApi,
     collections::CollectionsApi,
     settings::SettingsApi,
+    realtime::RealtimeApi,
     crons::CronsApi,
     DocsApi,
 );
@@ -69,6 +73,7 @@ fn api_service() -> (OpenApiService<Apis, ()>, DocsCell) {
         batch::BatchApi,
         collections::CollectionsApi,
         settings::SettingsApi,
+        realtime::RealtimeApi,
         crons::CronsApi,
         DocsApi { docs: docs.clone() },
     );

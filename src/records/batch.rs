@@ -100,12 +100,19 @@ async fn run_all(
     let tx = state.store.begin().await?;
     let mut pending: Vec<(String, String)> = Vec::new();
     let mut out = Vec::with_capacity(requests.len());
+    let mut events = Vec::new();
     for (i, r) in requests.iter().enumerate() {
         let info = request_info(req, r);
-        let response = one(state, tx.as_ref(), r, &info, &mut pending).await.map_err(|e| BatchError::Failed(i, e))?;
+        let (response, plan, prepared) =
+            one(state, tx.as_ref(), r, &info, &mut pending).await.map_err(|e| BatchError::Failed(i, e))?;
         out.push(response);
+        events.push((plan, prepared));
     }
     tx.commit().await?;
+    // Subscribers hear about the batch only once it committed, in request order.
+    for (plan, prepared) in events {
+        plan.publish(state, prepared);
+    }
     Ok(out)
 }
 
@@ -138,7 +145,7 @@ async fn one(
     r: &BatchRequest,
     info: &RequestInfo,
     pending: &mut Vec<(String, String)>,
-) -> Result<BatchResponse, RecordError> {
+) -> Result<(BatchResponse, super::Plan, crate::realtime::Prepared), RecordError> {
     let unsupported = || RecordError::BadRequest {
         message: "Something went wrong while processing your request.".into(),
         data: json!({}),
@@ -161,15 +168,14 @@ async fn one(
         }
         _ => return Err(unsupported()),
     };
+    let prepared = plan.prepare_events(state).await;
     db.execute(plan.statements.clone()).await.map_err(|e| plan.failure(e))?;
     if plan.kind == WriteKind::Create {
         pending.push((plan.coll.id.clone(), plan.id.clone()));
     }
     let body = plan.result(state, db, info).await?;
-    Ok(BatchResponse {
-        status: if plan.kind == WriteKind::Delete { 204 } else { 200 },
-        body: body.unwrap_or(Value::Null),
-    })
+    let status = if plan.kind == WriteKind::Delete { 204 } else { 200 };
+    Ok((BatchResponse { status, body: body.unwrap_or(Value::Null) }, plan, prepared))
 }
 
 async fn exists(state: &AppState, db: &dyn RecordStore, coll: &str, id: &str) -> Result<bool, RecordError> {

@@ -18,6 +18,7 @@ use crate::store::{RecordStore, Row, SqlQuery, SqlValue, StoreError};
 
 pub use batch::{BatchError, BatchRequest, BatchResponse};
 pub use count_cache::CountCache;
+pub use expand::apply as expand_records;
 pub use write::{Pending, Plan, WriteKind, create, delete, plan_create, plan_delete, plan_update, update};
 
 /// The alias of the main table in record queries.

@@ -69,6 +69,28 @@ impl Plan {
         }
     }
 
+    /// Realtime delete messages, built before the delete runs.
+    pub async fn prepare_events(&self, state: &AppState) -> crate::realtime::Prepared {
+        if self.kind == WriteKind::Delete {
+            crate::realtime::prepare_delete(state, &self.coll, &self.id).await
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Tells realtime subscribers about the committed change.
+    pub fn publish(&self, state: &AppState, prepared: crate::realtime::Prepared) {
+        let action = match self.kind {
+            WriteKind::Create => "create",
+            WriteKind::Update => "update",
+            WriteKind::Delete => return crate::realtime::send_prepared(state, prepared),
+        };
+        crate::realtime::publish(
+            state,
+            crate::realtime::RecordEvent { collection: self.coll.clone(), id: self.id.clone(), action },
+        );
+    }
+
     /// The record after the transaction committed, as the caller may see it.
     pub async fn result(
         &self,
@@ -127,7 +149,10 @@ pub async fn delete(state: &AppState, key: &str, id: &str, req: &RequestInfo) ->
 }
 
 async fn run(state: &AppState, db: &dyn RecordStore, plan: &Plan, req: &RequestInfo) -> Result<Value, RecordError> {
+    // Delete events are evaluated while the record still exists and sent after the commit.
+    let prepared = plan.prepare_events(state).await;
     db.execute(plan.statements.clone()).await.map_err(|e| plan.failure(e))?;
+    plan.publish(state, prepared);
     Ok(plan.result(state, db, req).await?.unwrap_or(Value::Null))
 }
 
