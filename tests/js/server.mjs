@@ -12,9 +12,8 @@ export function croft(dir, ...args) {
   return execFileSync(BIN, [...args, "--dir", dir], { encoding: "utf8" });
 }
 
-export async function startCroft() {
-  const dir = mkdtempSync(join(tmpdir(), "croft-js-"));
-  const child = spawn(BIN, ["serve", "--http", "127.0.0.1:0", "--dir", dir], { stdio: ["ignore", "pipe", "inherit"] });
+export async function startCroft({ dir = mkdtempSync(join(tmpdir(), "croft-js-")), addr = "127.0.0.1:0" } = {}) {
+  const child = spawn(BIN, ["serve", "--http", addr, "--dir", dir], { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("croft did not start within 20 s")), 20000);
@@ -27,11 +26,11 @@ export async function startCroft() {
   return {
     url,
     dir,
-    async stop() {
+    async stop({ keepData = false } = {}) {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
       const code = await exited;
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepData) rmSync(dir, { recursive: true, force: true });
       return code;
     },
   };
