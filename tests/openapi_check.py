@@ -42,13 +42,16 @@ def request(base, method, path, body=None, token=None):
 
 
 def fuzz(base, token):
-    """schemathesis against the live document: no 5xx, no undeclared status, no schema violation."""
+    """schemathesis against the live document: no 5xx, no undeclared status, no schema violation.
+
+    The realtime stream is left out: it is an endless event stream, covered by the realtime suites.
+    """
     schemathesis = os.path.join(os.path.dirname(sys.executable), "schemathesis")
     result = subprocess.run(
         [schemathesis, "run", f"{base}/api/openapi.json", "-H", f"Authorization: {token}",
          "--max-examples", os.environ.get("CROFT_FUZZ_EXAMPLES", "25"), "--seed", "20261121",
          "--checks", "not_a_server_error,status_code_conformance,response_schema_conformance",
-         "--exclude-path-regex", r"/_/|/\{path\}", "--exclude-operation-id", "get_docs"],
+         "--exclude-path-regex", r"/_/|/\{path\}", "--exclude-operation-id", "get_docs", "--exclude-operation-id", "realtime_connect"],
         capture_output=True, text=True)
     tail = "\n".join(result.stdout.splitlines()[-25:])
     print(tail)
