@@ -34,6 +34,8 @@ pub struct Inner {
     pub count_cache: crate::records::CountCache,
     /// Connected realtime clients.
     pub realtime: crate::realtime::Hub,
+    /// Committed changes on their way to subscribers.
+    pub broker: Arc<crate::realtime::LocalBroker>,
     /// Cancelled when the server begins to shut down; long-lived streams watch it.
     pub shutdown: CancellationToken,
 }
@@ -62,6 +64,7 @@ impl AppState {
             schema_guard: tokio::sync::RwLock::new(()),
             count_cache: crate::records::CountCache::default(),
             realtime: crate::realtime::Hub::default(),
+            broker: Arc::default(),
             shutdown: CancellationToken::new(),
         })))
     }
@@ -108,7 +111,8 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
         tokio::spawn(
             async move { server.run_with_graceful_shutdown(routes, stop.cancelled_owned(), Some(grace)).await },
         );
-    let jobs = crate::jobs::start(&state, &state.shutdown);
+    let mut jobs = crate::jobs::start(&state, &state.shutdown);
+    jobs.extend(state.broker.start(&state));
     Ok(Running { addr: local, state, server, jobs })
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{Client, Message, Subscription};
+use super::{Broker, Client, Message, Subscription};
 use crate::app::AppState;
 use crate::filter::{RequestInfo, SqlBuilder};
 use crate::records::{self, MAIN};
@@ -24,18 +24,19 @@ pub struct RecordEvent {
     pub action: &'static str,
 }
 
-/// Fans a committed create or update out to the subscribers, off the request's path.
+/// Hands a committed create or update to the broker; subscribers get it off the request's path.
 pub fn publish(state: &AppState, event: RecordEvent) {
     state.realtime.stats.published.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    if state.realtime.client_count() == 0 {
-        return;
+    if state.realtime.client_count() > 0 {
+        state.broker.publish(event);
     }
-    let state = state.clone();
-    tokio::spawn(async move {
-        for (client, message) in messages(&state, &event).await {
-            state.realtime.deliver(&client, message);
-        }
-    });
+}
+
+/// Delivers one event to this replica's subscribers (the broker's fan-out loop calls it).
+pub async fn fan_out(state: &AppState, event: &RecordEvent) {
+    for (client, message) in messages(state, event).await {
+        state.realtime.deliver(&client, message);
+    }
 }
 
 /// Builds the delete messages while the record still exists; send them after the commit.

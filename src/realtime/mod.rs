@@ -5,6 +5,7 @@
 //! other clients. Record changes arrive through a [`Broker`]: the in-process one now, a
 //! PostgreSQL LISTEN/NOTIFY one for several replicas later.
 
+mod broker;
 mod deliver;
 mod topic;
 
@@ -17,6 +18,7 @@ use std::time::Instant;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+pub use broker::{Broker, LocalBroker};
 pub use deliver::{RecordEvent, prepare_delete, publish, send_prepared};
 pub use topic::Subscription;
 
