@@ -180,6 +180,17 @@ def wrk(url, method, body, token, concurrency, duration):
     return {"rps": data["requests"] / secs if secs else 0, "p50_ms": data["p50_us"] / 1000, "p99_ms": data["p99_us"] / 1000, "errors": data["errors"]}
 
 
+def realtime(server, su_token, subscribers, rate, seconds):
+    """Subscribers on posts/*, creates at `rate`/s: delivery latency and memory per idle client."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "realtime.mjs")
+    cmd = ["node", script, server.base, su_token, str(server.pid()), str(subscribers), str(rate), str(seconds)]
+    out = subprocess.run(pinned(cmd, LOAD_CPU), capture_output=True, text=True, timeout=seconds + 120)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not lines:
+        return {"error": (out.stderr or out.stdout)[-300:]}
+    return json.loads(lines[-1])
+
+
 def floor_http(floor_cmd, duration, concurrency):
     if not floor_cmd:
         return None
@@ -268,6 +279,13 @@ def main():
                     r["rss_mib"] = server.peak_rss_mib()
                     results.setdefault((wname, sname), []).append(r)
                     print(f"round {rnd + 1} {wname:<32} {sname:<10} {r['rps']:>9.0f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  errors {r['errors']}  rss {r['rss_mib']:.0f} MiB", flush=True)
+        if not args.only or "realtime" in args.only:
+            subs, rate, secs = (20, 20, 2) if args.smoke else (1000, 200, 10)
+            for sname in ["pocketbase", "croft"]:
+                server = servers[sname]
+                r = realtime(server, tokens[sname]["su"], subs, rate, secs)
+                results[("realtime", sname)] = r
+                print(f"realtime {sname:<10} {json.dumps(r)}", flush=True)
     finally:
         for s in servers.values():
             s.stop()
@@ -306,6 +324,15 @@ def write_report(args, names, results, floor_rps, floor_inserts):
             f"{median(pb, 'p50_ms'):.2f} / {median(pb, 'p99_ms'):.2f} | {median(cr, 'p50_ms'):.2f} / {median(cr, 'p99_ms'):.2f} | "
             f"{sum(r['errors'] for r in pb)} / {sum(r['errors'] for r in cr)} | "
             f"{max(r['rss_mib'] for r in pb):.0f} / {max(r['rss_mib'] for r in cr):.0f} |")
+    rt = {name: results.get(("realtime", name)) for name in ("pocketbase", "croft")}
+    if all(rt.values()):
+        lines += ["", "Realtime: subscribers on `posts/*`, creates at a fixed rate, latency from the create to each delivery.", "",
+                  "| server | subscribers | writes | delivered / expected | p50 ms | p99 ms | idle KiB per connection |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for name, r in rt.items():
+            if "error" in r:
+                lines.append(f"| {name} | failed: {r['error'][:80]} | | | | | |")
+            else:
+                lines.append(f"| {name} | {r['subscribers']} | {r['writes']} | {r['delivered']} / {r['expected']} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['idle_kib_per_connection']:.1f} |")
     lines += ["", "Floors measured in the same run:", ""]
     lines.append(f"- bare poem handler returning fixed JSON: {floor_rps['rps']:.0f} req/s (p99 {floor_rps['p99_ms']:.2f} ms)" if floor_rps else "- bare poem handler: not measured in this run")
     lines.append(f"- raw single-row SQLite insert transactions (WAL, synchronous=NORMAL): {floor_inserts:.0f}/s" if floor_inserts else "- raw SQLite inserts: not measured in this run")
