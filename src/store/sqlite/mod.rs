@@ -36,7 +36,7 @@ const CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 10000;
      PRAGMA synchronous = NORMAL;
      PRAGMA foreign_keys = ON;
      PRAGMA temp_store = MEMORY;
-     PRAGMA cache_size = -16000;";
+     PRAGMA cache_size = -4000;";
 
 pub struct SqliteStore {
     data: Db,
