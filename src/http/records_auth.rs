@@ -70,6 +70,19 @@ impl RecordAuthApi {
         Ok(Json(AuthResponse { token, record: record_json(&principal) }))
     }
 
+    /// List the sign-in methods of an auth collection.
+    ///
+    /// Password (with its identity fields), OAuth2 providers, MFA and OTP, as PocketBase shapes it.
+    #[oai(path = "/:collection/auth-methods", method = "get", operation_id = "list_auth_methods")]
+    async fn list_auth_methods(&self, state: Data<&AppState>, collection: Path<String>) -> ApiResult<Json<Value>> {
+        let schema = state.schema();
+        let c = schema.get(&collection).ok_or_else(|| ApiError::not_found("Missing or invalid collection context."))?;
+        if !c.is_auth() {
+            return Err(ApiError::not_found("Missing or invalid auth collection context."));
+        }
+        Ok(Json(auth_methods(&c.options)))
+    }
+
     /// Refresh a token.
     ///
     /// Returns a new token for the signed-in record of this collection.
@@ -84,6 +97,29 @@ impl RecordAuthApi {
         let token = crate::auth::tokens::issue_auth(&p.collection, &p.record).map_err(ApiError::internal)?;
         Ok(Json(AuthResponse { token, record: record_json(p) }))
     }
+}
+
+/// PocketBase's auth-methods answer (with the pre-0.23 keys the older SDKs read).
+fn auth_methods(options: &serde_json::Map<String, Value>) -> Value {
+    let get = |k: &str| options.get(k).cloned().unwrap_or(Value::Null);
+    let password = get("passwordAuth");
+    let identity: Vec<Value> = password["identityFields"].as_array().cloned().unwrap_or_default();
+    let enabled = |v: &Value| v["enabled"].as_bool().unwrap_or(false);
+    let timed = |v: Value| {
+        let on = enabled(&v);
+        json!({"enabled": on, "duration": if on { v["duration"].as_i64().unwrap_or(0) } else { 0 }})
+    };
+    let oauth2 = get("oauth2");
+    let providers = if enabled(&oauth2) { oauth2["providers"].as_array().cloned().unwrap_or_default() } else { Vec::new() };
+    json!({
+        "password": {"enabled": enabled(&password), "identityFields": identity},
+        "oauth2": {"enabled": enabled(&oauth2), "providers": providers},
+        "mfa": timed(get("mfa")),
+        "otp": timed(get("otp")),
+        "authProviders": [],
+        "usernamePassword": identity.iter().any(|f| f == "username"),
+        "emailPassword": identity.iter().any(|f| f == "email"),
+    })
 }
 
 /// The record as PocketBase exports it to its owner.

@@ -33,6 +33,10 @@ export const recordCases = [
   { as: "u2", get: "/api/collections/users/records/user00000000002" },
   { as: "u2", get: "/api/collections/users/records/user00000000001" },
   { as: "su", get: "/api/collections/users/records?sort=name" },
+  { as: "guest", get: "/api/collections/users/auth-methods" },
+  { as: "guest", get: "/api/collections/users/auth-methods?fields=mfa,otp,password,oauth2" },
+  { as: "guest", get: "/api/collections/posts/auth-methods" },
+  { as: "guest", get: "/api/collections/nope/auth-methods" },
   // creating: every field type, coercions, validation errors
   { as: "su", post: "/api/collections/posts/records", body: { id: "newp00000000001", title: 5, views: "7", published: "true", tags: "a", category: "blog", author: "user00000000001", editors: "user00000000002", meta: { x: [1, 2] }, when: "2024-01-02T03:04:05Z", loc: { lon: 1.5, lat: -2 }, site: "https://x.org" } },
   { as: "su", post: "/api/collections/posts/records", body: { id: "newp00000000002", views: "7x", tags: ["a", "a", "b"], unknown: 1 } },
