@@ -110,7 +110,8 @@ fn auth_methods(options: &serde_json::Map<String, Value>) -> Value {
         json!({"enabled": on, "duration": if on { v["duration"].as_i64().unwrap_or(0) } else { 0 }})
     };
     let oauth2 = get("oauth2");
-    let providers = if enabled(&oauth2) { oauth2["providers"].as_array().cloned().unwrap_or_default() } else { Vec::new() };
+    let providers =
+        if enabled(&oauth2) { oauth2["providers"].as_array().cloned().unwrap_or_default() } else { Vec::new() };
     json!({
         "password": {"enabled": enabled(&password), "identityFields": identity},
         "oauth2": {"enabled": enabled(&oauth2), "providers": providers},

@@ -152,15 +152,15 @@ pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo)
 async fn count(state: &AppState, q: SqlQuery) -> Result<i64, RecordError> {
     let key = format!("{}\u{0}{:?}", q.sql, q.params);
     let generation = state.store.write_generation();
-    if let Some(n) = state.count_cache.get(&key, generation) {
-        return Ok(n);
-    }
-    let n = match state.store.query(q).await?.first().and_then(|r| r.first()) {
-        Some(SqlValue::Int(n)) => *n,
-        _ => 0,
-    };
-    state.count_cache.put(key, generation, n);
-    Ok(n)
+    state
+        .count_cache
+        .get_or_compute(&key, generation, || async {
+            Ok(match state.store.query(q).await?.first().and_then(|r| r.first()) {
+                Some(SqlValue::Int(n)) => *n,
+                _ => 0,
+            })
+        })
+        .await
 }
 
 pub async fn view(
