@@ -551,7 +551,7 @@ async fn check_relations(
         let mut sql = SqlBuilder::new(db.dialect());
         let list = ids.iter().map(|id| sql.param(SqlValue::Text(id.clone()))).collect::<Vec<_>>().join(", ");
         let q = format!("SELECT COUNT(*) FROM {} WHERE `id` IN ({list})", ident(&target.name));
-        let found = db.query(SqlQuery { sql: q, params: sql.params }).await?;
+        let found = db.lookup(SqlQuery { sql: q, params: sql.params }).await?;
         let n = match found.first().and_then(|r| r.first()) {
             Some(SqlValue::Int(n)) => *n as usize,
             _ => 0,

@@ -117,6 +117,11 @@ pub trait RecordStore: Send + Sync {
     async fn evaluate(&self, expr: SqlQuery) -> StoreResult<bool>;
     /// Runs a read query on the read pool.
     async fn query(&self, q: SqlQuery) -> StoreResult<Vec<Row>>;
+    /// Runs a small read by key (a handful of rows through an index) without leaving the
+    /// calling thread; `query` for anything that may scan.
+    async fn lookup(&self, q: SqlQuery) -> StoreResult<Vec<Row>> {
+        self.query(q).await
+    }
     /// Runs statements in one transaction; returns the affected row counts.
     async fn execute(&self, statements: Vec<Statement>) -> StoreResult<Vec<usize>>;
     /// Opens a transaction that later queries and statements run in (batches).

@@ -40,8 +40,7 @@ impl AuthStore for SqliteStore {
         let collate = if field == "email" { " COLLATE NOCASE" } else { "" };
         let sql =
             format!("SELECT {RECORD_COLUMNS} FROM {} WHERE {} = ?1{collate} LIMIT 1", ident(&coll.name), ident(field));
-        let value = value.to_owned();
-        self.data.read(move |c| c.query_row(&sql, [value], record_from_row).optional()).await
+        self.data.lookup(|c| c.prepare_cached(&sql)?.query_row([value], record_from_row).optional())
     }
 
     async fn auth_record(&self, coll: &AuthCollection, id: &str) -> StoreResult<Option<AuthRecord>> {

@@ -71,6 +71,13 @@ struct Db {
     read: Pool<SqliteConnectionManager>,
     /// Incremented after every committed write (see `RecordStore::write_generation`).
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    path: PathBuf,
+}
+
+thread_local! {
+    /// Read-only connections owned by the current thread, by database file, for point lookups.
+    static LOOKUP: std::cell::RefCell<std::collections::HashMap<PathBuf, Connection>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 impl SqliteStore {
@@ -123,7 +130,7 @@ impl Db {
                 c.execute_batch("PRAGMA query_only = ON;")
             }))
             .with_context(hint)?;
-        Ok(Self { name, write, read, generation: std::sync::Arc::default() })
+        Ok(Self { name, write, read, generation: std::sync::Arc::default(), path: path.clone() })
     }
 
     fn migrate(&self, mut runner: refinery::Runner) -> anyhow::Result<()> {
@@ -175,6 +182,23 @@ impl Db {
             f(&conn).map_err(StoreError::from)
         })
         .await
+    }
+
+    /// Runs `f` right here on a read-only connection of the current thread. Only for point
+    /// lookups by key (a token's record, relation ids): they take microseconds, while a trip
+    /// through the blocking pool costs two thread switches.
+    fn lookup<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
+        LOOKUP.with(|cell| {
+            let mut conns = cell.borrow_mut();
+            if !conns.contains_key(&self.path) {
+                let mut conn = Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                init_connection(&mut conn)?;
+                conns.insert(self.path.clone(), conn);
+            }
+            let conn =
+                conns.get(&self.path).ok_or_else(|| StoreError::Other(anyhow::anyhow!("no lookup connection")))?;
+            f(conn).map_err(StoreError::from)
+        })
     }
 
     /// Runs `f` in an immediate transaction on the writer; an error rolls everything back.

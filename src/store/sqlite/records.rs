@@ -100,6 +100,10 @@ impl RecordStore for SqliteStore {
         self.data.read(move |c| run_query(c, &q)).await
     }
 
+    async fn lookup(&self, q: SqlQuery) -> StoreResult<Vec<Row>> {
+        self.data.lookup(|c| run_query(c, &q))
+    }
+
     async fn execute(&self, statements: Vec<Statement>) -> StoreResult<Vec<usize>> {
         self.writer.execute(statements).await
     }
