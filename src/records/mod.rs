@@ -2,6 +2,7 @@
 //! validation, record shape and expand.
 
 pub mod batch;
+mod cascade;
 mod count_cache;
 mod expand;
 pub mod values;

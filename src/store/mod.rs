@@ -88,6 +88,7 @@ pub trait AuthStore: Send + Sync {
 
 /// One change to the schema: the collection row and its table, view and indexes.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // a handful per schema change, never stored
 pub enum SchemaChange {
     Create(Collection),
     /// (old, new)
