@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::values::{self, field_error};
-use super::{MAIN, RecordError, collection, fetch_rows, fetch_visible};
+use super::{MAIN, RecordError, collection, fetch_rows};
 use crate::app::AppState;
 use crate::filter::{self, RequestInfo, SqlBuilder, ident};
 use crate::schema::{Collection, CollectionKind, Field, FieldKind, Schema};
@@ -101,18 +101,15 @@ impl Plan {
         if self.kind == WriteKind::Delete {
             return Ok(None);
         }
-        let internal = RequestInfo { auth: Some(superuser_view()), ..RequestInfo::default() };
         if let Some(row) = &self.inserted {
-            let mut record = super::export(&self.coll, row, &internal);
-            hide_for(&self.coll, &mut record, req);
-            return Ok(Some(record));
+            return Ok(Some(super::export(&self.coll, row, req)));
         }
+        // Read as a superuser (the caller's rules already passed), shown as the caller may see it.
+        let internal = RequestInfo { auth: Some(superuser_view()), ..RequestInfo::default() };
         let schema = state.schema();
-        let mut record = fetch_visible(db, &schema, &self.coll, &self.id, Some(""), &internal)
-            .await?
-            .ok_or(RecordError::NotFound)?;
-        hide_for(&self.coll, &mut record, req);
-        Ok(Some(record))
+        let rows = fetch_rows(db, &schema, &self.coll, std::slice::from_ref(&self.id), Some(""), &internal).await?;
+        let row = rows.first().ok_or(RecordError::NotFound)?;
+        Ok(Some(super::export(&self.coll, row, req)))
     }
 }
 
@@ -314,26 +311,6 @@ fn superuser_view() -> filter::AuthInfo {
         collection_name: String::new(),
         id: String::new(),
         superuser: true,
-    }
-}
-
-/// Re-applies the caller's visibility (hidden fields, email) to a record read internally.
-fn hide_for(coll: &Collection, record: &mut Value, req: &RequestInfo) {
-    if req.is_superuser() {
-        return;
-    }
-    let Some(obj) = record.as_object_mut() else { return };
-    for f in coll.fields.iter().filter(|f| f.hidden) {
-        obj.remove(&f.name);
-    }
-    if coll.is_auth() {
-        let visible = obj.get("emailVisibility").and_then(Value::as_bool).unwrap_or(false);
-        let owner = req.auth.as_ref().is_some_and(|a| {
-            a.collection_id == coll.id && obj.get("id").and_then(Value::as_str) == Some(a.id.as_str())
-        });
-        if !visible && !owner {
-            obj.remove("email");
-        }
     }
 }
 
