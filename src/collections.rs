@@ -120,15 +120,7 @@ fn with_rule_errors(
     let mut all: Vec<Collection> = schema.all().iter().filter(|x| x.id != c.id).map(|x| x.as_ref().clone()).collect();
     all.push(c.clone());
     let future = crate::schema::Schema::new(all);
-    let superuser = crate::filter::RequestInfo {
-        auth: Some(crate::filter::AuthInfo {
-            collection_id: String::new(),
-            collection_name: String::new(),
-            id: String::new(),
-            superuser: true,
-        }),
-        ..crate::filter::RequestInfo::default()
-    };
+    let superuser = crate::filter::RequestInfo::superuser();
     let r = &c.rules;
     for (name, rule) in [
         ("listRule", &r.list_rule),

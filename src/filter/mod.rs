@@ -49,6 +49,17 @@ pub struct AuthInfo {
 }
 
 impl RequestInfo {
+    /// Croft itself reading as a superuser (internal reads, checking rules on save).
+    pub fn superuser() -> Self {
+        let auth = AuthInfo {
+            collection_id: String::new(),
+            collection_name: String::new(),
+            id: String::new(),
+            superuser: true,
+        };
+        Self { auth: Some(auth), ..Self::default() }
+    }
+
     pub fn is_superuser(&self) -> bool {
         self.auth.as_ref().is_some_and(|a| a.superuser)
     }

@@ -32,6 +32,9 @@ pub fn compile(ctx: &mut Context<'_>, sort: &str) -> Result<Vec<String>, SortErr
         }
         let sql = match name {
             "@random" => ctx.sql.dialect.random().to_owned(),
+            "@rowid" if ctx.base.kind == crate::schema::CollectionKind::View => {
+                return Err(SortError::Invalid("views have no @rowid".into()));
+            }
             "@rowid" => ctx.sql.dialect.rowid(&ctx.alias),
             _ => {
                 if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '@')) {

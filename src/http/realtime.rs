@@ -86,7 +86,7 @@ struct Stream {
 fn messages(state: AppState, ip: IpAddr) -> (String, BoxStream<'static, SseMessage>) {
     let (client, receiver) = state.realtime.connect(ip);
     let id = client.id.clone();
-    let first = Message { event: "PB_CONNECT".into(), data: json!({"clientId": id}).to_string() };
+    let first = Message { event: "PB_CONNECT".into(), data: json!({"clientId": id}).to_string().into() };
     let start = Stream {
         conn: Connection { state, id: id.clone() },
         receiver,
@@ -95,14 +95,14 @@ fn messages(state: AppState, ip: IpAddr) -> (String, BoxStream<'static, SseMessa
     };
     let stream = stream::unfold(start, |mut s| async move {
         if let Some(first) = s.first.take() {
-            return Some((SseMessage { event: first.event, data: first.data }, s));
+            return Some((SseMessage { event: first.event, data: first.data.to_string() }, s));
         }
         let shutdown = s.conn.state.shutdown.clone();
         tokio::select! {
             () = shutdown.cancelled() => None,
             () = tokio::time::sleep_until(s.deadline) => None,
             () = tokio::time::sleep(IDLE) => None,
-            next = s.receiver.recv() => next.map(|m| (SseMessage { event: m.event, data: m.data }, s)),
+            next = s.receiver.recv() => next.map(|m| (SseMessage { event: m.event, data: m.data.to_string() }, s)),
         }
     });
     (id, stream.boxed())

@@ -60,7 +60,7 @@ async fn messages(state: &AppState, event: &RecordEvent) -> Vec<(Arc<Client>, Me
     let c = &event.collection;
     let mut out = Vec::new();
     // Clients with the same identity and subscription options get the same payload.
-    let mut rendered: HashMap<String, Option<String>> = HashMap::new();
+    let mut rendered: HashMap<String, Option<Arc<str>>> = HashMap::new();
     for client in state.realtime.clients() {
         let auth = client.auth();
         for sub in client.subscriptions().iter().filter(|s| s.matches(&c.id, &c.name, &event.id)) {
@@ -74,7 +74,7 @@ async fn messages(state: &AppState, event: &RecordEvent) -> Vec<(Arc<Client>, Me
             let data = match rendered.get(&key) {
                 Some(d) => d.clone(),
                 None => {
-                    let d = render(state, event, sub, auth.clone()).await;
+                    let d = render(state, event, sub, auth.clone()).await.map(Arc::from);
                     rendered.insert(key, d.clone());
                     d
                 }

@@ -37,7 +37,8 @@ pub const MAX_TOPIC_LEN: usize = 2500;
 #[derive(Debug, Clone)]
 pub struct Message {
     pub event: String,
-    pub data: String,
+    /// Shared by every client the same payload goes to.
+    pub data: Arc<str>,
 }
 
 /// A connected client.
@@ -49,11 +50,18 @@ pub struct Client {
     state: RwLock<ClientState>,
 }
 
-#[derive(Default, Clone)]
+#[derive(Clone)]
 struct ClientState {
     /// Bound at the first subscription POST that carried a token.
     auth: Option<AuthInfo>,
-    subscriptions: Vec<Subscription>,
+    /// Replaced whole on each POST, so readers share it without copying.
+    subscriptions: Arc<[Subscription]>,
+}
+
+impl Default for ClientState {
+    fn default() -> Self {
+        Self { auth: None, subscriptions: Arc::from(Vec::new()) }
+    }
 }
 
 impl Client {
@@ -61,8 +69,8 @@ impl Client {
         self.state.read().ok().and_then(|s| s.auth.clone())
     }
 
-    pub fn subscriptions(&self) -> Vec<Subscription> {
-        self.state.read().map(|s| s.subscriptions.clone()).unwrap_or_default()
+    pub fn subscriptions(&self) -> Arc<[Subscription]> {
+        self.state.read().map(|s| s.subscriptions.clone()).unwrap_or_else(|_| Arc::from(Vec::new()))
     }
 
     /// Queues a message; `false` when the client is gone or stuck (then it is dropped).
@@ -166,7 +174,7 @@ impl Hub {
         if auth.is_some() {
             state.auth = auth;
         }
-        state.subscriptions = parsed;
+        state.subscriptions = parsed.into();
         Ok(())
     }
 

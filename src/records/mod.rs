@@ -71,6 +71,11 @@ impl From<filter::FilterError> for RecordError {
 
 pub const ONLY_SUPERUSERS: &str = "Only superusers can perform this action.";
 
+/// A `null` rule locks the action to superusers (403 for everybody else).
+pub fn unlocked(rule: Option<&String>, req: &RequestInfo) -> Result<(), RecordError> {
+    if rule.is_none() && !req.is_superuser() { Err(RecordError::Forbidden(ONLY_SUPERUSERS)) } else { Ok(()) }
+}
+
 /// The collection by id or name; views are read-only, `_superusers` is special.
 pub fn collection(schema: &Schema, key: &str) -> Result<Arc<Collection>, RecordError> {
     schema.get(key).cloned().ok_or(RecordError::CollectionNotFound)
@@ -104,9 +109,7 @@ pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo)
     let _schema = state.schema_guard.read().await;
     let schema = state.schema();
     let coll = collection(&schema, key)?;
-    if coll.rules.list_rule.is_none() && !req.is_superuser() {
-        return Err(RecordError::Forbidden(ONLY_SUPERUSERS));
-    }
+    unlocked(coll.rules.list_rule.as_ref(), req)?;
     let page = p.page.max(1);
     let per_page = if p.per_page <= 0 { 30 } else { p.per_page.min(1000) };
     let mut sql = SqlBuilder::new(state.store.dialect());
@@ -174,9 +177,7 @@ pub async fn view(
     let _schema = state.schema_guard.read().await;
     let schema = state.schema();
     let coll = collection(&schema, key)?;
-    if coll.rules.view_rule.is_none() && !req.is_superuser() {
-        return Err(RecordError::Forbidden(ONLY_SUPERUSERS));
-    }
+    unlocked(coll.rules.view_rule.as_ref(), req)?;
     let mut record = fetch_visible(state.store.as_ref(), &schema, &coll, id, coll.rules.view_rule.as_deref(), req)
         .await?
         .ok_or(RecordError::NotFound)?;

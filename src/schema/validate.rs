@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{AutodateOptions, BasicOptions, DomainOptions, PasswordOptions, TextOptions};
+use super::{BasicOptions, DomainOptions, PasswordOptions, TextOptions};
 use super::{Collection, CollectionKind, Field, FieldKind, Schema};
 
 #[derive(Debug, thiserror::Error)]
@@ -194,15 +194,6 @@ fn add_system_fields(c: &mut Collection) {
             c.fields.insert((i + 1).min(c.fields.len()), field);
         }
     }
-}
-
-/// The `created`/`updated` pair the dashboard adds to new collections.
-#[allow(dead_code)]
-pub fn timestamps() -> [Field; 2] {
-    [
-        Field::new("created", FieldKind::Autodate(AutodateOptions { on_create: true, on_update: false })),
-        Field::new("updated", FieldKind::Autodate(AutodateOptions { on_create: true, on_update: true })),
-    ]
 }
 
 #[cfg(test)]

@@ -1,22 +1,14 @@
 //! Deleting a record cascades through chains of relations, unsets optional references and
 //! refuses to break required ones.
 
-use croft::filter::{AuthInfo, RequestInfo};
+use croft::filter::RequestInfo;
 use croft::records::{self, RecordError};
 use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
 
 fn su() -> RequestInfo {
-    RequestInfo {
-        auth: Some(AuthInfo {
-            collection_id: "pbc_3142635823".into(),
-            collection_name: "_superusers".into(),
-            id: "x".into(),
-            superuser: true,
-        }),
-        ..RequestInfo::default()
-    }
+    RequestInfo::superuser()
 }
 
 fn obj(v: Value) -> serde_json::Map<String, Value> {

@@ -1,7 +1,7 @@
 //! The filter language in-process: values are bound (never spliced), random input never
 //! panics or produces SQL that fails to run, indexes are used, counts are not multiplied.
 
-use croft::filter::{AuthInfo, RequestInfo};
+use croft::filter::RequestInfo;
 use croft::records::{self, ListParams, RecordError};
 use rand::{RngExt, SeedableRng};
 use serde_json::json;
@@ -9,15 +9,7 @@ use serde_json::json;
 use crate::helpers::{TestApp, spawn_app};
 
 fn superuser() -> RequestInfo {
-    RequestInfo {
-        auth: Some(AuthInfo {
-            collection_id: "pbc_3142635823".into(),
-            collection_name: "_superusers".into(),
-            id: "x".into(),
-            superuser: true,
-        }),
-        ..RequestInfo::default()
-    }
+    RequestInfo::superuser()
 }
 
 async fn seeded() -> TestApp {
@@ -204,5 +196,19 @@ async fn random_filters_never_panic_or_fail_in_sql() {
         }
     }
     assert!(ok > 300, "only {ok} random filters compiled; the generator is too noisy");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn rowid_sort_on_a_view_is_a_bad_request() {
+    let app = seeded().await;
+    let view = json!({"name": "titles", "type": "view", "listRule": "", "viewQuery": "SELECT id, title FROM posts"});
+    croft::collections::create(&app.state, serde_json::from_value(view).expect("view")).await.expect("create view");
+    let params = ListParams { sort: Some("@rowid".into()), ..ListParams::default() };
+    let err = records::list(&app.state, "titles", params, &superuser()).await.err().expect("refused");
+    assert!(matches!(err, RecordError::BadRequest { .. }), "{err:?}");
+    let ok =
+        records::list(&app.state, "titles", ListParams::default(), &superuser()).await.expect("unsorted view list");
+    assert_eq!(ok.total_items, 3);
     app.stop().await;
 }

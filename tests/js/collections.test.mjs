@@ -1,20 +1,14 @@
 // Collection API outcomes (errors by status and codes, successes by shape) against PocketBase 0.40.6.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startBoth, superuserClient, withoutTimestamps } from "./diff/servers.mjs";
-import { seed } from "./diff/seed.mjs";
+import { startSeeded, withoutTimestamps } from "./diff/servers.mjs";
 
-let servers, clients;
+let world, clients;
 before(async () => {
-  servers = await startBoth();
-  clients = { pb: await superuserClient(servers.pb.url), cr: await superuserClient(servers.cr.url) };
-  await seed(clients.pb);
-  await seed(clients.cr);
+  world = await startSeeded();
+  clients = world.clients;
 });
-after(async () => {
-  await servers?.pb.stop();
-  await servers?.cr.stop();
-});
+after(async () => world?.stop());
 
 const codes = (data) =>
   Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, v?.code ?? codes(v)]));

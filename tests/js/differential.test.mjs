@@ -3,25 +3,22 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { startBoth, superuserClient, tokensFor } from "./diff/servers.mjs";
-import { seed, users, PASSWORD } from "./diff/seed.mjs";
+import { startSeeded, tokensFor } from "./diff/servers.mjs";
+import { users, PASSWORD } from "./diff/seed.mjs";
 
 const cases = JSON.parse(readFileSync(new URL("./diff/filter-cases.json", import.meta.url)));
 let servers;
 const tokens = { pb: {}, cr: {} };
 
+let world;
 before(async () => {
-  servers = await startBoth();
-  await seed(await superuserClient(servers.pb.url));
-  await seed(await superuserClient(servers.cr.url));
+  world = await startSeeded();
+  servers = world.servers;
   tokens.pb = await tokensFor(servers.pb.url, users, PASSWORD);
   tokens.cr = await tokensFor(servers.cr.url, users, PASSWORD);
 });
 
-after(async () => {
-  await servers?.pb.stop();
-  await servers?.cr.stop();
-});
+after(async () => world?.stop());
 
 async function run(url, token, c) {
   const q = new URLSearchParams({ perPage: "100" });

@@ -1,23 +1,15 @@
 // Multipart record bodies as the JS and Dart SDKs send them, compared with PocketBase 0.40.6.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startBoth, superuserClient, withoutTimestamps } from "./diff/servers.mjs";
-import { seed } from "./diff/seed.mjs";
+import { startSeeded, withoutTimestamps } from "./diff/servers.mjs";
 
-let servers, tokens;
+let world, servers, tokens;
 before(async () => {
-  servers = await startBoth();
-  tokens = {};
-  for (const [name, url] of [["pb", servers.pb.url], ["cr", servers.cr.url]]) {
-    const su = await superuserClient(url);
-    await seed(su);
-    tokens[name] = su.authStore.token;
-  }
+  world = await startSeeded();
+  servers = world.servers;
+  tokens = { pb: world.clients.pb.authStore.token, cr: world.clients.cr.authStore.token };
 });
-after(async () => {
-  await servers?.pb.stop();
-  await servers?.cr.stop();
-});
+after(async () => world?.stop());
 
 const forms = {
   // The JS SDK: scalars as text parts, each array/object value in its own @jsonPayload part.

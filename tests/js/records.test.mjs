@@ -2,25 +2,22 @@
 // rule outcomes, compared response by response with PocketBase 0.40.6.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startBoth, superuserClient, tokensFor } from "./diff/servers.mjs";
-import { seed, users, PASSWORD } from "./diff/seed.mjs";
+import { startSeeded, tokensFor } from "./diff/servers.mjs";
+import { users, PASSWORD } from "./diff/seed.mjs";
 import { recordCases } from "./diff/record-cases.mjs";
 
 let servers;
 const tokens = { pb: {}, cr: {} };
 
+let world;
 before(async () => {
-  servers = await startBoth();
-  await seed(await superuserClient(servers.pb.url));
-  await seed(await superuserClient(servers.cr.url));
+  world = await startSeeded();
+  servers = world.servers;
   tokens.pb = await tokensFor(servers.pb.url, users, PASSWORD);
   tokens.cr = await tokensFor(servers.cr.url, users, PASSWORD);
 });
 
-after(async () => {
-  await servers?.pb.stop();
-  await servers?.cr.stop();
-});
+after(async () => world?.stop());
 
 const DATE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z$/;
 

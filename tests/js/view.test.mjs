@@ -1,20 +1,14 @@
 // View collections: fields inferred from the query and rows read through it, as PocketBase does.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startBoth, superuserClient, withoutTimestamps } from "./diff/servers.mjs";
-import { seed } from "./diff/seed.mjs";
+import { startSeeded, withoutTimestamps } from "./diff/servers.mjs";
 
-let servers, clients;
+let world, clients;
 before(async () => {
-  servers = await startBoth();
-  clients = { pb: await superuserClient(servers.pb.url), cr: await superuserClient(servers.cr.url) };
-  await seed(clients.pb);
-  await seed(clients.cr);
+  world = await startSeeded();
+  clients = world.clients;
 });
-after(async () => {
-  await servers?.pb.stop();
-  await servers?.cr.stop();
-});
+after(async () => world?.stop());
 
 const views = [
   { name: "post_stats", type: "view", listRule: "", viewRule: "",

@@ -85,3 +85,20 @@ export function withoutTimestamps(v) {
   }
   return v;
 }
+
+/// Both servers, each seeded with `diff/seed.mjs` through a superuser client of its own.
+export async function startSeeded() {
+  const { seed } = await import("./seed.mjs");
+  const servers = await startBoth();
+  const clients = { pb: await superuserClient(servers.pb.url), cr: await superuserClient(servers.cr.url) };
+  await seed(clients.pb);
+  await seed(clients.cr);
+  return {
+    servers,
+    clients,
+    async stop() {
+      await servers.pb.stop();
+      await servers.cr.stop();
+    },
+  };
+}
