@@ -36,6 +36,8 @@ pub struct Inner {
     pub realtime: crate::realtime::Hub,
     /// Committed changes on their way to subscribers.
     pub broker: Arc<crate::realtime::LocalBroker>,
+    /// Blob storage, uploads, thumbnails.
+    pub files: crate::files::Files,
     /// Cancelled when the server begins to shut down; long-lived streams watch it.
     pub shutdown: CancellationToken,
 }
@@ -52,10 +54,11 @@ impl AppState {
     pub async fn build(config: Config, data_dir: PathBuf) -> anyhow::Result<Self> {
         crate::config::ensure_data_dir(&data_dir)?;
         let jobs = Jobs::from_config(&config.jobs)?;
+        let files = crate::files::Files::new(&data_dir, &config.storage)?;
         let store = crate::store::open(&data_dir).await?;
         let schema = Schema::new(store.load_collections().await.context("cannot read the collections")?);
         let schema = std::sync::RwLock::new(Arc::new(schema));
-        Ok(Self(Arc::new(Inner {
+        let state = Self(Arc::new(Inner {
             config,
             data_dir,
             store,
@@ -65,8 +68,14 @@ impl AppState {
             count_cache: crate::records::CountCache::default(),
             realtime: crate::realtime::Hub::default(),
             broker: Arc::default(),
+            files,
             shutdown: CancellationToken::new(),
-        })))
+        }));
+        let settings = crate::settings::load(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if settings.s3.enabled {
+            state.files.apply_settings(&settings.s3).context("the s3 settings do not work")?;
+        }
+        Ok(state)
     }
 
     /// The current schema snapshot.

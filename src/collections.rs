@@ -94,6 +94,7 @@ pub async fn delete(state: &AppState, key: &str) -> Result<(), SchemaError> {
     }
     state.store.apply_changes(vec![SchemaChange::Delete(coll.as_ref().clone())]).await.map_err(store_error)?;
     state.reload_schema().await?;
+    crate::files::cleanup::kick(state);
     Ok(())
 }
 
@@ -102,6 +103,7 @@ pub async fn truncate(state: &AppState, key: &str) -> Result<(), SchemaError> {
     let schema = state.schema();
     let coll = schema.get(key).ok_or(SchemaError::NotFound)?;
     state.store.truncate_collection(coll).await.map_err(store_error)?;
+    crate::files::cleanup::kick(state);
     Ok(())
 }
 
@@ -262,6 +264,7 @@ pub async fn import(state: &AppState, collections: Vec<Collection>, delete_missi
     // One transaction: the import applies whole or not at all.
     state.store.apply_changes(changes).await.map_err(store_error)?;
     state.reload_schema().await?;
+    crate::files::cleanup::kick(state);
     Ok(())
 }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub const ENV_PREFIX: &str = "CROFT_";
 
 /// Config keys that hold secrets: they may come from `CROFT_<KEY>_FILE` and are redacted.
-const SECRET_KEYS: &[&str] = &["encryption_key"];
+const SECRET_KEYS: &[&str] = &["encryption_key", "storage.s3.secret"];
 
 /// Environment variables that are flags rather than config keys (read by clap).
 pub const FLAG_ENV: &[&str] = &["CROFT_DIR", "CROFT_CONFIG", "CROFT_LOG", "CROFT_LOG_JSON"];
@@ -42,6 +42,45 @@ pub struct Config {
     pub encryption_key: Option<Secret>,
     /// Cron schedules of the built-in jobs.
     pub jobs: JobsConfig,
+    /// Where uploaded files are kept.
+    pub storage: StorageConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// `local` (`<data>/storage`) or `s3`; empty lets the `s3` application settings decide.
+    pub backend: String,
+    pub s3: S3Options,
+}
+
+/// An S3-compatible bucket given in the configuration (it wins over the settings).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Options {
+    /// For example `https://s3.eu-central-1.amazonaws.com` or `http://127.0.0.1:9000`.
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key: String,
+    pub secret: Option<Secret>,
+    /// Path-style addressing, which most self-hosted servers need.
+    pub force_path_style: bool,
+}
+
+impl StorageConfig {
+    /// The bucket to use when the configuration chooses S3.
+    pub fn s3_config(&self) -> Option<crate::blob::S3Config> {
+        (self.backend == "s3").then(|| crate::blob::S3Config {
+            enabled: true,
+            bucket: self.s3.bucket.clone(),
+            region: self.s3.region.clone(),
+            endpoint: self.s3.endpoint.clone(),
+            access_key: self.s3.access_key.clone(),
+            secret: self.s3.secret.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
+            force_path_style: self.s3.force_path_style,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -64,6 +103,7 @@ impl Default for Config {
             shutdown_timeout_secs: 10,
             encryption_key: None,
             jobs: JobsConfig::default(),
+            storage: StorageConfig::default(),
         }
     }
 }
@@ -167,7 +207,7 @@ fn env_values(env: &[(String, String)]) -> impl Iterator<Item = (String, Value)>
 fn secrets_from_files(env: &[(String, String)]) -> anyhow::Result<Vec<(String, Value)>> {
     let mut out = Vec::new();
     for key in SECRET_KEYS {
-        let var = format!("{ENV_PREFIX}{}_FILE", key.to_uppercase());
+        let var = format!("{ENV_PREFIX}{}_FILE", env_name(key));
         if let Some((_, path)) = env.iter().find(|(k, _)| *k == var) {
             let value =
                 std::fs::read_to_string(path).with_context(|| format!("{var} names {path}, which cannot be read"))?;
@@ -197,7 +237,7 @@ pub fn unknown_env_vars(vars: impl Iterator<Item = String>) -> Vec<String> {
         .filter(|v| {
             let key = &v[ENV_PREFIX.len()..];
             let key =
-                key.strip_suffix("_FILE").filter(|k| SECRET_KEYS.contains(&k.to_lowercase().as_str())).unwrap_or(key);
+                key.strip_suffix("_FILE").filter(|k| SECRET_KEYS.iter().any(|s| env_name(s) == *k)).unwrap_or(key);
             !keys.iter().any(|k| k.eq_ignore_ascii_case(key))
         })
         .collect()
@@ -209,9 +249,14 @@ fn env_keys() -> Vec<String> {
     let mut keys = Vec::new();
     collect_keys(&value, "", &mut keys);
     for secret in SECRET_KEYS {
-        keys.push(secret.to_uppercase());
+        keys.push(env_name(secret));
     }
     keys
+}
+
+/// `storage.s3.secret` -> `STORAGE__S3__SECRET`.
+fn env_name(key: &str) -> String {
+    key.replace('.', "__").to_uppercase()
 }
 
 fn collect_keys(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {

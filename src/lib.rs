@@ -5,11 +5,13 @@
 
 pub mod app;
 pub mod auth;
+pub mod blob;
 pub mod cli;
 pub mod collections;
 pub mod config;
 pub mod dates;
 pub mod error;
+pub mod files;
 pub mod filter;
 pub mod http;
 pub mod ids;

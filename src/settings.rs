@@ -1,6 +1,6 @@
 //! Application settings in PocketBase's shape, stored as one JSON document in `_params`.
-//! Only the parts that exist so far are kept: `meta` and `batch`; unknown keys are refused so a
-//! typo never silently does nothing.
+//! Only the parts that exist so far are kept: `meta`, `batch` and `s3`; unknown keys are refused
+//! so a typo never silently does nothing. Secrets are never read back through the API.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -18,6 +18,9 @@ pub struct Settings {
     pub meta: Meta,
     #[serde(default)]
     pub batch: Batch,
+    /// File storage on an S3-compatible bucket instead of the local disk.
+    #[serde(default)]
+    pub s3: crate::blob::S3Config,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -85,15 +88,31 @@ pub async fn load(state: &AppState) -> Result<Settings, SettingsError> {
 
 /// Merges `patch` into the stored settings (objects deeply), validates and saves.
 pub async fn update(state: &AppState, patch: &Value) -> Result<Settings, SettingsError> {
-    let mut current = serde_json::to_value(load(state).await?).map_err(anyhow::Error::from)?;
+    let stored = load(state).await?;
+    let mut current = serde_json::to_value(&stored).map_err(anyhow::Error::from)?;
     merge(&mut current, patch);
+    // An empty secret (what reading the settings shows) keeps the stored one.
+    if current.pointer("/s3/secret").and_then(Value::as_str).is_some_and(str::is_empty) {
+        current["s3"]["secret"] = Value::String(stored.s3.secret.clone());
+    }
     let settings: Settings = serde_json::from_value(current).map_err(|e| {
         SettingsError::Invalid(json!({"settings": {"code": "validation_invalid", "message": e.to_string()}}))
     })?;
     validate(&settings)?;
+    if settings.s3 != stored.s3 {
+        state.files.apply_settings(&settings.s3).map_err(|e| {
+            SettingsError::Invalid(json!({"s3": {"endpoint": {"code": "validation_invalid", "message": format!("{e:#}")}}}))
+        })?;
+    }
     let text = serde_json::to_string(&settings).map_err(anyhow::Error::from)?;
     state.store.set_param(KEY, &text).await?;
     Ok(settings)
+}
+
+/// The settings as the API shows them: secrets blanked.
+pub fn redacted(mut s: Settings) -> Settings {
+    s.s3.secret = String::new();
+    s
 }
 
 fn merge(base: &mut Value, patch: &Value) {
@@ -120,6 +139,12 @@ fn validate(s: &Settings) -> Result<(), SettingsError> {
     }
     if s.batch.max_requests < 0 || s.batch.timeout < 0 || s.batch.max_body_size < 0 {
         errors.insert("batch".into(), json!({"maxRequests": {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0."}}));
+    }
+    if s.s3.enabled {
+        let problems = s.s3.problems();
+        if !problems.is_empty() {
+            errors.insert("s3".into(), Value::Object(problems));
+        }
     }
     if errors.is_empty() { Ok(()) } else { Err(SettingsError::Invalid(Value::Object(errors))) }
 }

@@ -20,6 +20,9 @@ pub struct AuthCollection {
     pub name: String,
     pub token_secret: String,
     pub token_duration_secs: i64,
+    /// Secret and lifetime of file tokens (`POST /api/files/token`).
+    pub file_token_secret: String,
+    pub file_token_duration_secs: i64,
     pub password_auth: bool,
     pub identity_fields: Vec<String>,
 }
@@ -31,11 +34,15 @@ impl AuthCollection {
         #[serde(rename_all = "camelCase")]
         struct Options {
             auth_token: TokenOptions,
+            #[serde(default)]
+            file_token: Option<TokenOptions>,
             password_auth: PasswordAuth,
         }
         #[derive(Deserialize)]
         struct TokenOptions {
+            #[serde(default)]
             secret: String,
+            #[serde(default)]
             duration: i64,
         }
         #[derive(Deserialize)]
@@ -46,11 +53,18 @@ impl AuthCollection {
         }
         let o: Options =
             serde_json::from_str(options).with_context(|| format!("collection {name} has invalid auth options"))?;
+        let file = o.file_token.unwrap_or(TokenOptions { secret: String::new(), duration: 0 });
+        // Without a secret of their own, file tokens are signed with a key derived from the
+        // auth secret (never equal to it, so an auth token is never a file token).
+        let file_secret =
+            if file.secret.is_empty() { format!("{}.file", o.auth_token.secret) } else { file.secret };
         Ok(Self {
             id,
             name,
             token_secret: o.auth_token.secret,
             token_duration_secs: o.auth_token.duration,
+            file_token_secret: file_secret,
+            file_token_duration_secs: if file.duration > 0 { file.duration } else { 180 },
             password_auth: o.password_auth.enabled,
             identity_fields: o.password_auth.identity_fields,
         })
@@ -160,10 +174,26 @@ pub async fn authenticate_with_password(
 
 /// Resolves a bearer token to its principal; `None` for anything invalid or expired.
 pub async fn authenticate_token(store: &dyn crate::store::Store, token: &str) -> Result<Option<Principal>, AuthError> {
+    authenticate_token_of(store, token, tokens::TYPE_AUTH).await
+}
+
+/// Resolves a file token (`?token=` of protected files) to its principal.
+pub async fn authenticate_file_token(
+    store: &dyn crate::store::Store,
+    token: &str,
+) -> Result<Option<Principal>, AuthError> {
+    authenticate_token_of(store, token, tokens::TYPE_FILE).await
+}
+
+async fn authenticate_token_of(
+    store: &dyn crate::store::Store,
+    token: &str,
+    kind: &str,
+) -> Result<Option<Principal>, AuthError> {
     let Some(claims) = tokens::peek(token) else {
         return Ok(None);
     };
-    if claims.kind != tokens::TYPE_AUTH {
+    if claims.kind != kind {
         return Ok(None);
     }
     let Some(coll) = store.auth_collection(&claims.collection_id).await? else {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{AuthCollection, AuthRecord};
 
 pub const TYPE_AUTH: &str = "auth";
+pub const TYPE_FILE: &str = "file";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Claims {
@@ -17,27 +18,37 @@ pub struct Claims {
     #[serde(rename = "collectionId")]
     pub collection_id: String,
     pub exp: i64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub refreshable: bool,
 }
 
-fn signing_key(coll: &AuthCollection, record: &AuthRecord) -> Vec<u8> {
-    format!("{}{}", record.token_key, coll.token_secret).into_bytes()
+fn signing_key(coll: &AuthCollection, record: &AuthRecord, kind: &str) -> Vec<u8> {
+    let secret = if kind == TYPE_FILE { &coll.file_token_secret } else { &coll.token_secret };
+    format!("{}{}", record.token_key, secret).into_bytes()
 }
 
 /// Issues a refreshable auth token valid for the collection's configured duration.
 pub fn issue_auth(coll: &AuthCollection, record: &AuthRecord) -> anyhow::Result<String> {
+    issue(coll, record, TYPE_AUTH, coll.token_duration_secs, true)
+}
+
+/// Issues a short-lived file token (PocketBase: `{id, type: "file", collectionId, exp}`).
+pub fn issue_file(coll: &AuthCollection, record: &AuthRecord) -> anyhow::Result<String> {
+    issue(coll, record, TYPE_FILE, coll.file_token_duration_secs, false)
+}
+
+fn issue(coll: &AuthCollection, record: &AuthRecord, kind: &str, secs: i64, refreshable: bool) -> anyhow::Result<String> {
     let claims = Claims {
         id: record.id.clone(),
-        kind: TYPE_AUTH.to_owned(),
+        kind: kind.to_owned(),
         collection_id: coll.id.clone(),
-        exp: chrono::Utc::now().timestamp() + coll.token_duration_secs,
-        refreshable: true,
+        exp: chrono::Utc::now().timestamp() + secs,
+        refreshable,
     };
     Ok(jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
-        &EncodingKey::from_secret(&signing_key(coll, record)),
+        &EncodingKey::from_secret(&signing_key(coll, record, kind)),
     )?)
 }
 
@@ -51,9 +62,9 @@ pub fn verify(token: &str, coll: &AuthCollection, record: &AuthRecord) -> Option
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp"]);
-    let data =
-        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&signing_key(coll, record)), &validation)
-            .ok()?;
+    let kind = peek(token)?.kind;
+    let key = DecodingKey::from_secret(&signing_key(coll, record, &kind));
+    let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).ok()?;
     let claims = data.claims;
     (claims.id == record.id && claims.collection_id == coll.id).then_some(claims)
 }
@@ -68,6 +79,8 @@ mod tests {
             name: "users".into(),
             token_secret: "secret".into(),
             token_duration_secs: 60,
+            file_token_secret: "file-secret".into(),
+            file_token_duration_secs: 60,
             password_auth: true,
             identity_fields: vec!["email".into()],
         };
@@ -111,5 +124,10 @@ mod tests {
         let token = issue_auth(&expired, &record).expect("issue");
         assert!(verify(&token, &coll, &record).is_none(), "expired");
         assert!(peek("garbage").is_none());
+        let file = issue_file(&coll, &record).expect("issue");
+        assert_eq!(verify(&file, &coll, &record).map(|c| c.kind), Some(TYPE_FILE.into()));
+        let mut other = coll.clone();
+        other.file_token_secret = "rotated".into();
+        assert!(verify(&file, &other, &record).is_none(), "file secret rotated");
     }
 }

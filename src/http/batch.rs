@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::ApiTags;
 use super::auth::MaybeAuth;
+use super::body::{FileParts, read_form};
 use super::error::{ApiError, ApiResult};
 use super::request::request_info;
 use crate::app::AppState;
@@ -47,6 +48,22 @@ impl serde::Serialize for super::error::ErrorBody {
     }
 }
 
+/// Batch files are capped by the largest file field of any collection (each request's own
+/// limits are checked when it runs).
+fn batch_caps(state: &AppState) -> impl Fn(&str) -> Option<u64> + Sync + use<> {
+    let largest = state
+        .schema()
+        .all()
+        .iter()
+        .flat_map(|c| c.fields.iter())
+        .filter_map(|f| match &f.kind {
+            crate::schema::FieldKind::File(o) => Some(crate::records::files::max_size(o) + 1),
+            _ => None,
+        })
+        .max();
+    move |key: &str| if key.starts_with("requests.") { largest } else { None }
+}
+
 #[OpenApi(prefix_path = "/api", tag = ApiTags::Records)]
 impl BatchApi {
     /// Run record requests in one transaction.
@@ -63,8 +80,18 @@ impl BatchApi {
         req: &Request,
         body: Body,
     ) -> ApiResult<Json<Vec<BatchResult>>> {
-        let value = Value::Object(super::body::read_object(req, body).await?);
-        let requests = records::batch::parse(&value)?;
+        let cap = batch_caps(&state);
+        let form = read_form(req, body, Some(FileParts { dir: &state.files.tmp_dir, cap: &cap })).await?;
+        let mut requests = records::batch::parse(&Value::Object(form.data))?;
+        for mut upload in form.uploads {
+            // `requests.<i>.<field>`: the file belongs to request i.
+            let Some((i, key)) = upload.key.strip_prefix("requests.").and_then(|k| k.split_once('.')) else { continue };
+            let (Ok(i), key) = (i.parse::<usize>(), key.to_owned()) else { continue };
+            if let Some(r) = requests.get_mut(i) {
+                upload.key = key;
+                r.uploads.push(upload);
+            }
+        }
         let info = request_info(req, auth.principal());
         let results = records::batch::run(&state, requests, &info).await?;
         Ok(Json(results.into_iter().map(|r| BatchResult { status: r.status, body: r.body }).collect()))

@@ -2,11 +2,14 @@
 //! inference, repeated names become lists, and every `@jsonPayload` part (the JS SDK sends one per
 //! array/object value, the Dart SDK one for everything) is merged in.
 
+use std::path::Path;
+
 use poem::web::Multipart;
 use poem::{Body, FromRequest, Request, RequestBody};
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult, MSG_BAD_JSON};
+use crate::files::Upload;
 
 const JSON_PAYLOAD: &str = "@jsonPayload";
 
@@ -14,33 +17,58 @@ fn bad() -> ApiError {
     ApiError::bad_request(MSG_BAD_JSON, json!({}))
 }
 
-/// Reads a JSON object or a multipart form into one object.
-pub async fn read_object(req: &Request, body: Body) -> ApiResult<Map<String, Value>> {
+/// A request body: its values and, from multipart forms, its files.
+#[derive(Debug, Default)]
+pub struct Form {
+    pub data: Map<String, Value>,
+    pub uploads: Vec<Upload>,
+}
+
+/// Where file parts go: spooled to `dir`, each kept up to `cap(key)` bytes (a key with no cap
+/// is not a file field: its parts are read and dropped).
+pub struct FileParts<'a> {
+    pub dir: &'a Path,
+    pub cap: &'a (dyn Fn(&str) -> Option<u64> + Sync),
+}
+
+/// Reads a JSON object or a multipart form with its files.
+pub async fn read_form(req: &Request, body: Body, files: Option<FileParts<'_>>) -> ApiResult<Form> {
     let content_type = req.header("content-type").unwrap_or_default().to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
-        return read_multipart(req, body).await;
+        return read_multipart(req, body, files).await;
     }
     let bytes = body.into_bytes().await.map_err(|_| bad())?;
     if bytes.is_empty() {
-        return Ok(Map::new());
+        return Ok(Form::default());
     }
     match serde_json::from_slice(&bytes) {
-        Ok(Value::Object(m)) => Ok(m),
+        Ok(Value::Object(data)) => Ok(Form { data, uploads: Vec::new() }),
         _ => Err(bad()),
     }
 }
 
-async fn read_multipart(req: &Request, body: Body) -> ApiResult<Map<String, Value>> {
+async fn read_multipart(req: &Request, body: Body, files: Option<FileParts<'_>>) -> ApiResult<Form> {
     let mut multipart = Multipart::from_request(req, &mut RequestBody::new(body)).await.map_err(|_| bad())?;
     let mut out = Map::new();
+    let mut uploads = Vec::new();
     let mut payloads = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(|_| bad())? {
         let name = field.name().unwrap_or_default().to_owned();
-        if field.file_name().is_some() {
-            return Err(ApiError::bad_request(
-                "File uploads are not supported yet.",
-                json!({name: {"code": "validation_file_unsupported", "message": "File fields are not supported yet."}}),
-            ));
+        if let Some(original) = field.file_name().map(str::to_owned) {
+            let Some(files) = &files else {
+                return Err(ApiError::bad_request(
+                    "Files cannot be uploaded here.",
+                    json!({name: {"code": "validation_file_unsupported", "message": "This endpoint takes no files."}}),
+                ));
+            };
+            let cap = (files.cap)(&name).unwrap_or(0);
+            let upload = crate::files::upload::spool(files.dir, &name, &original, field.into_async_read(), cap)
+                .await
+                .map_err(|_| bad())?;
+            if cap > 0 {
+                uploads.push(upload);
+            }
+            continue;
         }
         let text = field.text().await.map_err(|_| bad())?;
         if name == JSON_PAYLOAD {
@@ -62,7 +90,27 @@ async fn read_multipart(req: &Request, body: Body) -> ApiResult<Map<String, Valu
     for payload in payloads {
         out.extend(payload);
     }
-    Ok(out)
+    Ok(Form { data: out, uploads })
+}
+
+/// The spool caps of a collection's file fields: `maxSize + 1` bytes for every key a file
+/// can come under (so that a file over the limit is still recognised as such).
+pub fn file_caps(coll: Option<&crate::schema::Collection>) -> impl Fn(&str) -> Option<u64> + Sync + use<> {
+    let caps: Vec<(String, u64)> = coll
+        .map(|c| {
+            c.fields
+                .iter()
+                .filter_map(|f| match &f.kind {
+                    crate::schema::FieldKind::File(o) => Some((f.name.clone(), crate::records::files::max_size(o) + 1)),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    move |key: &str| {
+        let field = key.trim_start_matches('+').trim_end_matches('+');
+        caps.iter().find(|(name, _)| name == field).map(|(_, cap)| *cap)
+    }
 }
 
 /// PocketBase's typing of form values: `true`/`false` are booleans, and a number is a number

@@ -7,6 +7,7 @@ mod batch;
 mod body;
 mod collections;
 mod crons;
+mod files;
 pub mod error;
 mod fields;
 mod health;
@@ -56,6 +57,7 @@ type Apis = (
     records_auth::RecordAuthApi,
     records::RecordsApi,
     batch::BatchApi,
+    files::FilesApi,
     collections::CollectionsApi,
     settings::SettingsApi,
     realtime::RealtimeApi,
@@ -71,6 +73,7 @@ fn api_service() -> (OpenApiService<Apis, ()>, DocsCell) {
         records_auth::RecordAuthApi,
         records::RecordsApi,
         batch::BatchApi,
+        files::FilesApi,
         collections::CollectionsApi,
         settings::SettingsApi,
         realtime::RealtimeApi,
@@ -119,11 +122,14 @@ fn extra_endpoint(operation: &str, state: &AppState) -> anyhow::Result<poem::end
 /// Every route of the server, with its middleware.
 pub fn routes(state: &AppState) -> anyhow::Result<impl Endpoint<Output = Response> + 'static> {
     let (route, table) = router(state)?;
-    let limit = state.config.body_limit;
+    let limits = state.clone();
     // Innermost first. Errors are shaped inside CORS so browsers can read them, and once more
     // outside it for CORS's own refusals.
     let inner = route
-        .around(move |ep, req| middleware::body_limit(ep, req, limit))
+        .around(move |ep, req| {
+            let limit = body_limit_for(&limits, &req);
+            middleware::body_limit(ep, req, limit)
+        })
         .with(CatchPanic::new().with_handler(middleware::panic_response));
     let shaped = middleware::errors(inner, table.clone())
         .around(fields::pick_fields)
@@ -131,6 +137,34 @@ pub fn routes(state: &AppState) -> anyhow::Result<impl Endpoint<Output = Respons
         .with(cors(&state.config.origins));
     let endpoint = middleware::errors(shaped, table).around(middleware::request_id).data(state.clone());
     Ok(endpoint)
+}
+
+/// The server's body limit, plus room for the files a record write (or batch) may carry:
+/// `maxSize × maxSelect` of every file field it can reach, as PocketBase computes it.
+fn body_limit_for(state: &AppState, req: &poem::Request) -> u64 {
+    let base = state.config.body_limit;
+    if !matches!(*req.method(), poem::http::Method::POST | poem::http::Method::PATCH) {
+        return base;
+    }
+    let parts: Vec<&str> = req.uri().path().trim_matches('/').split('/').collect();
+    let schema = state.schema();
+    let files = |c: &crate::schema::Collection| -> u64 {
+        c.fields
+            .iter()
+            .filter_map(|f| match &f.kind {
+                crate::schema::FieldKind::File(o) => {
+                    Some(crate::records::files::max_size(o).saturating_mul(o.max_select.max(1) as u64))
+                }
+                _ => None,
+            })
+            .fold(0u64, u64::saturating_add)
+    };
+    let extra = match parts.as_slice() {
+        ["api", "collections", c, "records", ..] => schema.get(c).map_or(0, |c| files(c)),
+        ["api", "batch"] => schema.all().iter().map(|c| files(c)).fold(0u64, u64::saturating_add),
+        _ => 0,
+    };
+    base.saturating_add(extra)
 }
 
 fn cors(origins: &[String]) -> Cors {

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::ApiTags;
 use super::auth::MaybeAuth;
+use super::body::{FileParts, Form, file_caps, read_form};
 use super::error::{ApiError, ApiResult};
 use super::request::request_info;
 use crate::app::AppState;
@@ -51,6 +52,13 @@ impl From<RecordError> for ApiError {
 /// `strconv.ParseBool`: 1, t, T, TRUE, true, True.
 fn parse_bool(s: Option<&str>) -> bool {
     matches!(s, Some("1" | "t" | "T" | "TRUE" | "true" | "True"))
+}
+
+/// A record body, with files for the collection's file fields.
+async fn read_record_form(state: &AppState, collection: &str, req: &Request, body: poem::Body) -> ApiResult<Form> {
+    let schema = state.schema();
+    let cap = file_caps(schema.get(collection).map(AsRef::as_ref));
+    read_form(req, body, Some(FileParts { dir: &state.files.tmp_dir, cap: &cap })).await
 }
 
 fn principal(auth: &MaybeAuth) -> Option<&crate::auth::Principal> {
@@ -135,8 +143,8 @@ impl RecordsApi {
         body: poem::Body,
     ) -> ApiResult<Json<Value>> {
         let info = request_info(req, principal(&auth));
-        let mut created =
-            records::create(&state, &collection, super::body::read_object(req, body).await?, &info).await?;
+        let form = read_record_form(&state, &collection, req, body).await?;
+        let mut created = records::create(&state, &collection, form.data, form.uploads, &info).await?;
         if let (Some(expand), Some(id)) = (expand.0.as_deref(), created["id"].as_str().map(str::to_owned))
             && let Ok(v) = records::view(&state, &collection, &id, Some(expand), &info).await
         {
@@ -162,8 +170,8 @@ impl RecordsApi {
         body: poem::Body,
     ) -> ApiResult<Json<Value>> {
         let info = request_info(req, principal(&auth));
-        let mut updated =
-            records::update(&state, &collection, &id, super::body::read_object(req, body).await?, &info).await?;
+        let form = read_record_form(&state, &collection, req, body).await?;
+        let mut updated = records::update(&state, &collection, &id, form.data, form.uploads, &info).await?;
         if let Some(expand) = expand.0.as_deref()
             && let Ok(v) = records::view(&state, &collection, &id, Some(expand), &info).await
         {

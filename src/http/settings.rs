@@ -3,7 +3,7 @@
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::payload::Json;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::ApiTags;
 use super::auth::TokenAuth;
@@ -12,6 +12,24 @@ use crate::app::AppState;
 use crate::settings::SettingsError;
 
 pub struct SettingsApi;
+
+#[derive(Debug, poem_openapi::Object)]
+pub struct TestS3 {
+    /// `storage` (file storage).
+    #[oai(default = "default_filesystem")]
+    pub filesystem: String,
+}
+
+fn default_filesystem() -> String {
+    "storage".into()
+}
+
+#[derive(poem_openapi::ApiResponse)]
+pub enum TestS3Response {
+    /// The bucket works.
+    #[oai(status = 204)]
+    Ok,
+}
 
 impl From<SettingsError> for ApiError {
     fn from(e: SettingsError) -> Self {
@@ -32,7 +50,7 @@ impl SettingsApi {
     #[oai(path = "/", method = "get", operation_id = "get_settings")]
     async fn get_settings(&self, state: Data<&AppState>, auth: TokenAuth) -> ApiResult<Json<Value>> {
         auth.require_superuser()?;
-        let s = crate::settings::load(&state).await?;
+        let s = crate::settings::redacted(crate::settings::load(&state).await?);
         Ok(Json(serde_json::to_value(s).map_err(ApiError::internal)?))
     }
 
@@ -47,7 +65,30 @@ impl SettingsApi {
         body: Json<Value>,
     ) -> ApiResult<Json<Value>> {
         auth.require_superuser()?;
-        let s = crate::settings::update(&state, &body.0).await?;
+        let s = crate::settings::redacted(crate::settings::update(&state, &body.0).await?);
         Ok(Json(serde_json::to_value(s).map_err(ApiError::internal)?))
+    }
+
+    /// Test the S3 storage.
+    ///
+    /// Writes, reads back and deletes a probe object with the saved `s3` settings
+    /// (`filesystem: "storage"`). 204 when it works, 400 with the reason otherwise. Superusers only.
+    #[oai(path = "/test/s3", method = "post", operation_id = "test_s3")]
+    async fn test_s3(&self, state: Data<&AppState>, auth: TokenAuth, body: Json<TestS3>) -> ApiResult<TestS3Response> {
+        auth.require_superuser()?;
+        let fail = |m: String| ApiError::bad_request("Failed to initialize the S3 storage.", json!({"message": m}));
+        if body.0.filesystem != "storage" {
+            return Err(ApiError::bad_request(
+                "Only the \"storage\" filesystem can be tested (backups are not available yet).",
+                json!({"filesystem": {"code": "validation_in_invalid", "message": "Must be a valid value."}}),
+            ));
+        }
+        let s = crate::settings::load(&state).await?;
+        if !s.s3.enabled {
+            return Err(ApiError::bad_request("S3 storage is not enabled.", json!({})));
+        }
+        let blobs = crate::blob::BlobStore::s3(&s.s3).map_err(|e| fail(format!("{e:#}")))?;
+        blobs.check().await.map_err(|e| fail(format!("{e:#}")))?;
+        Ok(TestS3Response::Ok)
     }
 }

@@ -20,7 +20,22 @@ pub static BUILTIN: &[JobSpec] = &[
         default_schedule: "30 3 * * *",
         run: |state| history_retention(state).boxed(),
     },
+    // Every minute: blobs that no record references any more (retries included).
+    JobSpec {
+        name: "blob_cleanup",
+        description: "Deletes queued files and thumbnails that no record references",
+        default_schedule: "* * * * *",
+        run: |state| blob_cleanup(state).boxed(),
+    },
 ];
+
+pub async fn blob_cleanup(state: AppState) -> anyhow::Result<()> {
+    let deleted = crate::files::cleanup::run(&state).await?;
+    if deleted > 0 {
+        tracing::info!(deleted, "deleted unreferenced blobs");
+    }
+    Ok(())
+}
 
 pub async fn db_maintenance(state: AppState) -> anyhow::Result<()> {
     state.store.maintain().await?;

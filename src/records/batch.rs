@@ -10,12 +10,14 @@ use crate::app::AppState;
 use crate::filter::RequestInfo;
 use crate::store::{RecordStore, SqlQuery, SqlValue};
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct BatchRequest {
     pub method: String,
     pub url: String,
     pub body: Map<String, Value>,
     pub headers: Map<String, Value>,
+    /// Files sent as `requests.<i>.<field>`.
+    pub uploads: Vec<crate::files::Upload>,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +64,7 @@ pub fn parse(value: &Value) -> Result<Vec<BatchRequest>, BatchError> {
                 url: url.to_owned(),
                 body: r.get("body").and_then(Value::as_object).cloned().unwrap_or_default(),
                 headers: r.get("headers").and_then(Value::as_object).cloned().unwrap_or_default(),
+                uploads: Vec::new(),
             })
         })
         .collect()
@@ -71,6 +74,20 @@ pub async fn run(
     state: &AppState,
     requests: Vec<BatchRequest>,
     req: &RequestInfo,
+) -> Result<Vec<BatchResponse>, BatchError> {
+    let mut stored = Vec::new();
+    let result = run_stored(state, requests, req, &mut stored).await;
+    if result.is_err() {
+        super::write::discard_uploads(state, &stored).await;
+    }
+    result
+}
+
+async fn run_stored(
+    state: &AppState,
+    requests: Vec<BatchRequest>,
+    req: &RequestInfo,
+    stored: &mut Vec<String>,
 ) -> Result<Vec<BatchResponse>, BatchError> {
     let settings = crate::settings::load(state).await.map_err(|e| BatchError::Internal(anyhow::anyhow!("{e}")))?;
     if !settings.batch.enabled {
@@ -89,26 +106,32 @@ pub async fn run(
     }
     let _schema = state.schema_guard.read().await;
     let timeout = Duration::from_secs(u64::try_from(settings.batch.timeout).unwrap_or(3).max(1));
-    tokio::time::timeout(timeout, run_all(state, &requests, req)).await.map_err(|_| BatchError::Timeout)?
+    tokio::time::timeout(timeout, run_all(state, requests, req, stored)).await.map_err(|_| BatchError::Timeout)?
 }
 
 async fn run_all(
     state: &AppState,
-    requests: &[BatchRequest],
+    requests: Vec<BatchRequest>,
     req: &RequestInfo,
+    stored: &mut Vec<String>,
 ) -> Result<Vec<BatchResponse>, BatchError> {
     let tx = state.store.begin().await?;
     let mut pending: Vec<(String, String)> = Vec::new();
     let mut out = Vec::with_capacity(requests.len());
     let mut events = Vec::new();
-    for (i, r) in requests.iter().enumerate() {
-        let info = request_info(req, r);
+    let mut frees_blobs = false;
+    for (i, r) in requests.into_iter().enumerate() {
+        let info = request_info(req, &r);
         let (response, plan, prepared) =
-            one(state, tx.as_ref(), r, &info, &mut pending).await.map_err(|e| BatchError::Failed(i, e))?;
+            one(state, tx.as_ref(), r, &info, &mut pending, stored).await.map_err(|e| BatchError::Failed(i, e))?;
+        frees_blobs |= plan.frees_blobs;
         out.push(response);
         events.push((plan, prepared));
     }
     tx.commit().await?;
+    if frees_blobs {
+        crate::files::cleanup::kick(state);
+    }
     // Subscribers hear about the batch only once it committed, in request order.
     for (plan, prepared) in events {
         plan.publish(state, prepared);
@@ -142,19 +165,20 @@ fn target(url: &str) -> Option<(String, Option<String>)> {
 async fn one(
     state: &AppState,
     db: &dyn RecordStore,
-    r: &BatchRequest,
+    r: BatchRequest,
     info: &RequestInfo,
     pending: &mut Vec<(String, String)>,
+    stored: &mut Vec<String>,
 ) -> Result<(BatchResponse, super::Plan, crate::realtime::Prepared), RecordError> {
     let unsupported = || RecordError::BadRequest {
         message: "Something went wrong while processing your request.".into(),
         data: json!({}),
     };
     let (coll, id) = target(&r.url).ok_or_else(unsupported)?;
-    let body = r.body.clone();
+    let (body, uploads) = (r.body, r.uploads);
     let plan = match (r.method.as_str(), id) {
-        ("POST", None) => plan_create(state, db, &coll, body, info, pending).await?,
-        ("PATCH", Some(id)) => plan_update(state, db, &coll, &id, body, info, pending).await?,
+        ("POST", None) => plan_create(state, db, &coll, body, uploads, info, pending).await?,
+        ("PATCH", Some(id)) => plan_update(state, db, &coll, &id, body, uploads, info, pending).await?,
         ("DELETE", Some(id)) => plan_delete(state, db, &coll, &id, info).await?,
         ("PUT", None) => {
             let existing = match body.get("id").and_then(Value::as_str) {
@@ -162,13 +186,14 @@ async fn one(
                 _ => None,
             };
             match existing {
-                Some(id) => plan_update(state, db, &coll, &id, body, info, pending).await?,
-                None => plan_create(state, db, &coll, body, info, pending).await?,
+                Some(id) => plan_update(state, db, &coll, &id, body, uploads, info, pending).await?,
+                None => plan_create(state, db, &coll, body, uploads, info, pending).await?,
             }
         }
         _ => return Err(unsupported()),
     };
     let prepared = plan.prepare_events(state).await;
+    stored.extend(plan.store_uploads(state, db).await?);
     db.execute(plan.statements.clone()).await.map_err(|e| plan.failure(e))?;
     if plan.kind == WriteKind::Create {
         pending.push((plan.coll.id.clone(), plan.id.clone()));

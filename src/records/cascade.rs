@@ -54,6 +54,10 @@ fn cleanup<'a>(
                         }
                         visited.push((other.id.clone(), child.clone()));
                         out.extend(cleanup(db, schema, other, &child, visited).await?);
+                        if super::files::has_files(other) {
+                            let folder = format!("{}/{child}", other.id);
+                            out.extend(crate::files::cleanup::queue(&[folder], std::time::Duration::ZERO));
+                        }
                         out.push(Statement {
                             query: SqlQuery {
                                 sql: format!("DELETE FROM {table} WHERE `id` = ?1"),

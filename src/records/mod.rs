@@ -5,6 +5,7 @@ pub mod batch;
 mod cascade;
 mod count_cache;
 mod expand;
+pub mod files;
 pub mod values;
 mod write;
 

@@ -10,6 +10,7 @@ use crate::filter::{self, RequestInfo, SqlBuilder, ident};
 use crate::schema::{Collection, CollectionKind, Field, FieldKind, Schema};
 use std::sync::Arc;
 
+use crate::files::{Upload, cleanup};
 use crate::store::{RecordStore, SqlQuery, SqlValue, Statement, StoreError};
 
 const FAILED_CREATE: &str = "Failed to create record.";
@@ -43,6 +44,10 @@ pub struct Plan {
     pub statements: Vec<Statement>,
     /// A create knows every column it writes: the answer needs no read back.
     inserted: Option<Vec<SqlValue>>,
+    /// Uploaded files the record will reference: stored before the transaction runs.
+    pub uploads: Vec<Upload>,
+    /// The transaction queues blobs for deletion: the cleanup worker has work after it.
+    pub frees_blobs: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +70,28 @@ impl Plan {
             StoreError::Conflict(what) => RecordError::bad(message, unique_error(&what)),
             e => e.into(),
         }
+    }
+
+    /// The blob keys of the uploads.
+    pub fn upload_keys(&self) -> Vec<String> {
+        self.uploads.iter().map(|u| crate::files::key(&self.coll.id, &self.id, &u.name)).collect()
+    }
+
+    /// Stores the uploads, each queued for deletion first (with a grace period that the
+    /// transaction ends by taking it off the queue): whatever fails, no blob is left behind
+    /// for long. Returns the keys stored, for [`discard_uploads`] if the transaction fails.
+    pub async fn store_uploads(&self, state: &AppState, db: &dyn RecordStore) -> Result<Vec<String>, RecordError> {
+        let keys = self.upload_keys();
+        let Some(queue) = cleanup::queue(&keys, cleanup::UPLOAD_GRACE) else { return Ok(keys) };
+        db.execute(vec![queue]).await?;
+        let blobs = state.files.blobs();
+        for (upload, key) in self.uploads.iter().zip(&keys) {
+            if let Err(e) = blobs.put_file(key, upload.temp.path()).await {
+                discard_uploads(state, &keys).await;
+                return Err(RecordError::Internal(e.context("cannot store an uploaded file")));
+            }
+        }
+        Ok(keys)
     }
 
     /// Realtime delete messages, built before the delete runs.
@@ -111,15 +138,26 @@ impl Plan {
     }
 }
 
+/// Deletes uploads stored for a transaction that failed (best effort: they stay queued).
+pub async fn discard_uploads(state: &AppState, keys: &[String]) {
+    let blobs = state.files.blobs();
+    for key in keys {
+        if let Err(e) = blobs.delete(key).await {
+            tracing::warn!(key, error = %format!("{e:#}"), "cannot delete an unused upload; the cleanup job will");
+        }
+    }
+}
+
 pub async fn create(
     state: &AppState,
     key: &str,
     body: Map<String, Value>,
+    uploads: Vec<Upload>,
     req: &RequestInfo,
 ) -> Result<Value, RecordError> {
     let _schema = state.schema_guard.read().await;
     let db = state.store.as_ref();
-    let plan = plan_create(state, db, key, body, req, &[]).await?;
+    let plan = plan_create(state, db, key, body, uploads, req, &[]).await?;
     run(state, db, &plan, req).await
 }
 
@@ -128,11 +166,12 @@ pub async fn update(
     key: &str,
     id: &str,
     body: Map<String, Value>,
+    uploads: Vec<Upload>,
     req: &RequestInfo,
 ) -> Result<Value, RecordError> {
     let _schema = state.schema_guard.read().await;
     let db = state.store.as_ref();
-    let plan = plan_update(state, db, key, id, body, req, &[]).await?;
+    let plan = plan_update(state, db, key, id, body, uploads, req, &[]).await?;
     run(state, db, &plan, req).await
 }
 
@@ -146,7 +185,14 @@ pub async fn delete(state: &AppState, key: &str, id: &str, req: &RequestInfo) ->
 async fn run(state: &AppState, db: &dyn RecordStore, plan: &Plan, req: &RequestInfo) -> Result<Value, RecordError> {
     // Delete events are evaluated while the record still exists and sent after the commit.
     let prepared = plan.prepare_events(state).await;
-    db.execute(plan.statements.clone()).await.map_err(|e| plan.failure(e))?;
+    let stored = plan.store_uploads(state, db).await?;
+    if let Err(e) = db.execute(plan.statements.clone()).await {
+        discard_uploads(state, &stored).await;
+        return Err(plan.failure(e));
+    }
+    if plan.frees_blobs {
+        cleanup::kick(state);
+    }
     plan.publish(state, prepared);
     Ok(plan.result(state, db, req).await?.unwrap_or(Value::Null))
 }
@@ -155,13 +201,14 @@ pub async fn plan_create(
     state: &AppState,
     db: &dyn RecordStore,
     key: &str,
-    body: Map<String, Value>,
+    raw: Map<String, Value>,
+    uploads: Vec<Upload>,
     req: &RequestInfo,
     pending: &Pending,
 ) -> Result<Plan, RecordError> {
     let schema = state.schema();
     let coll = writable(&schema, key, |r| &r.create_rule, req)?;
-    let body = values::apply_modifiers(&coll.fields, &body, &Map::new());
+    let body = values::apply_modifiers(&coll.fields, &raw, &Map::new());
     confirm_password(&coll, &body)?;
     let mut errors = Map::new();
     let mut row: Vec<(String, SqlValue)> = Vec::new();
@@ -185,6 +232,8 @@ pub async fn plan_create(
         };
         row.push((field.name.clone(), value));
     }
+    let files = super::files::resolve(&coll, &raw, &body, uploads, None, &mut errors);
+    row.extend(files.columns);
     if coll.is_auth() {
         auth_password(&coll, &body, None, req, &mut errors, &mut row).await?;
     }
@@ -193,6 +242,8 @@ pub async fn plan_create(
         return Err(RecordError::bad(FAILED_CREATE, Value::Object(errors)));
     }
     let mut statements = vec![insert(&coll, &row)];
+    let upload_keys: Vec<String> = files.store.iter().map(|u| crate::files::key(&coll.id, &id, &u.name)).collect();
+    statements.extend(cleanup::confirm(&upload_keys));
     let rule_req = with_body(req, &body, "POST");
     match rule_gate(db, &schema, &coll, &id, coll.rules.create_rule.as_deref(), &rule_req).await? {
         Gate::Pass => {}
@@ -204,7 +255,15 @@ pub async fn plan_create(
         .iter()
         .map(|f| row.iter().find(|(c, _)| *c == f.name).map_or_else(|| column_default(f), |(_, v)| v.clone()))
         .collect();
-    Ok(Plan { coll, id, kind: WriteKind::Create, statements, inserted: Some(inserted) })
+    Ok(Plan {
+        coll,
+        id,
+        kind: WriteKind::Create,
+        statements,
+        inserted: Some(inserted),
+        uploads: files.store,
+        frees_blobs: false,
+    })
 }
 
 pub async fn plan_update(
@@ -212,7 +271,8 @@ pub async fn plan_update(
     db: &dyn RecordStore,
     key: &str,
     id: &str,
-    body: Map<String, Value>,
+    raw: Map<String, Value>,
+    uploads: Vec<Upload>,
     req: &RequestInfo,
     pending: &Pending,
 ) -> Result<Plan, RecordError> {
@@ -223,7 +283,7 @@ pub async fn plan_update(
     let Some(current) = current.first() else { return Err(RecordError::NotFound) };
     let current_json = super::export(&coll, current, &internal);
     let current_map = current_json.as_object().cloned().unwrap_or_default();
-    let body = values::apply_modifiers(&coll.fields, &body, &current_map);
+    let body = values::apply_modifiers(&coll.fields, &raw, &current_map);
     confirm_password(&coll, &body)?;
     let mut errors = Map::new();
     let mut row: Vec<(String, SqlValue)> = Vec::new();
@@ -245,6 +305,8 @@ pub async fn plan_update(
             row.push((field.name.clone(), v));
         }
     }
+    let files = super::files::resolve(&coll, &raw, &body, uploads, Some(&current_map), &mut errors);
+    row.extend(files.columns);
     if coll.is_auth() {
         auth_password(&coll, &body, Some(current), req, &mut errors, &mut row).await?;
     }
@@ -262,7 +324,19 @@ pub async fn plan_update(
     if !row.is_empty() {
         statements.push(update_statement(&coll, id, &row));
     }
-    Ok(Plan { coll, id: id.to_owned(), kind: WriteKind::Update, statements, inserted: None })
+    let removed: Vec<String> = files.removed.iter().map(|n| crate::files::key(&coll.id, id, n)).collect();
+    let upload_keys: Vec<String> = files.store.iter().map(|u| crate::files::key(&coll.id, id, &u.name)).collect();
+    statements.extend(cleanup::confirm(&upload_keys));
+    statements.extend(cleanup::queue(&removed, std::time::Duration::ZERO));
+    Ok(Plan {
+        coll,
+        id: id.to_owned(),
+        kind: WriteKind::Update,
+        statements,
+        inserted: None,
+        uploads: files.store,
+        frees_blobs: !removed.is_empty(),
+    })
 }
 
 pub async fn plan_delete(
@@ -281,6 +355,8 @@ pub async fn plan_delete(
         Gate::Deny => return Err(RecordError::NotFound),
     }
     statements.extend(super::cascade::reference_cleanup(db, &schema, &coll, id).await?);
+    // The record's folder: every file and thumbnail it had (checked against references first).
+    statements.extend(cleanup::queue(&[format!("{}/{id}", coll.id)], std::time::Duration::ZERO));
     statements.push(Statement {
         query: SqlQuery {
             sql: format!("DELETE FROM {} WHERE `id` = ?1", ident(&coll.name)),
@@ -288,7 +364,15 @@ pub async fn plan_delete(
         },
         must_affect: true,
     });
-    Ok(Plan { coll, id: id.to_owned(), kind: WriteKind::Delete, statements, inserted: None })
+    Ok(Plan {
+        coll,
+        id: id.to_owned(),
+        kind: WriteKind::Delete,
+        statements,
+        inserted: None,
+        uploads: Vec::new(),
+        frees_blobs: true,
+    })
 }
 
 /// What the column holds when an insert leaves it out (the table's DEFAULT).

@@ -31,13 +31,13 @@ async fn seeded() -> TestApp {
     for (i, title) in ["alpha", "beta", "gamma"].iter().enumerate() {
         let body =
             json!({"id": format!("post0000000000{i}"), "title": title, "views": i, "tags": ["a"], "meta": {"n": i}});
-        records::create(&app.state, "posts", body.as_object().cloned().expect("object"), &su)
+        records::create(&app.state, "posts", body.as_object().cloned().expect("object"), Vec::new(), &su)
             .await
             .expect("create post");
     }
     for i in 0..5 {
         let body = json!({"post": "post00000000000", "body": format!("c{i}")});
-        records::create(&app.state, "comments", body.as_object().cloned().expect("object"), &su)
+        records::create(&app.state, "comments", body.as_object().cloned().expect("object"), Vec::new(), &su)
             .await
             .expect("create comment");
     }

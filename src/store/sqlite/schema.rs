@@ -184,8 +184,19 @@ fn apply(tx: &Transaction<'_>, change: &SchemaChange) -> Result<(), StoreError> 
             let what = if c.kind == CollectionKind::View { "VIEW" } else { "TABLE" };
             tx.execute_batch(&format!("DROP {what} IF EXISTS {}", ident(&c.name)))?;
             tx.execute("DELETE FROM _collections WHERE id = ?1", [&c.id])?;
+            queue_blob_folder(tx, &c.id)?;
         }
     }
+    Ok(())
+}
+
+/// The collection's blob folder goes with its records (see `files::cleanup`).
+fn queue_blob_folder(tx: &rusqlite::Transaction<'_>, collection_id: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO _blobQueue (key, notBefore) VALUES (?1, strftime('%Y-%m-%d %H:%M:%fZ'))
+         ON CONFLICT(key) DO UPDATE SET notBefore = excluded.notBefore, attempts = 0",
+        [collection_id],
+    )?;
     Ok(())
 }
 
@@ -219,9 +230,11 @@ impl CollectionStore for SqliteStore {
 
     async fn truncate_collection(&self, c: &Collection) -> StoreResult<()> {
         let table = ident(&c.name);
+        let id = c.id.clone();
         self.data
             .write_tx(move |tx| {
-                tx.execute_batch(&format!("DELETE FROM {table}")).context("truncate").map_err(StoreError::Other)
+                tx.execute_batch(&format!("DELETE FROM {table}")).context("truncate").map_err(StoreError::Other)?;
+                queue_blob_folder(tx, &id).map_err(|e| StoreError::Other(anyhow!(e)))
             })
             .await
     }
