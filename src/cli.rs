@@ -53,6 +53,11 @@ pub enum Command {
         #[command(subcommand)]
         action: JobsAction,
     },
+    /// Move uploaded files between local disk and S3.
+    Storage {
+        #[command(subcommand)]
+        action: StorageAction,
+    },
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
@@ -117,6 +122,16 @@ pub enum JobsAction {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum StorageAction {
+    /// Copy every file to the other backend, verify the copies and switch to it.
+    Migrate {
+        /// `s3` (the bucket of the s3 settings or of storage.s3) or `local` (<dir>/storage).
+        #[arg(long, value_parser = ["s3", "local"])]
+        to: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigAction {
     /// Print the effective configuration as TOML, secrets redacted.
     Show,
@@ -157,6 +172,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Superuser { action } => superuser(AppState::build(config, cli.dir).await?, action).await,
         Command::Jobs { action } => jobs(AppState::build(config, cli.dir).await?, action).await,
         Command::Collections { action } => collections(AppState::build(config, cli.dir).await?, action).await,
+        Command::Storage { action: StorageAction::Migrate { to } } => {
+            let state = AppState::build(config, cli.dir).await?;
+            let report = crate::files::migrate::migrate(&state, to == "s3").await?;
+            state.store.close().await?;
+            println!("copied {} files ({} bytes), {} already there", report.copied, report.bytes, report.skipped);
+            if report.switched {
+                println!("files are now stored in {to}; restart running servers to pick up the change");
+            } else {
+                println!("the configuration fixes storage.backend: set it to \"{to}\" and restart to switch");
+            }
+            Ok(())
+        }
     }
 }
 

@@ -101,7 +101,9 @@ pub async fn update(state: &AppState, patch: &Value) -> Result<Settings, Setting
     validate(&settings)?;
     if settings.s3 != stored.s3 {
         state.files.apply_settings(&settings.s3).map_err(|e| {
-            SettingsError::Invalid(json!({"s3": {"endpoint": {"code": "validation_invalid", "message": format!("{e:#}")}}}))
+            SettingsError::Invalid(
+                json!({"s3": {"endpoint": {"code": "validation_invalid", "message": format!("{e:#}")}}}),
+            )
         })?;
     }
     let text = serde_json::to_string(&settings).map_err(anyhow::Error::from)?;

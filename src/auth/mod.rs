@@ -56,8 +56,7 @@ impl AuthCollection {
         let file = o.file_token.unwrap_or(TokenOptions { secret: String::new(), duration: 0 });
         // Without a secret of their own, file tokens are signed with a key derived from the
         // auth secret (never equal to it, so an auth token is never a file token).
-        let file_secret =
-            if file.secret.is_empty() { format!("{}.file", o.auth_token.secret) } else { file.secret };
+        let file_secret = if file.secret.is_empty() { format!("{}.file", o.auth_token.secret) } else { file.secret };
         Ok(Self {
             id,
             name,

@@ -37,7 +37,13 @@ pub fn issue_file(coll: &AuthCollection, record: &AuthRecord) -> anyhow::Result<
     issue(coll, record, TYPE_FILE, coll.file_token_duration_secs, false)
 }
 
-fn issue(coll: &AuthCollection, record: &AuthRecord, kind: &str, secs: i64, refreshable: bool) -> anyhow::Result<String> {
+fn issue(
+    coll: &AuthCollection,
+    record: &AuthRecord,
+    kind: &str,
+    secs: i64,
+    refreshable: bool,
+) -> anyhow::Result<String> {
     let claims = Claims {
         id: record.id.clone(),
         kind: kind.to_owned(),

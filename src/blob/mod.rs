@@ -84,7 +84,8 @@ impl BlobStore {
                 return Ok(());
             }
         }
-        let mut file = tokio::fs::File::open(source).await.with_context(|| format!("cannot open {}", source.display()))?;
+        let mut file =
+            tokio::fs::File::open(source).await.with_context(|| format!("cannot open {}", source.display()))?;
         let size = file.metadata().await?.len();
         if size <= PART_SIZE as u64 {
             let mut buf = Vec::with_capacity(size as usize);

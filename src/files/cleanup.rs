@@ -81,8 +81,9 @@ pub async fn run(state: &AppState) -> anyhow::Result<usize> {
         let due = state
             .store
             .query(SqlQuery {
-                sql: "SELECT key, notBefore, attempts FROM _blobQueue WHERE notBefore <= ?1 ORDER BY notBefore LIMIT ?2"
-                    .into(),
+                sql:
+                    "SELECT key, notBefore, attempts FROM _blobQueue WHERE notBefore <= ?1 ORDER BY notBefore LIMIT ?2"
+                        .into(),
                 params: vec![SqlValue::Text(at(Duration::ZERO)), SqlValue::Int(BATCH)],
             })
             .await?;
@@ -168,15 +169,9 @@ pub async fn referenced(state: &AppState, key: &str) -> anyhow::Result<bool> {
     let schema = state.schema();
     let Some(coll) = schema.by_id(coll_id) else { return Ok(false) };
     let internal = RequestInfo::superuser();
-    let rows = crate::records::fetch_rows(
-        state.store.as_ref(),
-        &schema,
-        &coll,
-        &[record_id.to_owned()],
-        Some(""),
-        &internal,
-    )
-    .await?;
+    let rows =
+        crate::records::fetch_rows(state.store.as_ref(), &schema, &coll, &[record_id.to_owned()], Some(""), &internal)
+            .await?;
     let Some(row) = rows.first() else { return Ok(false) };
     let Value::Object(record) = crate::records::export(&coll, row, &internal) else { return Ok(false) };
     Ok(crate::records::files::references(&coll, &record, name))

@@ -31,7 +31,7 @@ pub struct Request<'a> {
 
 pub async fn locate(state: &AppState, r: Request<'_>) -> Result<Served, RecordError> {
     let schema = state.schema();
-    let coll = schema.get(r.collection).ok_or(RecordError::NotFound)?.clone();
+    let coll = schema.get(r.collection).ok_or(RecordError::CollectionNotFound)?.clone();
     let internal = RequestInfo::superuser();
     let record = crate::records::fetch_visible(state.store.as_ref(), &schema, &coll, r.record_id, Some(""), &internal)
         .await?
@@ -40,9 +40,7 @@ pub async fn locate(state: &AppState, r: Request<'_>) -> Result<Served, RecordEr
     let field = coll
         .fields
         .iter()
-        .find(|f| {
-matches!(f.kind, FieldKind::File(_)) && field_holds(&record, &f.name, r.filename)
-        })
+        .find(|f| matches!(f.kind, FieldKind::File(_)) && field_holds(&record, &f.name, r.filename))
         .ok_or(RecordError::NotFound)?;
     let FieldKind::File(options) = &field.kind else { return Err(RecordError::NotFound) };
     if options.protected {

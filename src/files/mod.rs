@@ -3,6 +3,7 @@
 
 pub mod cleanup;
 pub mod download;
+pub mod migrate;
 pub mod names;
 pub mod sniff;
 pub mod thumbs;

@@ -8,11 +8,31 @@ pub const OCTET_STREAM: &str = "application/octet-stream";
 
 /// Types a browser may render inline; everything else downloads as an attachment.
 const INLINE: &[&str] = &[
-    "image/png", "image/jpg", "image/jpeg", "image/gif", "image/webp", "image/x-icon", "image/bmp",
-    "video/webm", "video/mp4", "video/3gpp", "video/quicktime", "video/x-ms-wmv",
-    "audio/basic", "audio/aiff", "audio/mpeg", "audio/midi", "audio/mp3", "audio/wave", "audio/wav",
-    "audio/x-wav", "audio/x-mpeg", "audio/x-m4a", "audio/aac",
-    "application/pdf", "application/x-pdf",
+    "image/png",
+    "image/jpg",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/x-icon",
+    "image/bmp",
+    "video/webm",
+    "video/mp4",
+    "video/3gpp",
+    "video/quicktime",
+    "video/x-ms-wmv",
+    "audio/basic",
+    "audio/aiff",
+    "audio/mpeg",
+    "audio/midi",
+    "audio/mp3",
+    "audio/wave",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/x-mpeg",
+    "audio/x-m4a",
+    "audio/aac",
+    "application/pdf",
+    "application/x-pdf",
 ];
 
 /// Types that thumbnails are made from.
@@ -64,7 +84,8 @@ pub fn essence(mime: &str) -> &str {
 /// Whether a sniffed type is one of the field's allowed `mimeTypes`.
 pub fn allowed(mime: &str, allowed: &[String]) -> bool {
     let have = essence(mime);
-    let alias = |t: &str| if t.eq_ignore_ascii_case("image/jpg") { "image/jpeg".to_owned() } else { t.to_ascii_lowercase() };
+    let alias =
+        |t: &str| if t.eq_ignore_ascii_case("image/jpg") { "image/jpeg".to_owned() } else { t.to_ascii_lowercase() };
     allowed.iter().any(|t| alias(t) == alias(have))
 }
 

@@ -161,10 +161,7 @@ fn resize(img: &DynamicImage, size: Size) -> DynamicImage {
         return img.resize(w, h, filter);
     }
     let scale = (f64::from(w) / f64::from(iw)).max(f64::from(h) / f64::from(ih));
-    let (rw, rh) = (
-        ((f64::from(iw) * scale).ceil() as u32).max(w),
-        ((f64::from(ih) * scale).ceil() as u32).max(h),
-    );
+    let (rw, rh) = (((f64::from(iw) * scale).ceil() as u32).max(w), ((f64::from(ih) * scale).ceil() as u32).max(h));
     let scaled = img.resize_exact(rw, rh, filter);
     let x = (rw - w) / 2;
     let y = match size.mode {
@@ -206,8 +203,15 @@ mod tests {
     #[test]
     fn resizes_in_every_mode() {
         let src = png(200, 100);
-        let sizes = [("50x50", (50, 50)), ("50x50t", (50, 50)), ("50x50b", (50, 50)), ("50x50f", (50, 25)),
-            ("0x50", (100, 50)), ("50x0", (50, 25)), ("400x400f", (200, 100))];
+        let sizes = [
+            ("50x50", (50, 50)),
+            ("50x50t", (50, 50)),
+            ("50x50b", (50, 50)),
+            ("50x50f", (50, 25)),
+            ("0x50", (100, 50)),
+            ("50x0", (50, 25)),
+            ("400x400f", (200, 100)),
+        ];
         for (spec, want) in sizes {
             let out = make(&src, parse(spec).expect("size"), "image/png").expect("thumb");
             assert_eq!(dims(&out), want, "{spec}");

@@ -83,7 +83,13 @@ impl FilesApi {
                 token_auth: request_info(req, principal.as_ref()),
             },
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            crate::records::RecordError::CollectionNotFound => {
+                ApiError::not_found("Missing or invalid collection context.")
+            }
+            other => other.into(),
+        })?;
         let attachment = matches!(download.0.as_deref(), Some("1" | "t" | "T" | "true" | "TRUE" | "True"));
         serve(&state.files.blobs(), req, &located, attachment).await
     }
@@ -128,20 +134,21 @@ async fn serve(blobs: &BlobStore, req: &Request, served: &Served, attachment: bo
         ("Last-Modified", meta.modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
         ("X-Content-Type-Options", "nosniff".into()),
     ];
-    let (status, body) = if req.header("if-none-match").is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
-        (StatusCode::NOT_MODIFIED, Body::empty())
-    } else {
-        let length = range.as_ref().map_or(meta.size, |r| r.end - r.start);
-        headers.push(("Content-Length", length.to_string()));
-        let status = match &range {
-            Some(r) => {
-                headers.push(("Content-Range", format!("bytes {}-{}/{}", r.start, r.end - 1, meta.size)));
-                StatusCode::PARTIAL_CONTENT
-            }
-            None => StatusCode::OK,
+    let (status, body) =
+        if req.header("if-none-match").is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
+            (StatusCode::NOT_MODIFIED, Body::empty())
+        } else {
+            let length = range.as_ref().map_or(meta.size, |r| r.end - r.start);
+            headers.push(("Content-Length", length.to_string()));
+            let status = match &range {
+                Some(r) => {
+                    headers.push(("Content-Range", format!("bytes {}-{}/{}", r.start, r.end - 1, meta.size)));
+                    StatusCode::PARTIAL_CONTENT
+                }
+                None => StatusCode::OK,
+            };
+            (status, Body::from_bytes_stream(body))
         };
-        (status, Body::from_bytes_stream(body))
-    };
     let mut resp = Response::new(FileResponse::File(Binary(body))).status(status);
     for (name, value) in headers {
         resp = resp.header(name, value);

@@ -133,7 +133,9 @@ fn validate(field: &Field, o: &FileOptions, list: &[String], old: &[String], min
 /// The file names in a submitted or stored value.
 fn names(v: Option<&Value>) -> Vec<String> {
     match v {
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        Some(Value::Array(items)) => {
+            items.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+        }
         Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
         _ => Vec::new(),
     }
@@ -159,7 +161,10 @@ pub fn has_files(coll: &Collection) -> bool {
 
 /// Where the file of a view record lives: the folder of the base record that holds it (stored
 /// names carry a random part, so the name finds its record).
-pub async fn view_file_base(state: &crate::app::AppState, filename: &str) -> Result<Option<String>, super::RecordError> {
+pub async fn view_file_base(
+    state: &crate::app::AppState,
+    filename: &str,
+) -> Result<Option<String>, super::RecordError> {
     let schema = state.schema();
     for coll in schema.all().iter().filter(|c| c.kind != crate::schema::CollectionKind::View) {
         for field in coll.fields.iter().filter(|f| matches!(f.kind, FieldKind::File(_))) {

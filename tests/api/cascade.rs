@@ -59,11 +59,15 @@ async fn cascades_follow_chains_and_unset_optional_references() {
 
     let s = su();
     records::create(state, "a", obj(json!({"id": "aaaaaaaaaaaaaa1"})), Vec::new(), &s).await.expect("a1");
-    records::create(state, "b", obj(json!({"id": "bbbbbbbbbbbbbb1", "a": "aaaaaaaaaaaaaa1"})), Vec::new(), &s).await.expect("b1");
+    records::create(state, "b", obj(json!({"id": "bbbbbbbbbbbbbb1", "a": "aaaaaaaaaaaaaa1"})), Vec::new(), &s)
+        .await
+        .expect("b1");
     records::create(state, "c", obj(json!({"id": "cccccccccccccc1", "bs": ["bbbbbbbbbbbbbb1"]})), Vec::new(), &s)
         .await
         .expect("c1");
-    records::create(state, "d", obj(json!({"id": "dddddddddddddd1", "c": "cccccccccccccc1"})), Vec::new(), &s).await.expect("d1");
+    records::create(state, "d", obj(json!({"id": "dddddddddddddd1", "c": "cccccccccccccc1"})), Vec::new(), &s)
+        .await
+        .expect("d1");
 
     records::delete(state, "a", "aaaaaaaaaaaaaa1", &s).await.expect("delete a1");
     for (c, id) in [("b", "bbbbbbbbbbbbbb1"), ("c", "cccccccccccccc1")] {
@@ -74,11 +78,15 @@ async fn cascades_follow_chains_and_unset_optional_references() {
 
     // A required reference blocks the whole cascade.
     records::create(state, "a", obj(json!({"id": "aaaaaaaaaaaaaa2"})), Vec::new(), &s).await.expect("a2");
-    records::create(state, "b", obj(json!({"id": "bbbbbbbbbbbbbb2", "a": "aaaaaaaaaaaaaa2"})), Vec::new(), &s).await.expect("b2");
+    records::create(state, "b", obj(json!({"id": "bbbbbbbbbbbbbb2", "a": "aaaaaaaaaaaaaa2"})), Vec::new(), &s)
+        .await
+        .expect("b2");
     records::create(state, "c", obj(json!({"id": "cccccccccccccc2", "bs": ["bbbbbbbbbbbbbb2"]})), Vec::new(), &s)
         .await
         .expect("c2");
-    records::create(state, "e", obj(json!({"id": "eeeeeeeeeeeeee2", "c": "cccccccccccccc2"})), Vec::new(), &s).await.expect("e2");
+    records::create(state, "e", obj(json!({"id": "eeeeeeeeeeeeee2", "c": "cccccccccccccc2"})), Vec::new(), &s)
+        .await
+        .expect("e2");
     assert!(matches!(records::delete(state, "a", "aaaaaaaaaaaaaa2", &s).await, Err(RecordError::BadRequest { .. })));
     records::view(state, "b", "bbbbbbbbbbbbbb2", None, &s).await.expect("nothing was deleted");
     app.stop().await;

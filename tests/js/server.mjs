@@ -12,8 +12,11 @@ export function croft(dir, ...args) {
   return execFileSync(BIN, [...args, "--dir", dir], { encoding: "utf8" });
 }
 
-export async function startCroft({ dir = mkdtempSync(join(tmpdir(), "croft-js-")), addr = "127.0.0.1:0" } = {}) {
-  const child = spawn(BIN, ["serve", "--http", addr, "--dir", dir], { stdio: ["ignore", "pipe", "inherit"] });
+export async function startCroft({ dir = mkdtempSync(join(tmpdir(), "croft-js-")), addr = "127.0.0.1:0", env = {} } = {}) {
+  const child = spawn(BIN, ["serve", "--http", addr, "--dir", dir], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...env },
+  });
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("croft did not start within 20 s")), 20000);
