@@ -170,9 +170,9 @@ pub async fn referenced(state: &AppState, key: &str) -> anyhow::Result<bool> {
     let Some(coll) = schema.by_id(coll_id) else { return Ok(false) };
     let internal = RequestInfo::superuser();
     let rows =
-        crate::records::fetch_rows(state.store.as_ref(), &schema, &coll, &[record_id.to_owned()], Some(""), &internal)
+        crate::records::fetch_rows(state.store.as_ref(), &schema, coll, &[record_id.to_owned()], Some(""), &internal)
             .await?;
     let Some(row) = rows.first() else { return Ok(false) };
-    let Value::Object(record) = crate::records::export(&coll, row, &internal) else { return Ok(false) };
-    Ok(crate::records::files::references(&coll, &record, name))
+    let Value::Object(record) = crate::records::export(coll, row, &internal) else { return Ok(false) };
+    Ok(crate::records::files::references(coll, &record, name))
 }

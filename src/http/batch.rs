@@ -89,6 +89,10 @@ impl BatchApi {
             let (Ok(i), key) = (i.parse::<usize>(), key.to_owned()) else { continue };
             if let Some(r) = requests.get_mut(i) {
                 upload.key = key;
+                // PocketBase names batch files twice over (`a.png` -> `a_<rand>_<rand>.png`), and
+                // reports the first of the two names as the original.
+                upload.original = std::mem::take(&mut upload.name);
+                upload.name = crate::files::names::stored_name(&upload.original, "");
                 r.uploads.push(upload);
             }
         }

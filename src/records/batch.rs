@@ -175,19 +175,19 @@ async fn one(
         data: json!({}),
     };
     let (coll, id) = target(&r.url).ok_or_else(unsupported)?;
-    let (body, uploads) = (r.body, r.uploads);
+    let input = super::write::Input { body: r.body, uploads: r.uploads };
     let plan = match (r.method.as_str(), id) {
-        ("POST", None) => plan_create(state, db, &coll, body, uploads, info, pending).await?,
-        ("PATCH", Some(id)) => plan_update(state, db, &coll, &id, body, uploads, info, pending).await?,
+        ("POST", None) => plan_create(state, db, &coll, input, info, pending).await?,
+        ("PATCH", Some(id)) => plan_update(state, db, &coll, &id, input, info, pending).await?,
         ("DELETE", Some(id)) => plan_delete(state, db, &coll, &id, info).await?,
         ("PUT", None) => {
-            let existing = match body.get("id").and_then(Value::as_str) {
+            let existing = match input.body.get("id").and_then(Value::as_str) {
                 Some(id) if exists(state, db, &coll, id).await? => Some(id.to_owned()),
                 _ => None,
             };
             match existing {
-                Some(id) => plan_update(state, db, &coll, &id, body, uploads, info, pending).await?,
-                None => plan_create(state, db, &coll, body, uploads, info, pending).await?,
+                Some(id) => plan_update(state, db, &coll, &id, input, info, pending).await?,
+                None => plan_create(state, db, &coll, input, info, pending).await?,
             }
         }
         _ => return Err(unsupported()),

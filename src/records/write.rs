@@ -57,6 +57,13 @@ pub enum WriteKind {
     Delete,
 }
 
+/// A write's submitted data: the body's values and the uploaded files.
+#[derive(Debug, Default)]
+pub struct Input {
+    pub body: Map<String, Value>,
+    pub uploads: Vec<Upload>,
+}
+
 /// Records created earlier in the same batch, which relation checks must count as existing.
 pub type Pending = [(String, String)];
 
@@ -157,7 +164,7 @@ pub async fn create(
 ) -> Result<Value, RecordError> {
     let _schema = state.schema_guard.read().await;
     let db = state.store.as_ref();
-    let plan = plan_create(state, db, key, body, uploads, req, &[]).await?;
+    let plan = plan_create(state, db, key, Input { body, uploads }, req, &[]).await?;
     run(state, db, &plan, req).await
 }
 
@@ -171,7 +178,7 @@ pub async fn update(
 ) -> Result<Value, RecordError> {
     let _schema = state.schema_guard.read().await;
     let db = state.store.as_ref();
-    let plan = plan_update(state, db, key, id, body, uploads, req, &[]).await?;
+    let plan = plan_update(state, db, key, id, Input { body, uploads }, req, &[]).await?;
     run(state, db, &plan, req).await
 }
 
@@ -201,11 +208,11 @@ pub async fn plan_create(
     state: &AppState,
     db: &dyn RecordStore,
     key: &str,
-    raw: Map<String, Value>,
-    uploads: Vec<Upload>,
+    input: Input,
     req: &RequestInfo,
     pending: &Pending,
 ) -> Result<Plan, RecordError> {
+    let Input { body: raw, uploads } = input;
     let schema = state.schema();
     let coll = writable(&schema, key, |r| &r.create_rule, req)?;
     let body = values::apply_modifiers(&coll.fields, &raw, &Map::new());
@@ -271,11 +278,11 @@ pub async fn plan_update(
     db: &dyn RecordStore,
     key: &str,
     id: &str,
-    raw: Map<String, Value>,
-    uploads: Vec<Upload>,
+    input: Input,
     req: &RequestInfo,
     pending: &Pending,
 ) -> Result<Plan, RecordError> {
+    let Input { body: raw, uploads } = input;
     let schema = state.schema();
     let coll = writable(&schema, key, |r| &r.update_rule, req)?;
     let internal = RequestInfo::superuser();
