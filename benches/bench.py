@@ -132,7 +132,52 @@ def seed(server, records):
             call(base, "POST", "/api/batch", {"requests": batch}, su, timeout=300)
             batch = []
     user = call(base, "POST", "/api/collections/users/auth-with-password", {"identity": "u0@example.com", "password": PASSWORD})["token"]
-    return {"su": su, "user": user, "user_id": users[0]}
+    files = seed_files(base, su)
+    return {"su": su, "user": user, "user_id": users[0], **files}
+
+
+BOUNDARY = "croftbenchboundary7MA4YWxkTrZu0gW"
+IMAGE = None
+
+
+def image_1mib():
+    """A 592x592 RGB PNG of noise: about 1 MiB, incompressible, the same bytes for both servers."""
+    global IMAGE
+    if IMAGE is None:
+        import random
+        import struct
+        import zlib
+        rng = random.Random(7)
+        w = h = 592
+        raw = b"".join(b"\0" + rng.randbytes(w * 3) for _ in range(h))
+        chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+        IMAGE = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b"")
+    return IMAGE
+
+
+def multipart(field, filename, data):
+    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+    return head + data + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def upload(base, path, token, body, timeout=60):
+    req = urllib.request.Request(base + path, method="POST", data=body)
+    req.add_header("Content-Type", f"multipart/form-data; boundary={BOUNDARY}")
+    req.add_header("Authorization", token)
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def seed_files(base, su):
+    """An `images` collection with one 1 MiB image, and thumbnails made once for the cached workload."""
+    call(base, "POST", "/api/collections", {
+        "name": "images", "type": "base", "listRule": "", "viewRule": "", "createRule": "@request.auth.id != ''",
+        "fields": [{"name": "image", "type": "file", "maxSelect": 1, "maxSize": 2 << 30}],
+    }, su)
+    rec = upload(base, "/api/collections/images/records", su, multipart("image", "noise.png", image_1mib()))
+    file_path = f"/api/files/images/{rec['id']}/{rec['image']}"
+    urllib.request.urlopen(base + file_path + "?thumb=100x100", timeout=60).read()
+    return {"file_path": file_path}
 
 
 def workloads(tokens, smoke):
@@ -149,6 +194,9 @@ def workloads(tokens, smoke):
         ("list expand=author", "GET", "/api/collections/posts/records?perPage=20&sort=-created&expand=author", None, None, c32),
         ("auth-with-password c=8", "POST", "/api/collections/users/auth-with-password", {"identity": "u1@example.com", "password": PASSWORD}, None, 2 if smoke else 8),
         (f"auth-refresh c={c32}", "POST", "/api/collections/users/auth-refresh", None, "user", c32),
+        ("upload 1 MiB image c=4", "POST", "/api/collections/images/records", ("@file", multipart("image", "noise.png", image_1mib())), "user", 4),
+        (f"download 1 MiB c={c32}", "GET", tokens["file_path"], None, None, c32),
+        (f"cached thumb 100x100 c={c32}", "GET", tokens["file_path"] + "?thumb=100x100", None, None, c32),
     ]
 
 
@@ -163,7 +211,15 @@ end
 
 def wrk(url, method, body, token, concurrency, duration):
     lines = [f'wrk.method = "{method}"', 'wrk.headers["Content-Type"] = "application/json"']
-    if body is not None:
+    body_file = None
+    if isinstance(body, tuple):
+        # A multipart body: too big and binary for a Lua literal, so wrk reads it from a file.
+        with tempfile.NamedTemporaryFile("wb", suffix=".body", delete=False) as f:
+            f.write(body[1])
+            body_file = f.name
+        lines[1] = f'wrk.headers["Content-Type"] = "multipart/form-data; boundary={BOUNDARY}"'
+        lines.append(f'local f = io.open("{body_file}", "rb"); wrk.body = f:read("*a"); f:close()')
+    elif body is not None:
         lines.append(f"wrk.body = {json.dumps(json.dumps(body))}")
     if token:
         lines.append(f'wrk.headers["Authorization"] = "{token}"')
@@ -175,6 +231,8 @@ def wrk(url, method, body, token, concurrency, duration):
         out = subprocess.run(pinned(cmd, LOAD_CPU), capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(script)
+        if body_file:
+            os.unlink(body_file)
     data = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
     secs = data["duration_us"] / 1e6
     return {"rps": data["requests"] / secs if secs else 0, "p50_ms": data["p50_us"] / 1000, "p99_ms": data["p99_us"] / 1000, "errors": data["errors"]}
@@ -189,6 +247,75 @@ def realtime(server, su_token, subscribers, rate, seconds):
     if out.returncode != 0 or not lines:
         return {"error": (out.stderr or out.stdout)[-300:]}
     return json.loads(lines[-1])
+
+
+def first_thumbs(server, token, n):
+    """Latency of first thumbnail requests, each of a freshly uploaded 1 MiB image (sequential)."""
+    paths = []
+    for _ in range(n):
+        rec = upload(server.base, "/api/collections/images/records", token, multipart("image", "noise.png", image_1mib()))
+        paths.append(f"/api/files/images/{rec['id']}/{rec['image']}?thumb=100x100")
+    lat = []
+    for path in paths:
+        started = time.perf_counter()
+        urllib.request.urlopen(server.base + path, timeout=60).read()
+        lat.append((time.perf_counter() - started) * 1000)
+    lat.sort()
+    return {"requests": n, "p50_ms": statistics.median(lat), "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))]}
+
+
+def rss_mib(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def big_file(server, token, size):
+    """Uploads then downloads one file of `size` bytes, streamed on the client side too; reports
+    the server's resident memory before and its peak during the transfers."""
+    import http.client
+    server.reset_peak_rss()
+    before = rss_mib(server.pid(), "VmRSS")
+    chunk = os.urandom(1 << 20)
+    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="image"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+
+    def body():
+        yield head
+        sent = 0
+        while sent < size:
+            part = chunk[: min(len(chunk), size - sent)]
+            sent += len(part)
+            yield part
+        yield tail
+
+    host = server.base.removeprefix("http://")
+    conn = http.client.HTTPConnection(host, timeout=600)
+    started = time.perf_counter()
+    conn.request("POST", "/api/collections/images/records", body=body(), headers={
+        "Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Authorization": token,
+        "Content-Length": str(len(head) + size + len(tail))})
+    resp = conn.getresponse()
+    rec = json.loads(resp.read())
+    up_s = time.perf_counter() - started
+    if resp.status != 200:
+        return {"error": f"upload: {resp.status} {rec}"}
+    started = time.perf_counter()
+    conn.request("GET", f"/api/files/images/{rec['id']}/{rec['image']}")
+    resp = conn.getresponse()
+    got = 0
+    while True:
+        data = resp.read(1 << 20)
+        if not data:
+            break
+        got += len(data)
+    down_s = time.perf_counter() - started
+    conn.close()
+    peak = rss_mib(server.pid(), "VmHWM")
+    return {"size_mib": size / (1 << 20), "downloaded_mib": got / (1 << 20), "upload_s": up_s, "download_s": down_s,
+            "rss_before_mib": before, "peak_mib": peak, "growth_mib": peak - before}
 
 
 def floor_http(floor_cmd, duration, concurrency):
@@ -283,6 +410,12 @@ def main():
                     r["rss_mib"] = server.peak_rss_mib()
                     results.setdefault((wname, sname), []).append(r)
                     print(f"round {rnd + 1} {wname:<32} {sname:<10} {r['rps']:>9.0f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  errors {r['errors']}  rss {r['rss_mib']:.0f} MiB", flush=True)
+        if not args.only or "file" in args.only:
+            for sname in ["pocketbase", "croft"]:
+                server = servers[sname]
+                results[("first thumb", sname)] = first_thumbs(server, tokens[sname]["su"], 3 if args.smoke else 20)
+                results[("big file", sname)] = big_file(server, tokens[sname]["su"], (16 if args.smoke else 1024) << 20)
+                print(f"files {sname:<10} first thumbs {json.dumps(results[('first thumb', sname)])} big file {json.dumps(results[('big file', sname)])}", flush=True)
         if not args.only or "realtime" in args.only:
             subs, rate, secs = (20, 20, 2) if args.smoke else (1000, 200, 10)
             for sname in ["pocketbase", "croft"]:
@@ -337,6 +470,21 @@ def write_report(args, names, results, floor_rps, floor_inserts):
                 lines.append(f"| {name} | failed: {r['error'][:80]} | | | | | |")
             else:
                 lines.append(f"| {name} | {r['subscribers']} | {r['writes']} | {r['delivered']} / {r['expected']} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['idle_kib_per_connection']:.1f} |")
+    ft = {name: results.get(("first thumb", name)) for name in ("pocketbase", "croft")}
+    if all(ft.values()):
+        lines += ["", "First 100x100 thumbnail of a fresh 1 MiB PNG (generation included), sequential requests:", "",
+                  "| server | requests | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
+        for name, r in ft.items():
+            lines.append(f"| {name} | {r['requests']} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} |")
+    big = {name: results.get(("big file", name)) for name in ("pocketbase", "croft")}
+    if all(big.values()):
+        lines += ["", "One large file uploaded and downloaded (both streamed by the client): the server's resident memory.", "",
+                  "| server | size MiB | upload s | download s | RSS before MiB | peak MiB | growth MiB |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for name, r in big.items():
+            if "error" in r:
+                lines.append(f"| {name} | failed: {r['error'][:80]} | | | | | |")
+            else:
+                lines.append(f"| {name} | {r['size_mib']:.0f} | {r['upload_s']:.1f} | {r['download_s']:.1f} | {r['rss_before_mib']:.0f} | {r['peak_mib']:.0f} | {r['growth_mib']:.0f} |")
     lines += ["", "Floors measured in the same run:", ""]
     lines.append(f"- bare poem handler returning fixed JSON: {floor_rps['rps']:.0f} req/s (p99 {floor_rps['p99_ms']:.2f} ms)" if floor_rps else "- bare poem handler: not measured in this run")
     lines.append(f"- raw single-row SQLite insert transactions (WAL, synchronous=NORMAL): {floor_inserts:.0f}/s" if floor_inserts else "- raw SQLite inserts: not measured in this run")

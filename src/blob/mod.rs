@@ -116,6 +116,14 @@ impl BlobStore {
 
     /// The blob's metadata; `None` when it does not exist.
     pub async fn head(&self, key: &str) -> anyhow::Result<Option<BlobMeta>> {
+        if let Some(path) = self.local_path(key) {
+            return match tokio::fs::metadata(&path).await {
+                Ok(m) if m.is_file() => Ok(Some(local_meta(&m))),
+                Ok(_) => Ok(None),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e.into()),
+            };
+        }
         match self.inner.head(&Key::from(key)).await {
             Ok(meta) => Ok(Some(meta_of(&meta))),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -125,6 +133,9 @@ impl BlobStore {
 
     /// Streams the blob, or the bytes of `range` (end exclusive); `None` when it does not exist.
     pub async fn get(&self, key: &str, range: Option<Range<u64>>) -> anyhow::Result<Option<BlobRead>> {
+        if let Some(path) = self.local_path(key) {
+            return local_read(&path, range).await;
+        }
         let options = GetOptions { range: range.map(GetRange::Bounded), ..GetOptions::default() };
         match self.inner.get_opts(&Key::from(key), options).await {
             Ok(got) => {
@@ -170,6 +181,40 @@ impl BlobStore {
         anyhow::ensure!(back.as_deref() == Some(b"ok".as_slice()), "read back something else");
         Ok(())
     }
+}
+
+impl BlobStore {
+    /// The file of a local blob (object_store reads local files 8 KiB per blocking task; reading
+    /// them directly is several times faster). `None` for S3 or a key that is no plain path.
+    fn local_path(&self, key: &str) -> Option<PathBuf> {
+        let root = self.local_root.as_ref()?;
+        let plain = !key.is_empty() && key.split('/').all(|s| !s.is_empty() && s != "." && s != "..");
+        plain.then(|| root.join(key))
+    }
+}
+
+fn local_meta(m: &std::fs::Metadata) -> BlobMeta {
+    let modified = m.modified().map(DateTime::<Utc>::from).unwrap_or_else(|_| Utc::now());
+    BlobMeta { size: m.len(), modified, e_tag: None }
+}
+
+async fn local_read(path: &Path, range: Option<Range<u64>>) -> anyhow::Result<Option<BlobRead>> {
+    use tokio::io::AsyncSeekExt;
+    let mut file = match tokio::fs::File::open(path).await {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let m = file.metadata().await?;
+    if !m.is_file() {
+        return Ok(None);
+    }
+    let meta = local_meta(&m);
+    let range = range.map_or(0..meta.size, |r| r.start.min(meta.size)..r.end.min(meta.size));
+    file.seek(std::io::SeekFrom::Start(range.start)).await?;
+    let reader = file.take(range.end - range.start);
+    let body = tokio_util::io::ReaderStream::with_capacity(reader, 256 << 10).boxed();
+    Ok(Some(BlobRead { meta, range, body }))
 }
 
 fn meta_of(meta: &object_store::ObjectMeta) -> BlobMeta {

@@ -82,6 +82,12 @@ fn field_holds(record: &serde_json::Map<String, serde_json::Value>, field: &str,
 async fn thumbnail(state: &AppState, base: &str, filename: &str, spec: &str, size: thumbs::Size) -> Option<Served> {
     let blobs = state.files.blobs();
     let original = format!("{base}/{filename}");
+    let name = format!("{spec}_{filename}");
+    let key = format!("{base}/thumbs_{filename}/{name}");
+    // A thumbnail exists only for an image: no need to look at the original again.
+    if blobs.head(&key).await.ok()?.is_some() {
+        return Some(Served { key, name });
+    }
     let head = blobs.get(&original, Some(0..sniff::SNIFF_LEN as u64)).await.ok()??;
     let mut bytes = Vec::new();
     let mut body = head.body;
@@ -92,8 +98,6 @@ async fn thumbnail(state: &AppState, base: &str, filename: &str, spec: &str, siz
     if !sniff::IMAGES.contains(&sniff::essence(&mime)) {
         return None;
     }
-    let name = format!("{spec}_{filename}");
-    let key = format!("{base}/thumbs_{filename}/{name}");
     match state.files.thumbs.ensure(&blobs, &original, &key, size, &mime).await {
         Ok(()) => Some(Served { key, name }),
         Err(e) => {
