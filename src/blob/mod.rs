@@ -213,7 +213,7 @@ async fn local_read(path: &Path, range: Option<Range<u64>>) -> anyhow::Result<Op
     let range = range.map_or(0..meta.size, |r| r.start.min(meta.size)..r.end.min(meta.size));
     file.seek(std::io::SeekFrom::Start(range.start)).await?;
     let reader = file.take(range.end - range.start);
-    let body = tokio_util::io::ReaderStream::with_capacity(reader, 256 << 10).boxed();
+    let body = tokio_util::io::ReaderStream::with_capacity(reader, 64 << 10).boxed();
     Ok(Some(BlobRead { meta, range, body }))
 }
 

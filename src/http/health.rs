@@ -69,7 +69,13 @@ impl HealthApi {
             tracing::error!("readiness: the data directory is not writable");
             return Err(ApiError::unavailable("The data directory is not writable."));
         }
-        Ok(Json(HealthBody { code: 200, message: "Ready.".to_owned(), data: json!({"store": "ok", "dataDir": "ok"}) }))
+        // A HEAD of a key that does not exist proves the blob store answers (and, for S3, signs).
+        if let Err(err) = state.files.blobs().head(".croft-ready").await {
+            tracing::error!(error = %format!("{err:#}"), "readiness: the file storage does not answer");
+            return Err(ApiError::unavailable("The file storage is not available."));
+        }
+        let data = json!({"store": "ok", "dataDir": "ok", "files": "ok"});
+        Ok(Json(HealthBody { code: 200, message: "Ready.".to_owned(), data }))
     }
 }
 

@@ -133,6 +133,17 @@ fn input_schema(c: &Collection, create: bool) -> Value {
                 }
                 continue;
             }
+            FieldKind::File(_) => {
+                // Kept names in JSON; in multipart/form-data also new files as parts of this name.
+                let one = json!({"oneOf": [{"type": "string", "description": "A stored file name to keep."},
+                                           {"type": "string", "format": "binary", "description": "A new file (multipart only)."}]});
+                let schema = if f.is_multiple() { json!({"type": "array", "items": one}) } else { one };
+                props.insert(f.name.clone(), schema);
+                if create && f.kind.required() {
+                    required.push(f.name.as_str());
+                }
+                continue;
+            }
             _ if f.name == "tokenKey" => continue,
             _ => {}
         }

@@ -88,6 +88,7 @@ async function setup(url) {
   const su = await superuserClient(url);
   await su.settings.update({ batch: { enabled: true } });
   for (const c of COLLECTIONS) await su.collections.create(c);
+  await su.collections.create({ name: "docs_view", type: "view", listRule: "", viewRule: "", viewQuery: "SELECT id, title, one FROM docs" });
   for (const u of ["ann", "ben"]) {
     await su.collection("users").create({ email: `${u}@example.com`, password: PASSWORD, passwordConfirm: PASSWORD });
   }
@@ -158,6 +159,10 @@ async function scenario(url) {
   out.missing = await get(url, `/api/files/docs/${r.id}/missing.png`);
   out.otherRecord = await get(url, `/api/files/docs/aaaaaaaaaaaaaaa/${r.one}`);
   out.unknownCollection = await get(url, `/api/files/nope/${r.id}/${r.one}`);
+  // View collections serve the files of the records they select.
+  out.viewRecord = await c.collection("docs_view").getOne(r.id);
+  out.viewFile = await get(url, `/api/files/docs_view/${r.id}/${r.one}`);
+  out.viewThumb = await get(url, `/api/files/docs_view/${r.id}/${r.one}?thumb=100x100`);
   // Batch requests carry their files as `requests.<i>.<field>`.
   const batch = c.createBatch();
   batch.collection("docs").create({ title: "batch", one: new File([png(4, 4)], "batch.png") });
