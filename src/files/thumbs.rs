@@ -67,12 +67,14 @@ pub fn parse(spec: &str) -> Option<Size> {
 pub struct Thumbs {
     pending: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     slots: Semaphore,
+    /// Thumbnails made since the start.
+    made: std::sync::atomic::AtomicU64,
 }
 
 impl Default for Thumbs {
     fn default() -> Self {
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) + 2;
-        Self { pending: Mutex::default(), slots: Semaphore::new(workers) }
+        Self { pending: Mutex::default(), slots: Semaphore::new(workers), made: Default::default() }
     }
 }
 
@@ -105,6 +107,7 @@ impl Thumbs {
             let source = blobs.read_all(original_key, MAX_SOURCE_BYTES).await?.context("the original is gone")?;
             let mime = mime.to_owned();
             let bytes = tokio::task::spawn_blocking(move || make(&source, size, &mime)).await??;
+            self.made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             blobs.put_bytes(thumb_key, bytes.into()).await
         }
         .await;
@@ -113,6 +116,13 @@ impl Thumbs {
             pending.remove(thumb_key);
         }
         result
+    }
+}
+
+impl Thumbs {
+    /// How many thumbnails this server has made.
+    pub fn made(&self) -> u64 {
+        self.made.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -216,6 +226,28 @@ mod tests {
             let out = make(&src, parse(spec).expect("size"), "image/png").expect("thumb");
             assert_eq!(dims(&out), want, "{spec}");
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_requests_make_one_thumbnail() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let blobs = Arc::new(crate::blob::BlobStore::local(dir.path()).expect("store"));
+        blobs.put_bytes("c/r/a.png", png(300, 200).into()).await.expect("put");
+        let thumbs = Arc::new(Thumbs::default());
+        let size = parse("100x100").expect("size");
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let (blobs, thumbs) = (blobs.clone(), thumbs.clone());
+                tokio::spawn(async move {
+                    thumbs.ensure(&blobs, "c/r/a.png", "c/r/thumbs_a.png/100x100_a.png", size, "image/png").await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("join").expect("thumb");
+        }
+        assert_eq!(thumbs.made(), 1, "one generation for sixteen requests");
+        assert!(thumbs.pending.lock().expect("lock").is_empty(), "no bookkeeping left behind");
     }
 
     #[test]

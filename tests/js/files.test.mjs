@@ -266,6 +266,29 @@ for (const which of ["local", "S3"]) {
   });
 }
 
+for (const which of ["local", "S3"]) {
+  test(`concurrent first requests make one thumbnail; ETags answer 304 (${which})`, async () => {
+    const server = which === "S3" ? s3 : local;
+    const c = new PocketBase(server.url);
+    const r = await c.collection("docs").create({ one: new File([png(300, 200)], "wide.png") });
+    const url = `${server.url}/api/files/docs/${r.id}/${r.one}?thumb=100x100`;
+    const bodies = await Promise.all(Array.from({ length: 12 }, async () => {
+      const res = await fetch(url);
+      assert.equal(res.status, 200);
+      return Buffer.from(await res.arrayBuffer()).toString("base64");
+    }));
+    assert.equal(new Set(bodies).size, 1, "every request got the same thumbnail");
+    assert.deepEqual(dims(Buffer.from(bodies[0], "base64")), [100, 100]);
+    const first = await fetch(url);
+    const etag = first.headers.get("etag");
+    assert.ok(etag, "an ETag is sent");
+    const again = await fetch(url, { headers: { "if-none-match": etag } });
+    assert.equal(again.status, 304);
+    const unsatisfiable = await fetch(url, { headers: { range: "bytes=999999-" } });
+    assert.equal(unsatisfiable.status, 416);
+  });
+}
+
 test("a decompression bomb and hostile names are refused cleanly; the server keeps serving", async () => {
   const c = new PocketBase(local.url);
   c.autoCancellation(false);
@@ -291,6 +314,15 @@ test("croft storage migrate moves files to S3 and back, and downloads keep worki
   await get(server.url, `/api/files/m/${r.id}/${r.f[1]}?thumb=100x100`);
   await su.settings.update({ s3: { ...bucket.settings, enabled: false } });
   assert.equal((await su.settings.getAll()).s3.secret, "", "secrets are never read back");
+  assert.equal((await attempt(() => su.settings.testS3("storage"))).status, 400, "testing needs s3 enabled");
+  await su.settings.update({ s3: { enabled: true, secret: "wrong-secret" } });
+  const wrong = await attempt(() => su.settings.testS3("storage"));
+  assert.equal(wrong.status, 400, "a bad signature is reported");
+  assert.match(JSON.stringify(wrong.error), /S3/);
+  await su.settings.update({ s3: { ...bucket.settings, enabled: false } });
+  await su.settings.update({ s3: { enabled: true } });
+  assert.equal(await su.settings.testS3("storage"), true, "the stored secret was kept and works");
+  await su.settings.update({ s3: { enabled: false } });
   await server.stop({ keepData: true });
   const out = croft(server.dir, "storage", "migrate", "--to", "s3");
   assert.match(out, /copied 3 files/);
