@@ -36,6 +36,8 @@ pub struct Inner {
     pub realtime: crate::realtime::Hub,
     /// Committed changes on their way to subscribers.
     pub broker: Arc<crate::realtime::LocalBroker>,
+    /// Recently sent auth emails (verification, reset), not to be sent again too soon.
+    pub resend: crate::auth::flows::ResendGuard,
     /// Blob storage, uploads, thumbnails.
     pub files: crate::files::Files,
     /// Cancelled when the server begins to shut down; long-lived streams watch it.
@@ -69,6 +71,7 @@ impl AppState {
             realtime: crate::realtime::Hub::default(),
             broker: Arc::default(),
             files,
+            resend: Default::default(),
             shutdown: CancellationToken::new(),
         }));
         let settings = crate::settings::load(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;

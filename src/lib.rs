@@ -16,6 +16,7 @@ pub mod filter;
 pub mod http;
 pub mod ids;
 pub mod jobs;
+pub mod mail;
 pub mod picker;
 pub mod query_string;
 pub mod realtime;

@@ -21,6 +21,9 @@ pub struct Settings {
     /// File storage on an S3-compatible bucket instead of the local disk.
     #[serde(default)]
     pub s3: crate::blob::S3Config,
+    /// Outgoing email.
+    #[serde(default)]
+    pub smtp: crate::mail::SmtpConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -95,6 +98,9 @@ pub async fn update(state: &AppState, patch: &Value) -> Result<Settings, Setting
     if current.pointer("/s3/secret").and_then(Value::as_str).is_some_and(str::is_empty) {
         current["s3"]["secret"] = Value::String(stored.s3.secret.clone());
     }
+    if current.pointer("/smtp/password").and_then(Value::as_str).is_some_and(str::is_empty) {
+        current["smtp"]["password"] = Value::String(stored.smtp.password.clone());
+    }
     let settings: Settings = serde_json::from_value(current).map_err(|e| {
         SettingsError::Invalid(json!({"settings": {"code": "validation_invalid", "message": e.to_string()}}))
     })?;
@@ -114,6 +120,7 @@ pub async fn update(state: &AppState, patch: &Value) -> Result<Settings, Setting
 /// The settings as the API shows them: secrets blanked.
 pub fn redacted(mut s: Settings) -> Settings {
     s.s3.secret = String::new();
+    s.smtp.password = String::new();
     s
 }
 
@@ -141,6 +148,9 @@ fn validate(s: &Settings) -> Result<(), SettingsError> {
     }
     if s.batch.max_requests < 0 || s.batch.timeout < 0 || s.batch.max_body_size < 0 {
         errors.insert("batch".into(), json!({"maxRequests": {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0."}}));
+    }
+    if s.smtp.enabled && (s.smtp.host.trim().is_empty() || s.smtp.port == 0) {
+        errors.insert("smtp".into(), json!({"host": {"code": "validation_required", "message": "Cannot be blank."}}));
     }
     if s.s3.enabled {
         let problems = s.s3.problems();

@@ -1,7 +1,9 @@
 //! Auth collections and their records: passwords, tokens, and the superuser service.
 
+pub mod flows;
 mod password;
 pub mod superusers;
+pub mod templates;
 pub mod tokens;
 
 use anyhow::Context;
@@ -21,11 +23,29 @@ pub struct AuthCollection {
     pub token_secret: String,
     pub token_duration_secs: i64,
     /// Secret and lifetime of file tokens (`POST /api/files/token`).
-    pub file_token_secret: String,
-    pub file_token_duration_secs: i64,
+    /// Secrets and lifetimes of the other token types (`file`, `verification`,
+    /// `passwordReset`, `emailChange`), by type.
+    pub tokens: std::collections::BTreeMap<&'static str, TokenConfig>,
     pub password_auth: bool,
     pub identity_fields: Vec<String>,
+    /// The collection's options as stored (templates, OTP, MFA, alert settings).
+    pub options: serde_json::Value,
 }
+
+/// How tokens of one type are signed and how long they live.
+#[derive(Debug, Clone)]
+pub struct TokenConfig {
+    pub secret: String,
+    pub duration_secs: i64,
+}
+
+/// Token types besides `auth`: their option key and default lifetime (PocketBase's).
+const OTHER_TOKENS: &[(&str, &str, i64)] = &[
+    (tokens::TYPE_FILE, "fileToken", 180),
+    (tokens::TYPE_VERIFICATION, "verificationToken", 259_200),
+    (tokens::TYPE_PASSWORD_RESET, "passwordResetToken", 1800),
+    (tokens::TYPE_EMAIL_CHANGE, "emailChangeToken", 1800),
+];
 
 impl AuthCollection {
     /// Reads the auth options from the collection's `options` JSON (PocketBase's layout).
@@ -34,8 +54,6 @@ impl AuthCollection {
         #[serde(rename_all = "camelCase")]
         struct Options {
             auth_token: TokenOptions,
-            #[serde(default)]
-            file_token: Option<TokenOptions>,
             password_auth: PasswordAuth,
         }
         #[derive(Deserialize)]
@@ -53,24 +71,39 @@ impl AuthCollection {
         }
         let o: Options =
             serde_json::from_str(options).with_context(|| format!("collection {name} has invalid auth options"))?;
-        let file = o.file_token.unwrap_or(TokenOptions { secret: String::new(), duration: 0 });
-        // Without a secret of their own, file tokens are signed with a key derived from the
-        // auth secret (never equal to it, so an auth token is never a file token).
-        let file_secret = if file.secret.is_empty() { format!("{}.file", o.auth_token.secret) } else { file.secret };
+        let all: serde_json::Value = serde_json::from_str(options)?;
+        let mut tokens = std::collections::BTreeMap::new();
+        for (kind, key, default_secs) in OTHER_TOKENS {
+            let t: Option<TokenOptions> = all.get(*key).cloned().and_then(|v| serde_json::from_value(v).ok());
+            let t = t.unwrap_or(TokenOptions { secret: String::new(), duration: 0 });
+            // Without a secret of its own, a type is signed with a key derived from the auth
+            // secret (never equal to it, so an auth token is never mistaken for another type).
+            let secret = if t.secret.is_empty() { format!("{}.{kind}", o.auth_token.secret) } else { t.secret };
+            let duration_secs = if t.duration > 0 { t.duration } else { *default_secs };
+            tokens.insert(*kind, TokenConfig { secret, duration_secs });
+        }
         Ok(Self {
             id,
             name,
             token_secret: o.auth_token.secret,
             token_duration_secs: o.auth_token.duration,
-            file_token_secret: file_secret,
-            file_token_duration_secs: if file.duration > 0 { file.duration } else { 180 },
+            tokens,
             password_auth: o.password_auth.enabled,
             identity_fields: o.password_auth.identity_fields,
+            options: all,
         })
     }
 
     pub fn is_superusers(&self) -> bool {
         self.id == SUPERUSERS_ID
+    }
+
+    /// The signing secret and lifetime of a token type.
+    pub fn token(&self, kind: &str) -> TokenConfig {
+        match self.tokens.get(kind) {
+            Some(t) => t.clone(),
+            None => TokenConfig { secret: self.token_secret.clone(), duration_secs: self.token_duration_secs },
+        }
     }
 }
 
@@ -121,6 +154,11 @@ pub enum AuthError {
     Invalid(crate::error::FieldErrors),
     #[error("the record was not found")]
     NotFound,
+    /// A 400 with PocketBase's message and data.
+    #[error("{message}")]
+    Rejected { message: String, data: serde_json::Value },
+    #[error("{0}")]
+    Unauthorized(&'static str),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -182,6 +220,17 @@ pub async fn authenticate_file_token(
     token: &str,
 ) -> Result<Option<Principal>, AuthError> {
     authenticate_token_of(store, token, tokens::TYPE_FILE).await
+}
+
+/// Resolves a token of `kind` to its principal and claims; `None` for anything invalid.
+pub async fn verify_token_of(
+    store: &dyn crate::store::Store,
+    token: &str,
+    kind: &str,
+) -> Result<Option<(Principal, tokens::Claims)>, AuthError> {
+    let Some(principal) = authenticate_token_of(store, token, kind).await? else { return Ok(None) };
+    let claims = tokens::verify(token, &principal.collection, &principal.record);
+    Ok(claims.map(|c| (principal, c)))
 }
 
 async fn authenticate_token_of(

@@ -9,6 +9,9 @@ use super::{AuthCollection, AuthRecord};
 
 pub const TYPE_AUTH: &str = "auth";
 pub const TYPE_FILE: &str = "file";
+pub const TYPE_VERIFICATION: &str = "verification";
+pub const TYPE_PASSWORD_RESET: &str = "passwordReset";
+pub const TYPE_EMAIL_CHANGE: &str = "emailChange";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Claims {
@@ -18,23 +21,45 @@ pub struct Claims {
     #[serde(rename = "collectionId")]
     pub collection_id: String,
     pub exp: i64,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub refreshable: bool,
+    /// Auth tokens only (impersonation tokens are not refreshable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refreshable: Option<bool>,
+    /// The record's email when the token was issued (verification, reset, email change).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub email: String,
+    /// The address an email-change token moves the record to.
+    #[serde(default, rename = "newEmail", skip_serializing_if = "String::is_empty")]
+    pub new_email: String,
 }
 
 fn signing_key(coll: &AuthCollection, record: &AuthRecord, kind: &str) -> Vec<u8> {
-    let secret = if kind == TYPE_FILE { &coll.file_token_secret } else { &coll.token_secret };
-    format!("{}{}", record.token_key, secret).into_bytes()
+    format!("{}{}", record.token_key, coll.token(kind).secret).into_bytes()
 }
 
 /// Issues a refreshable auth token valid for the collection's configured duration.
 pub fn issue_auth(coll: &AuthCollection, record: &AuthRecord) -> anyhow::Result<String> {
-    issue(coll, record, TYPE_AUTH, coll.token_duration_secs, true)
+    issue(coll, record, TYPE_AUTH, coll.token_duration_secs, true, "")
+}
+
+/// A non-refreshable auth token (impersonation); `secs <= 0` takes the collection's duration.
+pub fn issue_static(coll: &AuthCollection, record: &AuthRecord, secs: i64) -> anyhow::Result<String> {
+    let secs = if secs > 0 { secs } else { coll.token_duration_secs };
+    issue(coll, record, TYPE_AUTH, secs, false, "")
 }
 
 /// Issues a short-lived file token (PocketBase: `{id, type: "file", collectionId, exp}`).
 pub fn issue_file(coll: &AuthCollection, record: &AuthRecord) -> anyhow::Result<String> {
-    issue(coll, record, TYPE_FILE, coll.file_token_duration_secs, false)
+    issue(coll, record, TYPE_FILE, coll.token(TYPE_FILE).duration_secs, false, "")
+}
+
+/// A verification or password-reset token, bound to the record's current email.
+pub fn issue_for_email(coll: &AuthCollection, record: &AuthRecord, kind: &str) -> anyhow::Result<String> {
+    issue(coll, record, kind, coll.token(kind).duration_secs, false, "")
+}
+
+/// An email-change token carrying the new address.
+pub fn issue_email_change(coll: &AuthCollection, record: &AuthRecord, new_email: &str) -> anyhow::Result<String> {
+    issue(coll, record, TYPE_EMAIL_CHANGE, coll.token(TYPE_EMAIL_CHANGE).duration_secs, false, new_email)
 }
 
 fn issue(
@@ -43,13 +68,17 @@ fn issue(
     kind: &str,
     secs: i64,
     refreshable: bool,
+    new_email: &str,
 ) -> anyhow::Result<String> {
+    let with_email = matches!(kind, TYPE_VERIFICATION | TYPE_PASSWORD_RESET | TYPE_EMAIL_CHANGE);
     let claims = Claims {
         id: record.id.clone(),
         kind: kind.to_owned(),
         collection_id: coll.id.clone(),
         exp: chrono::Utc::now().timestamp() + secs,
-        refreshable,
+        refreshable: (kind == TYPE_AUTH).then_some(refreshable),
+        email: if with_email { record.email.clone() } else { String::new() },
+        new_email: new_email.to_owned(),
     };
     Ok(jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -85,10 +114,10 @@ mod tests {
             name: "users".into(),
             token_secret: "secret".into(),
             token_duration_secs: 60,
-            file_token_secret: "file-secret".into(),
-            file_token_duration_secs: 60,
+            tokens: [(TYPE_FILE, crate::auth::TokenConfig { secret: "file-secret".into(), duration_secs: 60 })].into(),
             password_auth: true,
             identity_fields: vec!["email".into()],
+            options: serde_json::Value::Null,
         };
         let record = AuthRecord {
             id: "abc".into(),
@@ -109,7 +138,7 @@ mod tests {
         let token = issue_auth(&coll, &record).expect("issue");
         let claims = verify(&token, &coll, &record).expect("valid");
         assert_eq!(claims.kind, "auth");
-        assert!(claims.refreshable);
+        assert_eq!(claims.refreshable, Some(true));
         assert_eq!(peek(&token), Some(claims));
     }
 
@@ -133,7 +162,7 @@ mod tests {
         let file = issue_file(&coll, &record).expect("issue");
         assert_eq!(verify(&file, &coll, &record).map(|c| c.kind), Some(TYPE_FILE.into()));
         let mut other = coll.clone();
-        other.file_token_secret = "rotated".into();
+        other.tokens.insert(TYPE_FILE, crate::auth::TokenConfig { secret: "rotated".into(), duration_secs: 60 });
         assert!(verify(&file, &other, &record).is_none(), "file secret rotated");
     }
 }

@@ -80,6 +80,9 @@ impl ApiError {
     pub fn unauthorized() -> Self {
         Self::Unauthorized(body(StatusCode::UNAUTHORIZED, MSG_UNAUTHORIZED, empty()))
     }
+    pub fn unauthorized_with(message: &str) -> Self {
+        Self::Unauthorized(body(StatusCode::UNAUTHORIZED, message, empty()))
+    }
     pub fn forbidden(message: &str) -> Self {
         Self::Forbidden(body(StatusCode::FORBIDDEN, message, empty()))
     }
@@ -120,6 +123,8 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidCredentials => Self::bad_request("Failed to authenticate.", empty()),
             AuthError::Invalid(errors) => Self::invalid("Failed to validate the submitted data.", &errors),
             AuthError::NotFound => Self::not_found(MSG_NOT_FOUND),
+            AuthError::Rejected { message, data } => Self::bad_request(&message, data),
+            AuthError::Unauthorized(message) => Self::unauthorized_with(message),
             AuthError::Internal(e) => Self::internal(e),
         }
     }

@@ -17,6 +17,7 @@ mod openapi_collections;
 mod realtime;
 mod records;
 mod records_auth;
+mod records_auth_email;
 mod request;
 mod settings;
 
@@ -55,6 +56,7 @@ pub enum ApiTags {
 type Apis = (
     health::HealthApi,
     records_auth::RecordAuthApi,
+    records_auth_email::RecordAuthEmailApi,
     records::RecordsApi,
     batch::BatchApi,
     files::FilesApi,
@@ -71,6 +73,7 @@ fn api_service() -> (OpenApiService<Apis, ()>, DocsCell) {
     let apis = (
         health::HealthApi,
         records_auth::RecordAuthApi,
+        records_auth_email::RecordAuthEmailApi,
         records::RecordsApi,
         batch::BatchApi,
         files::FilesApi,

@@ -67,7 +67,7 @@ impl RecordAuthApi {
             b.identity_field.as_deref(),
         )
         .await?;
-        Ok(Json(AuthResponse { token, record: record_json(&principal) }))
+        Ok(Json(AuthResponse { token, record: record_json(&state, &principal).await? }))
     }
 
     /// List the sign-in methods of an auth collection.
@@ -87,7 +87,12 @@ impl RecordAuthApi {
     ///
     /// Returns a new token for the signed-in record of this collection.
     #[oai(path = "/:collection/auth-refresh", method = "post", operation_id = "auth_refresh")]
-    async fn auth_refresh(&self, auth: TokenAuth, collection: Path<String>) -> ApiResult<Json<AuthResponse>> {
+    async fn auth_refresh(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        collection: Path<String>,
+    ) -> ApiResult<Json<AuthResponse>> {
         let p = &auth.0;
         if p.collection.id != *collection && !p.collection.name.eq_ignore_ascii_case(&collection) {
             return Err(ApiError::forbidden(
@@ -95,7 +100,7 @@ impl RecordAuthApi {
             ));
         }
         let token = crate::auth::tokens::issue_auth(&p.collection, &p.record).map_err(ApiError::internal)?;
-        Ok(Json(AuthResponse { token, record: record_json(p) }))
+        Ok(Json(AuthResponse { token, record: record_json(&state, p).await? }))
     }
 }
 
@@ -123,8 +128,26 @@ fn auth_methods(options: &serde_json::Map<String, Value>) -> Value {
     })
 }
 
-/// The record as PocketBase exports it to its owner.
-pub fn record_json(p: &Principal) -> Value {
+/// The whole record as its owner sees it (every visible field, its own email included).
+pub async fn record_json(state: &AppState, p: &Principal) -> ApiResult<Value> {
+    let schema = state.schema();
+    if let Some(coll) = schema.get(&p.collection.id) {
+        let info = crate::filter::RequestInfo {
+            auth: Some(super::request::auth_info(p)),
+            ..crate::filter::RequestInfo::default()
+        };
+        let found = crate::records::fetch_visible(state.store.as_ref(), &schema, coll, &p.record.id, Some(""), &info)
+            .await
+            .map_err(ApiError::from)?;
+        if let Some(record) = found {
+            return Ok(record);
+        }
+    }
+    Ok(standard_fields(p))
+}
+
+/// The standard columns of an auth record (when its collection is not in the schema).
+fn standard_fields(p: &Principal) -> Value {
     let r = &p.record;
     json!({
         "collectionId": p.collection.id,

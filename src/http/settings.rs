@@ -20,13 +20,26 @@ pub struct TestS3 {
     pub filesystem: String,
 }
 
+#[derive(Debug, poem_openapi::Object)]
+pub struct TestEmail {
+    /// The recipient.
+    #[oai(default)]
+    pub email: String,
+    /// `verification`, `password-reset`, `email-change` or `otp`.
+    #[oai(default)]
+    pub template: String,
+    /// The auth collection whose template is used (default `_superusers`).
+    #[oai(default)]
+    pub collection: String,
+}
+
 fn default_filesystem() -> String {
     "storage".into()
 }
 
 #[derive(poem_openapi::ApiResponse)]
 pub enum TestS3Response {
-    /// The bucket works.
+    /// It works.
     #[oai(status = 204)]
     Ok,
 }
@@ -67,6 +80,24 @@ impl SettingsApi {
         auth.require_superuser()?;
         let s = crate::settings::redacted(crate::settings::update(&state, &body.0).await?);
         Ok(Json(serde_json::to_value(s).map_err(ApiError::internal)?))
+    }
+
+    /// Send a test email.
+    ///
+    /// Sends one of the collection's emails (`template`: `verification`, `password-reset`,
+    /// `email-change` or `otp`) with placeholder values to `email`, through the SMTP settings.
+    /// 204 when the mail server accepted it, 400 with the reason otherwise. Superusers only.
+    #[oai(path = "/test/email", method = "post", operation_id = "test_email")]
+    async fn test_email(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        body: Json<TestEmail>,
+    ) -> ApiResult<TestS3Response> {
+        auth.require_superuser()?;
+        let b = body.0;
+        crate::auth::flows::send_test(&state, &b.collection, &b.template, b.email.trim()).await?;
+        Ok(TestS3Response::Ok)
     }
 
     /// Test the S3 storage.

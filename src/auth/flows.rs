@@ -1,0 +1,343 @@
+//! The email flows of auth collections, as PocketBase runs them: verification, password reset
+//! and email change, each a request (which mails a token) and a confirmation (which redeems it).
+//! Requests for unknown emails answer exactly like requests for known ones.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+
+use super::tokens::{self, TYPE_EMAIL_CHANGE, TYPE_PASSWORD_RESET, TYPE_VERIFICATION};
+use super::{AuthCollection, AuthError, AuthRecord, Principal};
+use crate::app::AppState;
+use crate::error::{FieldErrors, code};
+use crate::filter::RequestInfo;
+
+/// How long after an email another one of the same kind to the same record is suppressed.
+const RESEND_AFTER: Duration = Duration::from_secs(120);
+const MSG_INVALID: &str = "An error occurred while validating the submitted data.";
+
+/// Remembers recent emails, so that requests cannot be used to flood an inbox.
+#[derive(Default)]
+pub struct ResendGuard(Mutex<HashMap<String, Instant>>);
+
+impl ResendGuard {
+    /// True (and remembered) if no email of this kind went to this record recently.
+    fn allow(&self, kind: &str, coll: &AuthCollection, record: &AuthRecord) -> bool {
+        let mut sent = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        sent.retain(|_, at| now.duration_since(*at) < RESEND_AFTER);
+        let key = format!("{kind}/{}/{}", coll.id, record.id);
+        if sent.contains_key(&key) {
+            return false;
+        }
+        sent.insert(key, now);
+        true
+    }
+}
+
+fn rejected(message: &str) -> AuthError {
+    AuthError::Rejected { message: message.to_owned(), data: json!({}) }
+}
+
+fn invalid(field: &str, code: &'static str, message: &str) -> AuthError {
+    invalid_all(FieldErrors::single(field, code, message))
+}
+
+fn invalid_all(errors: FieldErrors) -> AuthError {
+    AuthError::Rejected { message: MSG_INVALID.to_owned(), data: serde_json::to_value(errors).unwrap_or_default() }
+}
+
+fn check_email(field: &str, email: &str) -> Result<(), AuthError> {
+    if email.trim().is_empty() {
+        return Err(invalid(field, code::REQUIRED, "Cannot be blank."));
+    }
+    if email.len() > 255 || !super::superusers::is_email(email) {
+        return Err(invalid(field, "validation_is_email", "Must be a valid email address."));
+    }
+    Ok(())
+}
+
+async fn collection(state: &AppState, key: &str) -> Result<AuthCollection, AuthError> {
+    state.store.auth_collection(key).await?.ok_or(AuthError::CollectionNotFound)
+}
+
+/// `POST /api/collections/{c}/request-verification`.
+pub async fn request_verification(state: &AppState, key: &str, email: &str) -> Result<(), AuthError> {
+    let coll = collection(state, key).await?;
+    if coll.is_superusers() {
+        return Err(rejected("All superusers are verified by default."));
+    }
+    check_email("email", email)?;
+    let Some(record) = state.store.auth_record_by(&coll, "email", email).await? else { return Ok(()) };
+    if record.verified || !state.resend.allow(TYPE_VERIFICATION, &coll, &record) {
+        return Ok(());
+    }
+    let token = tokens::issue_for_email(&coll, &record, TYPE_VERIFICATION)?;
+    send(state, &coll, &record, "verificationTemplate", &record.email, &[("{TOKEN}", &token)]).await;
+    Ok(())
+}
+
+/// `POST /api/collections/{c}/confirm-verification`.
+pub async fn confirm_verification(state: &AppState, key: &str, token: &str) -> Result<(), AuthError> {
+    let coll = collection(state, key).await?;
+    if coll.is_superusers() {
+        return Err(rejected("All superusers are verified by default."));
+    }
+    let (principal, claims) = redeem(state, &coll, token, TYPE_VERIFICATION).await?;
+    if claims.email != principal.record.email {
+        return Err(invalid(
+            "token",
+            "validation_token_email_mismatch",
+            "The record email doesn't match with the requested token claims.",
+        ));
+    }
+    if principal.record.verified {
+        return Ok(());
+    }
+    save(state, &coll, &principal.record.id, json!({"verified": true})).await
+}
+
+/// `POST /api/collections/{c}/request-password-reset`.
+pub async fn request_password_reset(state: &AppState, key: &str, email: &str) -> Result<(), AuthError> {
+    let coll = collection(state, key).await?;
+    if !coll.password_auth {
+        return Err(rejected("The collection is not configured to allow password authentication."));
+    }
+    check_email("email", email)?;
+    let Some(record) = state.store.auth_record_by(&coll, "email", email).await? else { return Ok(()) };
+    if !state.resend.allow(TYPE_PASSWORD_RESET, &coll, &record) {
+        return Ok(());
+    }
+    let token = tokens::issue_for_email(&coll, &record, TYPE_PASSWORD_RESET)?;
+    send(state, &coll, &record, "resetPasswordTemplate", &record.email, &[("{TOKEN}", &token)]).await;
+    Ok(())
+}
+
+/// `POST /api/collections/{c}/confirm-password-reset`: sets the password (which signs out every
+/// session) and, since the token proved the mailbox, marks the record verified.
+pub async fn confirm_password_reset(
+    state: &AppState,
+    key: &str,
+    token: &str,
+    password: &str,
+    confirm: &str,
+) -> Result<(), AuthError> {
+    let coll = collection(state, key).await?;
+    let mut errors = Map::new();
+    let mut add = |field: &str, error: Value| {
+        errors.entry(field.to_owned()).or_insert(error);
+    };
+    let min = password_min(state, &coll);
+    let len = password.chars().count();
+    if password.is_empty() {
+        add("password", json!({"code": code::REQUIRED, "message": "Cannot be blank."}));
+    } else if len < min || len > 255 {
+        add(
+            "password",
+            json!({"code": "validation_length_out_of_range",
+            "message": format!("The length must be between {min} and 255."), "params": {"min": min, "max": 255}}),
+        );
+    }
+    if confirm.is_empty() {
+        add("passwordConfirm", json!({"code": code::REQUIRED, "message": "Cannot be blank."}));
+    } else if confirm != password {
+        add("passwordConfirm", json!({"code": "validation_values_mismatch", "message": "Values don't match."}));
+    }
+    let redeemed = redeem(state, &coll, token, TYPE_PASSWORD_RESET).await;
+    if let Err(AuthError::Rejected { data, .. }) = &redeemed
+        && let Some(token_error) = data.get("token")
+    {
+        add("token", token_error.clone());
+    }
+    if !errors.is_empty() {
+        return Err(AuthError::Rejected { message: MSG_INVALID.to_owned(), data: Value::Object(errors) });
+    }
+    let (principal, claims) = redeemed?;
+    let mut body = json!({"password": password, "passwordConfirm": confirm});
+    if claims.email == principal.record.email && !principal.record.verified {
+        body["verified"] = json!(true);
+    }
+    save(state, &coll, &principal.record.id, body).await
+}
+
+/// The collection's minimum password length (PocketBase's default: 8).
+fn password_min(state: &AppState, coll: &AuthCollection) -> usize {
+    let schema = state.schema();
+    match schema.get(&coll.id).and_then(|c| c.field("password")).map(|f| &f.kind) {
+        Some(crate::schema::FieldKind::Password(o)) if o.min > 0 => o.min as usize,
+        _ => 8,
+    }
+}
+
+/// `POST /api/collections/{c}/request-email-change` (the record itself, signed in).
+pub async fn request_email_change(
+    state: &AppState,
+    key: &str,
+    caller: Option<&Principal>,
+    new_email: &str,
+) -> Result<(), AuthError> {
+    let coll = collection(state, key).await?;
+    if coll.is_superusers() {
+        return Err(rejected("All superusers can change their emails directly."));
+    }
+    let Some(caller) = caller else {
+        return Err(AuthError::Unauthorized("The request requires valid record authorization token."));
+    };
+    if caller.collection.id != coll.id {
+        return Err(AuthError::Unauthorized("The request requires valid auth record."));
+    }
+    check_email("newEmail", new_email)?;
+    if new_email.eq_ignore_ascii_case(&caller.record.email) {
+        return Err(invalid("newEmail", "validation_not_in_invalid", "Must not be in list."));
+    }
+    if state.store.auth_record_by(&coll, "email", new_email).await?.is_some() {
+        return Err(invalid("newEmail", "validation_invalid_new_email", "Invalid new email address."));
+    }
+    let token = tokens::issue_email_change(&coll, &caller.record, new_email)?;
+    send(state, &coll, &caller.record, "confirmEmailChangeTemplate", new_email, &[("{TOKEN}", &token)]).await;
+    Ok(())
+}
+
+/// `POST /api/collections/{c}/confirm-email-change`: needs the current password too.
+pub async fn confirm_email_change(state: &AppState, key: &str, token: &str, password: &str) -> Result<(), AuthError> {
+    let coll = collection(state, key).await?;
+    if coll.is_superusers() {
+        return Err(rejected("All superusers can change their emails directly."));
+    }
+    let (principal, claims) = redeem(state, &coll, token, TYPE_EMAIL_CHANGE).await?;
+    if claims.new_email.is_empty() {
+        return Err(invalid(
+            "token",
+            "validation_invalid_token_payload",
+            "Invalid token payload - newEmail must be set.",
+        ));
+    }
+    if password.is_empty() {
+        return Err(invalid("password", code::REQUIRED, "Cannot be blank."));
+    }
+    if !super::verify_password(password, Some(&principal.record.password_hash)).await {
+        return Err(invalid("password", "validation_invalid_password", "Missing or invalid auth record password."));
+    }
+    if state.store.auth_record_by(&coll, "email", &claims.new_email).await?.is_some() {
+        return Err(invalid("token", "validation_invalid_token_email", "The new email address is invalid."));
+    }
+    save(state, &coll, &principal.record.id, json!({"email": claims.new_email, "verified": true})).await
+}
+
+/// The record a token of `kind` was issued to, in this collection.
+async fn redeem(
+    state: &AppState,
+    coll: &AuthCollection,
+    token: &str,
+    kind: &str,
+) -> Result<(Principal, tokens::Claims), AuthError> {
+    if token.is_empty() {
+        return Err(invalid("token", code::REQUIRED, "Cannot be blank."));
+    }
+    let Some((principal, claims)) = super::verify_token_of(state.store.as_ref(), token, kind).await? else {
+        return Err(invalid("token", "validation_invalid_token", "Invalid or expired token."));
+    };
+    if principal.collection.id != coll.id {
+        return Err(invalid(
+            "token",
+            "validation_token_collection_mismatch",
+            "The provided token is for different auth collection.",
+        ));
+    }
+    Ok((principal, claims))
+}
+
+/// Writes through the records layer (validation, realtime events), as a superuser.
+async fn save(state: &AppState, coll: &AuthCollection, id: &str, body: Value) -> Result<(), AuthError> {
+    let body: Map<String, Value> = body.as_object().cloned().unwrap_or_default();
+    match crate::records::update(state, &coll.id, id, body, Vec::new(), &RequestInfo::superuser()).await {
+        Ok(_) => Ok(()),
+        Err(crate::records::RecordError::BadRequest { message, data }) => Err(AuthError::Rejected { message, data }),
+        Err(crate::records::RecordError::NotFound) => Err(AuthError::NotFound),
+        Err(e) => Err(AuthError::Internal(anyhow::anyhow!("{e}"))),
+    }
+}
+
+/// `POST /api/settings/test/email`: one of the collection's emails, with a placeholder token,
+/// sent now (so that a failure is reported to the caller).
+pub async fn send_test(state: &AppState, collection_key: &str, template: &str, to: &str) -> Result<(), AuthError> {
+    const FAILED: &str = "Failed to send the test email.";
+    send_test_email(state, collection_key, template, to).await.map_err(|e| match e {
+        AuthError::Rejected { data, .. } => AuthError::Rejected { message: FAILED.to_owned(), data },
+        other => other,
+    })
+}
+
+async fn send_test_email(state: &AppState, collection_key: &str, template: &str, to: &str) -> Result<(), AuthError> {
+    check_email("email", to)?;
+    let key = if collection_key.is_empty() { super::SUPERUSERS } else { collection_key };
+    let coll = collection(state, key).await?;
+    let template = match template {
+        "verification" => "verificationTemplate",
+        "password-reset" => "resetPasswordTemplate",
+        "email-change" => "confirmEmailChangeTemplate",
+        "otp" => "otp",
+        _ => return Err(invalid("template", "validation_in_invalid", "Must be a valid value.")),
+    };
+    let record = AuthRecord {
+        id: "RECORD_ID".into(),
+        email: to.to_owned(),
+        email_visibility: false,
+        verified: false,
+        password_hash: String::new(),
+        token_key: String::new(),
+        created: String::new(),
+        updated: String::new(),
+    };
+    let email = render(
+        state,
+        &coll,
+        &record,
+        template,
+        to,
+        &[("{TOKEN}", "TOKEN"), ("{OTP}", "123456"), ("{OTP_ID}", "OTP_ID")],
+    )
+    .await
+    .map_err(AuthError::Internal)?;
+    crate::mail::send(state, email)
+        .await
+        .map_err(|e| AuthError::Rejected { message: String::new(), data: json!({"message": format!("{e:#}")}) })
+}
+
+/// Renders the collection's template (or PocketBase's default) and sends it in the background.
+async fn send(
+    state: &AppState,
+    coll: &AuthCollection,
+    record: &AuthRecord,
+    template: &str,
+    to: &str,
+    placeholders: &[(&str, &str)],
+) {
+    match render(state, coll, record, template, to, placeholders).await {
+        Ok(email) => crate::mail::send_later(state, email),
+        Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot render an email; it was not sent"),
+    }
+}
+
+async fn render(
+    state: &AppState,
+    coll: &AuthCollection,
+    record: &AuthRecord,
+    template: &str,
+    to: &str,
+    placeholders: &[(&str, &str)],
+) -> anyhow::Result<crate::mail::Email> {
+    let meta = crate::settings::load(state).await.map_err(|e| anyhow::anyhow!("{e}"))?.meta;
+    let (subject, body) = super::templates::get(coll, template);
+    let fill = |text: &str| {
+        let mut out =
+            text.replace("{APP_NAME}", &meta.app_name).replace("{APP_URL}", meta.app_url.trim_end_matches('/'));
+        for (k, v) in placeholders {
+            out = out.replace(k, v);
+        }
+        out.replace("{RECORD:id}", &record.id).replace("{RECORD:email}", &record.email)
+    };
+    Ok(crate::mail::Email { to: to.to_owned(), subject: fill(&subject), html: fill(&body) })
+}

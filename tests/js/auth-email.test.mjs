@@ -1,0 +1,139 @@
+// Auth email flows, impersonation and the test email, against PocketBase 0.40.6 and Croft, each
+// mailing through its own real SMTP sink; the tokens in the mails are redeemed through the SDK.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import PocketBase from "pocketbase";
+import { startBoth, superuserClient } from "./diff/servers.mjs";
+import { startSmtp } from "./smtp.mjs";
+
+const PASSWORD = "password123";
+let servers, sinks;
+
+before(async () => {
+  servers = await startBoth();
+  sinks = { pb: await startSmtp(), cr: await startSmtp() };
+  for (const [k, url] of [["pb", servers.pb.url], ["cr", servers.cr.url]]) {
+    const su = await superuserClient(url);
+    await su.settings.update({ meta: { appName: "Acme", appURL: "http://app.example.com", senderName: "Support", senderAddress: "support@example.com" }, smtp: sinks[k].settings });
+  }
+});
+
+after(async () => {
+  await servers?.pb.stop();
+  await servers?.cr.stop();
+  await sinks?.pb.stop();
+  await sinks?.cr.stop();
+});
+
+async function attempt(f) {
+  try {
+    const v = await f();
+    return v === undefined ? "ok" : v;
+  } catch (e) {
+    return { status: e.status, error: e.response };
+  }
+}
+
+function norm(v) {
+  if (typeof v === "string") return v.replace(/^[a-z0-9]{15}$/, "ID");
+  if (Array.isArray(v)) return v.map(norm);
+  if (v && typeof v === "object") {
+    const out = {};
+    for (const k of Object.keys(v).sort()) if (!["created", "updated", "id", "token"].includes(k)) out[k] = norm(v[k]);
+    return out;
+  }
+  return v;
+}
+
+const tokenIn = (mail, path) => mail.body.match(new RegExp(`/_/#/auth/${path}/([A-Za-z0-9_\\-.]+)`))[1];
+const payload = (jwt) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url"));
+
+async function scenario(url, sink) {
+  const out = {};
+  const su = await superuserClient(url);
+  const users = () => new PocketBase(url).collection("users");
+  const alice = await su.collection("users").create({ email: "alice@example.com", password: PASSWORD, passwordConfirm: PASSWORD, name: "Alice" });
+
+  // Verification.
+  out.verifyUnknown = await attempt(() => users().requestVerification("nobody@example.com"));
+  out.verifyBadEmail = await attempt(() => users().requestVerification("not-an-email"));
+  out.verifySuperuser = await attempt(() => new PocketBase(url).collection("_superusers").requestVerification("admin@example.com"));
+  out.verifyRequest = await attempt(() => users().requestVerification("alice@example.com"));
+  const vmail = await sink.waitFor("alice@example.com", /Verify/);
+  out.verifyMail = { subject: vmail.subject, from: vmail.from, link: /http:\/\/app\.example\.com\/_\/#\/auth\/confirm-verification\//.test(vmail.body) };
+  const vtoken = tokenIn(vmail, "confirm-verification");
+  out.verifyTokenClaims = Object.keys(payload(vtoken)).sort();
+  out.verifyGarbage = await attempt(() => users().confirmVerification("garbage"));
+  out.verifyEmpty = await attempt(() => new PocketBase(url).send("/api/collections/users/confirm-verification", { method: "POST", body: {} }));
+  out.verifyConfirm = await attempt(() => users().confirmVerification(vtoken));
+  out.verifiedAfter = (await su.collection("users").getOne(alice.id)).verified;
+  out.verifyAgain = await attempt(() => users().requestVerification("alice@example.com"));
+
+  // Password reset.
+  const signedIn = new PocketBase(url);
+  await signedIn.collection("users").authWithPassword("alice@example.com", PASSWORD);
+  out.resetUnknown = await attempt(() => users().requestPasswordReset("nobody@example.com"));
+  out.resetRequest = await attempt(() => users().requestPasswordReset("alice@example.com"));
+  const rmail = await sink.waitFor("alice@example.com", /Reset/);
+  out.resetSubject = rmail.subject;
+  const rtoken = tokenIn(rmail, "confirm-password-reset");
+  out.resetMismatch = await attempt(() => users().confirmPasswordReset(rtoken, "newpassword1", "different1"));
+  out.resetShort = await attempt(() => users().confirmPasswordReset(rtoken, "short", "short"));
+  out.resetBadToken = await attempt(() => users().confirmPasswordReset("garbage", "newpassword1", "newpassword1"));
+  out.resetWrongKind = await attempt(() => users().confirmPasswordReset(vtoken, "newpassword1", "newpassword1"));
+  out.resetConfirm = await attempt(() => users().confirmPasswordReset(rtoken, "newpassword1", "newpassword1"));
+  out.oldSessionAfterReset = await attempt(() => signedIn.collection("users").authRefresh());
+  out.oldPasswordAfterReset = await attempt(() => users().authWithPassword("alice@example.com", PASSWORD));
+  out.newPasswordWorks = (await users().authWithPassword("alice@example.com", "newpassword1")).record.email;
+  out.resetTokenTwice = await attempt(() => users().confirmPasswordReset(rtoken, "newpassword2", "newpassword2"));
+
+  // Email change.
+  const me = new PocketBase(url);
+  await me.collection("users").authWithPassword("alice@example.com", "newpassword1");
+  out.changeGuest = await attempt(() => users().requestEmailChange("alice2@example.com"));
+  out.changeSame = await attempt(() => me.collection("users").requestEmailChange("alice@example.com"));
+  out.changeTaken = await attempt(async () => {
+    await su.collection("users").create({ email: "bob@example.com", password: PASSWORD, passwordConfirm: PASSWORD });
+    return me.collection("users").requestEmailChange("bob@example.com");
+  });
+  out.changeRequest = await attempt(() => me.collection("users").requestEmailChange("alice2@example.com"));
+  const cmail = await sink.waitFor("alice2@example.com", /Confirm/);
+  out.changeSubject = cmail.subject;
+  const ctoken = tokenIn(cmail, "confirm-email-change");
+  out.changeClaims = Object.keys(payload(ctoken)).sort();
+  out.changeWrongPassword = await attempt(() => users().confirmEmailChange(ctoken, "wrong-password"));
+  out.changeConfirm = await attempt(() => users().confirmEmailChange(ctoken, "newpassword1"));
+  out.loginNewEmail = (await users().authWithPassword("alice2@example.com", "newpassword1")).record.email;
+
+  // Impersonation.
+  const as = await su.collection("users").impersonate(alice.id, 600);
+  out.impersonated = as.authStore.record;
+  const claims = payload(as.authStore.token);
+  out.impersonateClaims = { refreshable: claims.refreshable, type: claims.type, lifetime: claims.exp - Math.floor(Date.now() / 1000) > 500 && claims.exp - Math.floor(Date.now() / 1000) <= 600 };
+  out.impersonatedCanRead = (await as.collection("users").getOne(alice.id)).email;
+  out.impersonateByUser = await attempt(() => me.collection("users").impersonate(alice.id, 60));
+  out.impersonateMissing = await attempt(() => su.collection("users").impersonate("aaaaaaaaaaaaaaa", 60));
+
+  // The test email.
+  out.testEmail = await attempt(() => su.settings.testEmail("users", "ops@example.com", "verification"));
+  out.testEmailSubject = (await sink.waitFor("ops@example.com", /Verify/)).subject;
+  out.testEmailBadTemplate = await attempt(() => su.settings.testEmail("users", "ops@example.com", "nope"));
+  return out;
+}
+
+test("verification, password reset, email change, impersonation and test emails match PocketBase", async () => {
+  const expected = norm(await scenario(servers.pb.url, sinks.pb));
+  assert.equal(expected.verifiedAfter, true, "sanity: PocketBase verified the record");
+  const got = norm(await scenario(servers.cr.url, sinks.cr));
+  for (const key of Object.keys(expected)) assert.deepEqual(got[key], expected[key], key);
+});
+
+test("unknown and known emails get the same answer and no mail goes to unknown addresses", async () => {
+  const c = new PocketBase(servers.cr.url);
+  const before = sinks.cr.count();
+  for (let i = 0; i < 5; i++) {
+    assert.equal(await c.collection("users").requestPasswordReset(`ghost${i}@example.com`), true);
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(sinks.cr.count(), before, "no mail for unknown addresses");
+});
