@@ -38,6 +38,8 @@ pub struct Inner {
     pub broker: Arc<crate::realtime::LocalBroker>,
     /// Recently sent auth emails (verification, reset), not to be sent again too soon.
     pub resend: crate::auth::flows::ResendGuard,
+    /// Wrong one-time-password attempts per record.
+    pub otp_attempts: crate::auth::otp::Attempts,
     /// Blob storage, uploads, thumbnails.
     pub files: crate::files::Files,
     /// Cancelled when the server begins to shut down; long-lived streams watch it.
@@ -72,6 +74,7 @@ impl AppState {
             broker: Arc::default(),
             files,
             resend: Default::default(),
+            otp_attempts: Default::default(),
             shutdown: CancellationToken::new(),
         }));
         let settings = crate::settings::load(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -49,7 +49,7 @@ fn invalid_all(errors: FieldErrors) -> AuthError {
     AuthError::Rejected { message: MSG_INVALID.to_owned(), data: serde_json::to_value(errors).unwrap_or_default() }
 }
 
-fn check_email(field: &str, email: &str) -> Result<(), AuthError> {
+pub(super) fn check_email(field: &str, email: &str) -> Result<(), AuthError> {
     if email.trim().is_empty() {
         return Err(invalid(field, code::REQUIRED, "Cannot be blank."));
     }
@@ -258,6 +258,27 @@ async fn save(state: &AppState, coll: &AuthCollection, id: &str, body: Value) ->
         Err(crate::records::RecordError::NotFound) => Err(AuthError::NotFound),
         Err(e) => Err(AuthError::Internal(anyhow::anyhow!("{e}"))),
     }
+}
+
+/// Mails a one-time password.
+pub(super) async fn send_otp(state: &AppState, coll: &AuthCollection, record: &AuthRecord, otp_id: &str, code: &str) {
+    send(state, coll, record, "otp", &record.email, &[("{OTP}", code), ("{OTP_ID}", otp_id)]).await;
+}
+
+/// Marks a record verified (its mailbox was proven by a code or token sent there).
+pub(super) async fn mark_verified(
+    state: &AppState,
+    coll: &AuthCollection,
+    id: &str,
+    random_password: bool,
+) -> Result<(), AuthError> {
+    let mut body = json!({"verified": true});
+    if random_password {
+        let password = crate::ids::secret_key();
+        body["password"] = json!(password);
+        body["passwordConfirm"] = json!(password);
+    }
+    save(state, coll, id, body).await
 }
 
 /// `POST /api/settings/test/email`: one of the collection's emails, with a placeholder token,

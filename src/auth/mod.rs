@@ -1,6 +1,8 @@
 //! Auth collections and their records: passwords, tokens, and the superuser service.
 
 pub mod flows;
+pub mod mfa;
+pub mod otp;
 mod password;
 pub mod superusers;
 pub mod templates;
@@ -159,6 +161,10 @@ pub enum AuthError {
     Rejected { message: String, data: serde_json::Value },
     #[error("{0}")]
     Unauthorized(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    TooManyRequests(&'static str),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -44,6 +44,9 @@ pub enum ApiError {
     /// The request body is not JSON (send `Content-Type: application/json`).
     #[oai(status = 415)]
     UnsupportedMediaType(Json<ErrorBody>),
+    /// Too many attempts; try again later.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>),
     /// Something failed on the server; details are in the server log.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
@@ -83,6 +86,9 @@ impl ApiError {
     pub fn unauthorized_with(message: &str) -> Self {
         Self::Unauthorized(body(StatusCode::UNAUTHORIZED, message, empty()))
     }
+    pub fn too_many_requests(message: &str) -> Self {
+        Self::TooManyRequests(body(StatusCode::TOO_MANY_REQUESTS, message, empty()))
+    }
     pub fn forbidden(message: &str) -> Self {
         Self::Forbidden(body(StatusCode::FORBIDDEN, message, empty()))
     }
@@ -110,6 +116,7 @@ impl ApiError {
             | Self::NotFound(b)
             | Self::PayloadTooLarge(b)
             | Self::UnsupportedMediaType(b)
+            | Self::TooManyRequests(b)
             | Self::Internal(b)
             | Self::Unavailable(b) => &b.0,
         }
@@ -125,6 +132,8 @@ impl From<AuthError> for ApiError {
             AuthError::NotFound => Self::not_found(MSG_NOT_FOUND),
             AuthError::Rejected { message, data } => Self::bad_request(&message, data),
             AuthError::Unauthorized(message) => Self::unauthorized_with(message),
+            AuthError::Forbidden(message) => Self::forbidden(message),
+            AuthError::TooManyRequests(message) => Self::too_many_requests(message),
             AuthError::Internal(e) => Self::internal(e),
         }
     }

@@ -1,9 +1,10 @@
 //! Auth endpoints of auth collections: `auth-with-password` and `auth-refresh`.
 
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::{Value, json};
 
 use super::ApiTags;
@@ -22,6 +23,49 @@ pub struct PasswordLogin {
     pub password: String,
     /// Restricts the lookup to one identity field.
     pub identity_field: Option<String>,
+    /// The `mfaId` of a first factor, when this sign-in completes MFA.
+    pub mfa_id: Option<String>,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct OtpRequest {
+    #[oai(default)]
+    pub email: String,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct OtpId {
+    pub otp_id: String,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct OtpLogin {
+    #[oai(default)]
+    pub otp_id: String,
+    #[oai(default)]
+    pub password: String,
+    /// The `mfaId` of a first factor, when this sign-in completes MFA.
+    pub mfa_id: Option<String>,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct MfaRequired {
+    /// Send it with a sign-in by another method to complete the sign-in.
+    pub mfa_id: String,
+}
+
+#[derive(ApiResponse)]
+pub enum SignIn {
+    /// Signed in.
+    #[oai(status = 200)]
+    Done(Json<AuthResponse>),
+    /// The collection requires a second factor: sign in with another method and this `mfaId`.
+    #[oai(status = 401)]
+    MfaRequired(Json<MfaRequired>),
 }
 
 /// A signed-in record and its token.
@@ -42,10 +86,11 @@ impl RecordAuthApi {
     async fn auth_with_password(
         &self,
         state: Data<&AppState>,
+        req: &Request,
         /// Collection id or name.
         collection: Path<String>,
         body: Json<PasswordLogin>,
-    ) -> ApiResult<Json<AuthResponse>> {
+    ) -> ApiResult<SignIn> {
         let b = body.0;
         if b.identity.is_empty() || b.password.is_empty() {
             let mut data = serde_json::Map::new();
@@ -67,7 +112,37 @@ impl RecordAuthApi {
             b.identity_field.as_deref(),
         )
         .await?;
-        Ok(Json(AuthResponse { token, record: record_json(&state, &principal).await? }))
+        finish(&state, req, principal, token, "password", b.mfa_id.as_deref()).await
+    }
+
+    /// Request a one-time password by email.
+    ///
+    /// Always answers `{otpId}` (also for unknown emails); the code goes to the address.
+    #[oai(path = "/:collection/request-otp", method = "post", operation_id = "request_otp")]
+    async fn request_otp(
+        &self,
+        state: Data<&AppState>,
+        collection: Path<String>,
+        body: Json<OtpRequest>,
+    ) -> ApiResult<Json<OtpId>> {
+        let otp_id = crate::auth::otp::request(&state, &collection, body.0.email.trim()).await?;
+        Ok(Json(OtpId { otp_id }))
+    }
+
+    /// Sign in with a one-time password.
+    #[oai(path = "/:collection/auth-with-otp", method = "post", operation_id = "auth_with_otp")]
+    async fn auth_with_otp(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        collection: Path<String>,
+        body: Json<OtpLogin>,
+    ) -> ApiResult<SignIn> {
+        let b = body.0;
+        let principal = crate::auth::otp::redeem(&state, &collection, &b.otp_id, &b.password).await?;
+        let token =
+            crate::auth::tokens::issue_auth(&principal.collection, &principal.record).map_err(ApiError::internal)?;
+        finish(&state, req, principal, token, "otp", b.mfa_id.as_deref()).await
     }
 
     /// List the sign-in methods of an auth collection.
@@ -102,6 +177,42 @@ impl RecordAuthApi {
         let token = crate::auth::tokens::issue_auth(&p.collection, &p.record).map_err(ApiError::internal)?;
         Ok(Json(AuthResponse { token, record: record_json(&state, p).await? }))
     }
+}
+
+/// The end of every sign-in: the collection's authRule, then MFA, then the token and record.
+async fn finish(
+    state: &AppState,
+    req: &Request,
+    principal: Principal,
+    token: String,
+    method: &str,
+    mfa_id: Option<&str>,
+) -> ApiResult<SignIn> {
+    let mut info = super::request::request_info(req, None);
+    info.context = method.to_owned();
+    // The SDK sends `mfaId` as a query parameter; the body works too.
+    let mfa_id = mfa_id.filter(|m| !m.is_empty()).or_else(|| info.query.get("mfaId").map(String::as_str));
+    let mfa_id = mfa_id.map(str::to_owned);
+    let mfa_id = mfa_id.as_deref();
+    let schema = state.schema();
+    if let Some(coll) = schema.get(&principal.collection.id) {
+        let rule = coll.options.get("authRule").map_or(Some(""), Value::as_str);
+        let allowed = !principal.is_superuser()
+            && rule.is_some()
+            && crate::records::fetch_visible(state.store.as_ref(), &schema, coll, &principal.record.id, rule, &info)
+                .await
+                .map_err(ApiError::from)?
+                .is_some();
+        if !principal.is_superuser() && !allowed {
+            return Err(ApiError::forbidden(
+                "The request doesn't satisfy the collection requirements to authenticate.",
+            ));
+        }
+    }
+    if let Some(mfa_id) = crate::auth::mfa::check(state, &principal, method, mfa_id, &info).await? {
+        return Ok(SignIn::MfaRequired(Json(MfaRequired { mfa_id })));
+    }
+    Ok(SignIn::Done(Json(AuthResponse { token, record: record_json(state, &principal).await? })))
 }
 
 /// PocketBase's auth-methods answer (with the pre-0.23 keys the older SDKs read).

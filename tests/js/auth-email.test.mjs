@@ -128,6 +128,61 @@ test("verification, password reset, email change, impersonation and test emails 
   for (const key of Object.keys(expected)) assert.deepEqual(got[key], expected[key], key);
 });
 
+async function otpScenario(url, sink) {
+  const out = {};
+  const su = await superuserClient(url);
+  const users = () => new PocketBase(url).collection("users");
+  await su.collection("users").create({ email: "olga@example.com", password: PASSWORD, passwordConfirm: PASSWORD });
+  out.otpDisabled = await attempt(() => users().requestOTP("olga@example.com"));
+  await su.collections.update("users", { otp: { enabled: true, length: 6 } });
+  out.otpUnknown = await attempt(() => users().requestOTP("nobody@example.com"));
+  out.otpBadEmail = await attempt(() => users().requestOTP("nope"));
+  const { otpId } = await users().requestOTP("olga@example.com");
+  const mail = await sink.waitFor("olga@example.com", /OTP/);
+  out.otpSubject = mail.subject;
+  const code = mail.body.match(/<strong>(\d+)<\/strong>/)[1];
+  out.otpCodeLength = code.length;
+  out.otpWrong = await attempt(() => users().authWithOTP(otpId, "000000" === code ? "111111" : "000000"));
+  out.otpMissing = await attempt(() => users().authWithOTP("", ""));
+  out.otpUnknownId = await attempt(() => users().authWithOTP("aaaaaaaaaaaaaaa", code));
+  const signed = await users().authWithOTP(otpId, code);
+  out.otpRecord = signed.record;
+  out.otpReused = await attempt(() => users().authWithOTP(otpId, code));
+
+  // Verifying by OTP (without MFA) replaced the unknown password with a random one.
+  out.passwordAfterOtp = await attempt(() => users().authWithPassword("olga@example.com", PASSWORD));
+  await su.collection("users").update(signed.record.id, { password: PASSWORD, passwordConfirm: PASSWORD });
+  // MFA: password first, then an OTP with the mfaId.
+  await su.collections.update("users", { mfa: { enabled: true } });
+  const first = await attempt(() => users().authWithPassword("olga@example.com", PASSWORD));
+  out.mfaFirst = { status: first.status, keys: Object.keys(first.error || {}) };
+  const mfaId = first.error?.mfaId;
+  out.mfaSameMethod = await attempt(() => users().authWithPassword("olga@example.com", PASSWORD, { mfaId }));
+  const olgaMails = () => sink.read().filter((m) => m.to.includes("olga@") && /OTP/.test(m.subject));
+  const before = olgaMails().length;
+  const second = await users().requestOTP("olga@example.com");
+  for (let i = 0; i < 200 && olgaMails().length === before; i++) await new Promise((r) => setTimeout(r, 50));
+  const code2 = olgaMails().pop().body.match(/<strong>(\d+)<\/strong>/)[1];
+  out.mfaDone = (await users().authWithOTP(second.otpId, code2, { mfaId })).record.email;
+  out.mfaReused = await attempt(() => users().authWithPassword("olga@example.com", PASSWORD, { mfaId }));
+  await su.collections.update("users", { mfa: { enabled: false } });
+
+  // The authRule decides who may sign in at all.
+  await su.collections.update("users", { authRule: "verified = true" });
+  await su.collection("users").create({ email: "vic@example.com", password: PASSWORD, passwordConfirm: PASSWORD });
+  out.authRuleRefused = await attempt(() => users().authWithPassword("vic@example.com", PASSWORD));
+  await su.collections.update("users", { authRule: "" });
+  out.authRuleOpen = (await users().authWithPassword("vic@example.com", PASSWORD)).record.email;
+  return out;
+}
+
+test("OTP, MFA and the authRule match PocketBase", async () => {
+  const expected = norm(await otpScenario(servers.pb.url, sinks.pb).catch((e) => { throw new Error("pocketbase: " + e.url + " " + JSON.stringify(e.response)); }));
+  assert.equal(expected.otpRecord.email, "olga@example.com", "sanity: PocketBase signed in with the code");
+  const got = norm(await otpScenario(servers.cr.url, sinks.cr));
+  for (const key of Object.keys(expected)) assert.deepEqual(got[key], expected[key], key);
+});
+
 test("unknown and known emails get the same answer and no mail goes to unknown addresses", async () => {
   const c = new PocketBase(servers.cr.url);
   const before = sinks.cr.count();

@@ -1,0 +1,170 @@
+//! One-time passwords (`request-otp`, `auth-with-otp`), kept in PocketBase's `_otps` collection:
+//! a bcrypt hash of the code, the record it is for and where it was sent.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::{AuthCollection, AuthError, Principal};
+use crate::app::AppState;
+use crate::error::{FieldErrors, code};
+use crate::store::{SqlQuery, SqlValue, Statement};
+
+/// Wrong codes allowed per record within the window before `auth-with-otp` answers 429.
+const MAX_ATTEMPTS: usize = 5;
+const ATTEMPT_WINDOW: Duration = Duration::from_secs(180);
+/// At most this many unexpired codes per record; beyond, the newest is reused (not re-sent).
+const MAX_RECENT: usize = 10;
+
+/// Wrong-code attempts per record.
+#[derive(Default)]
+pub struct Attempts(Mutex<HashMap<String, Vec<Instant>>>);
+
+impl Attempts {
+    fn allow(&self, record_id: &str) -> bool {
+        let mut all = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        all.retain(|_, v| {
+            v.retain(|t| now.duration_since(*t) < ATTEMPT_WINDOW);
+            !v.is_empty()
+        });
+        let mine = all.entry(record_id.to_owned()).or_default();
+        if mine.len() >= MAX_ATTEMPTS {
+            return false;
+        }
+        mine.push(now);
+        true
+    }
+}
+
+fn options(coll: &AuthCollection) -> (bool, i64, usize) {
+    let o = &coll.options["otp"];
+    let duration = o["duration"].as_i64().filter(|d| *d > 0).unwrap_or(180);
+    let length = o["length"].as_u64().filter(|l| *l > 0).unwrap_or(8) as usize;
+    (o["enabled"].as_bool().unwrap_or(false), duration, length)
+}
+
+fn disabled() -> AuthError {
+    AuthError::Forbidden("The collection is not configured to allow OTP authentication.")
+}
+
+fn expired() -> AuthError {
+    AuthError::Rejected { message: "Invalid or expired OTP.".into(), data: json!({}) }
+}
+
+/// `POST /api/collections/{c}/request-otp`: the id of a code mailed to `email`. Unknown emails
+/// get a fresh random id too, so the answer tells nothing.
+pub async fn request(state: &AppState, key: &str, email: &str) -> Result<String, AuthError> {
+    let coll = state.store.auth_collection(key).await?.ok_or(AuthError::CollectionNotFound)?;
+    let (enabled, duration, length) = options(&coll);
+    if !enabled {
+        return Err(disabled());
+    }
+    super::flows::check_email("email", email)?;
+    let Some(record) = state.store.auth_record_by(&coll, "email", email).await? else {
+        return Ok(crate::ids::record_id());
+    };
+    let since = crate::dates::format(chrono::Utc::now() - chrono::Duration::seconds(duration));
+    let recent = state
+        .store
+        .query(SqlQuery {
+            sql: "SELECT id FROM _otps WHERE collectionRef = ?1 AND recordRef = ?2 AND created > ?3 ORDER BY created DESC"
+                .into(),
+            params: vec![SqlValue::Text(coll.id.clone()), SqlValue::Text(record.id.clone()), SqlValue::Text(since)],
+        })
+        .await?;
+    if recent.len() >= MAX_RECENT
+        && let Some(SqlValue::Text(id)) = recent.first().and_then(|r| r.first())
+    {
+        tracing::warn!(record = %record.id, "too many OTP requests; reusing the last code");
+        return Ok(id.clone());
+    }
+    let password = crate::ids::random_from(b"0123456789", length);
+    let id = crate::ids::record_id();
+    let now = crate::dates::now();
+    let hash = super::hash_password(&password).await?;
+    let insert = Statement {
+        query: SqlQuery {
+            sql: "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)".into(),
+            params: [&id, &coll.id, &record.id, &hash, &record.email, &now].map(|v| SqlValue::Text(v.clone())).to_vec(),
+        },
+        must_affect: true,
+    };
+    state.store.execute(vec![insert]).await?;
+    super::flows::send_otp(state, &coll, &record, &id, &password).await;
+    Ok(id)
+}
+
+/// `POST /api/collections/{c}/auth-with-otp`: the record the code was for, once. A record that
+/// was unverified and got the code at its own address becomes verified.
+pub async fn redeem(state: &AppState, key: &str, otp_id: &str, password: &str) -> Result<Principal, AuthError> {
+    let coll = state.store.auth_collection(key).await?.ok_or(AuthError::CollectionNotFound)?;
+    let (enabled, duration, _) = options(&coll);
+    if !enabled {
+        return Err(disabled());
+    }
+    let mut errors = FieldErrors::default();
+    if otp_id.is_empty() {
+        errors.add("otpId", code::REQUIRED, "Cannot be blank.");
+    }
+    if password.is_empty() {
+        errors.add("password", code::REQUIRED, "Cannot be blank.");
+    }
+    if !errors.is_empty() {
+        return Err(AuthError::Rejected {
+            message: "An error occurred while validating the submitted data.".into(),
+            data: serde_json::to_value(errors).unwrap_or_default(),
+        });
+    }
+    let rows = state
+        .store
+        .query(SqlQuery {
+            sql: "SELECT collectionRef, recordRef, password, sentTo, created FROM _otps WHERE id = ?1".into(),
+            params: vec![SqlValue::Text(otp_id.to_owned())],
+        })
+        .await?;
+    let Some(
+        [
+            SqlValue::Text(coll_ref),
+            SqlValue::Text(record_ref),
+            SqlValue::Text(hash),
+            SqlValue::Text(sent_to),
+            SqlValue::Text(created),
+        ],
+    ) = rows.first().map(Vec::as_slice)
+    else {
+        return Err(expired());
+    };
+    let fresh =
+        crate::dates::parse(created).is_some_and(|c| chrono::Utc::now() - c < chrono::Duration::seconds(duration));
+    if *coll_ref != coll.id || !fresh {
+        return Err(expired());
+    }
+    let record = state.store.auth_record(&coll, record_ref).await?.ok_or_else(expired)?;
+    if !state.otp_attempts.allow(&record.id) {
+        return Err(AuthError::TooManyRequests("Too many attempts, please try again later with a new OTP."));
+    }
+    if !super::verify_password(password, Some(hash)).await {
+        return Err(expired());
+    }
+    delete(state, otp_id).await?;
+    if !record.verified && !sent_to.is_empty() && *sent_to == record.email {
+        // An unverified account may have been registered by someone else with this address:
+        // the mailbox owner takes it over, so (without MFA) its password is reset to a random one.
+        let mfa = coll.options["mfa"]["enabled"].as_bool().unwrap_or(false);
+        super::flows::mark_verified(state, &coll, &record.id, !mfa).await?;
+    }
+    let record = state.store.auth_record(&coll, &record.id).await?.ok_or_else(expired)?;
+    Ok(Principal { collection: coll, record })
+}
+
+async fn delete(state: &AppState, id: &str) -> Result<(), AuthError> {
+    let statement = Statement {
+        query: SqlQuery { sql: "DELETE FROM _otps WHERE id = ?1".into(), params: vec![SqlValue::Text(id.to_owned())] },
+        must_affect: false,
+    };
+    state.store.execute(vec![statement]).await?;
+    Ok(())
+}
