@@ -40,6 +40,10 @@ pub struct Inner {
     pub resend: crate::auth::flows::ResendGuard,
     /// Wrong one-time-password attempts per record.
     pub otp_attempts: crate::auth::otp::Attempts,
+    /// Rate-limit windows (the `rateLimits` settings and failed sign-ins).
+    pub limiter: crate::http::limits::Limiter,
+    /// The settings as last read or written.
+    pub settings_cache: std::sync::RwLock<Option<Arc<crate::settings::Settings>>>,
     /// Blob storage, uploads, thumbnails.
     pub files: crate::files::Files,
     /// Cancelled when the server begins to shut down; long-lived streams watch it.
@@ -75,6 +79,8 @@ impl AppState {
             files,
             resend: Default::default(),
             otp_attempts: Default::default(),
+            limiter: Default::default(),
+            settings_cache: Default::default(),
             shutdown: CancellationToken::new(),
         }));
         let settings = crate::settings::load(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -24,6 +24,11 @@ pub struct Settings {
     /// Outgoing email.
     #[serde(default)]
     pub smtp: crate::mail::SmtpConfig,
+    #[serde(default)]
+    pub rate_limits: crate::http::limits::RateLimits,
+    /// Headers that carry the client IP behind a reverse proxy (none: the socket's address).
+    #[serde(default)]
+    pub trusted_proxy: crate::http::limits::TrustedProxy,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -81,12 +86,24 @@ impl From<StoreError> for SettingsError {
 }
 
 pub async fn load(state: &AppState) -> Result<Settings, SettingsError> {
-    match state.store.param(KEY).await? {
-        Some(text) => {
-            Ok(serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("stored settings are unreadable: {e}"))?)
-        }
-        None => Ok(Settings::default()),
+    Ok(shared(state).await?.as_ref().clone())
+}
+
+/// The settings, read once and kept until they change through [`update`] (a change made by
+/// another process, such as `croft storage migrate`, is seen after a restart).
+pub async fn shared(state: &AppState) -> Result<std::sync::Arc<Settings>, SettingsError> {
+    if let Some(s) = state.settings_cache.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone() {
+        return Ok(s);
     }
+    let settings: Settings = match state.store.param(KEY).await? {
+        Some(text) => {
+            serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("stored settings are unreadable: {e}"))?
+        }
+        None => Settings::default(),
+    };
+    let settings = std::sync::Arc::new(settings);
+    *state.settings_cache.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(settings.clone());
+    Ok(settings)
 }
 
 /// Merges `patch` into the stored settings (objects deeply), validates and saves.
@@ -114,6 +131,8 @@ pub async fn update(state: &AppState, patch: &Value) -> Result<Settings, Setting
     }
     let text = serde_json::to_string(&settings).map_err(anyhow::Error::from)?;
     state.store.set_param(KEY, &text).await?;
+    *state.settings_cache.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+        Some(std::sync::Arc::new(settings.clone()));
     Ok(settings)
 }
 

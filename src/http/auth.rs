@@ -48,7 +48,7 @@ async fn check_token(req: &Request, key: ApiKey) -> poem::Result<Principal> {
 }
 
 /// PocketBase accepts the token bare or after a case-insensitive `Bearer `.
-fn strip_bearer(value: &str) -> &str {
+pub(super) fn strip_bearer(value: &str) -> &str {
     match value.get(..7) {
         Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => value[7..].trim(),
         _ => value.trim(),

@@ -11,6 +11,7 @@ pub mod error;
 mod fields;
 mod files;
 mod health;
+pub mod limits;
 mod middleware;
 pub mod openapi;
 mod openapi_collections;
@@ -129,6 +130,7 @@ pub fn routes(state: &AppState) -> anyhow::Result<impl Endpoint<Output = Respons
     // Innermost first. Errors are shaped inside CORS so browsers can read them, and once more
     // outside it for CORS's own refusals.
     let inner = route
+        .around(limits::rate_limit)
         .around(move |ep, req| {
             let limit = body_limit_for(&limits, &req);
             middleware::body_limit(ep, req, limit)

@@ -104,14 +104,16 @@ impl RecordAuthApi {
                 Value::Object(data),
             ));
         }
-        let (principal, token) = crate::auth::authenticate_with_password(
+        let guard = FailureGuard::new(&state, req, &collection, &b.identity).await?;
+        let signed_in = crate::auth::authenticate_with_password(
             state.store.as_ref(),
             &collection,
             &b.identity,
             &b.password,
             b.identity_field.as_deref(),
         )
-        .await?;
+        .await;
+        let (principal, token) = guard.record(signed_in)?;
         finish(&state, req, principal, token, "password", b.mfa_id.as_deref()).await
     }
 
@@ -139,7 +141,8 @@ impl RecordAuthApi {
         body: Json<OtpLogin>,
     ) -> ApiResult<SignIn> {
         let b = body.0;
-        let principal = crate::auth::otp::redeem(&state, &collection, &b.otp_id, &b.password).await?;
+        let guard = FailureGuard::new(&state, req, &collection, &b.otp_id).await?;
+        let principal = guard.record(crate::auth::otp::redeem(&state, &collection, &b.otp_id, &b.password).await)?;
         let token =
             crate::auth::tokens::issue_auth(&principal.collection, &principal.record).map_err(ApiError::internal)?;
         finish(&state, req, principal, token, "otp", b.mfa_id.as_deref()).await
@@ -176,6 +179,43 @@ impl RecordAuthApi {
         }
         let token = crate::auth::tokens::issue_auth(&p.collection, &p.record).map_err(ApiError::internal)?;
         Ok(Json(AuthResponse { token, record: record_json(&state, p).await? }))
+    }
+}
+
+/// Password guessing is refused whatever the settings: after `MAX_FAILURES` failed sign-ins from
+/// one client IP, or for one identity, within `FAILURE_WINDOW`, sign-ins answer 429 until the
+/// window has passed.
+struct FailureGuard<'a> {
+    state: &'a AppState,
+    keys: [String; 2],
+}
+
+impl<'a> FailureGuard<'a> {
+    async fn new(state: &'a AppState, req: &Request, collection: &str, identity: &str) -> ApiResult<Self> {
+        use super::limits::{FAILURE_WINDOW, MAX_FAILURES};
+        let settings = crate::settings::shared(state).await?;
+        let ip = super::limits::client_ip(req, &settings.trusted_proxy);
+        let keys = [format!("failed-ip|{ip}"), format!("failed-id|{collection}|{}", identity.to_lowercase())];
+        if keys.iter().any(|k| state.limiter.exhausted(k, MAX_FAILURES, FAILURE_WINDOW)) {
+            return Err(ApiError::too_many_requests("Too many failed attempts, please try again later."));
+        }
+        Ok(Self { state, keys })
+    }
+
+    /// Counts a failed sign-in; passes the outcome through.
+    fn record<T>(self, outcome: Result<T, crate::auth::AuthError>) -> ApiResult<T> {
+        use super::limits::{FAILURE_WINDOW, MAX_FAILURES};
+        let failed = match &outcome {
+            Err(crate::auth::AuthError::InvalidCredentials) => true,
+            Err(crate::auth::AuthError::Rejected { message, .. }) => message.starts_with("Invalid or expired OTP"),
+            _ => false,
+        };
+        if failed {
+            for key in &self.keys {
+                self.state.limiter.hit(key, MAX_FAILURES, FAILURE_WINDOW);
+            }
+        }
+        outcome.map_err(ApiError::from)
     }
 }
 

@@ -3,7 +3,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import PocketBase from "pocketbase";
-import { startBoth, superuserClient } from "./diff/servers.mjs";
+import { startBoth, superuserClient, ADMIN } from "./diff/servers.mjs";
+import { startCroft, croft } from "./server.mjs";
 import { startSmtp } from "./smtp.mjs";
 
 const PASSWORD = "password123";
@@ -181,6 +182,49 @@ test("OTP, MFA and the authRule match PocketBase", async () => {
   assert.equal(expected.otpRecord.email, "olga@example.com", "sanity: PocketBase signed in with the code");
   const got = norm(await otpScenario(servers.cr.url, sinks.cr));
   for (const key of Object.keys(expected)) assert.deepEqual(got[key], expected[key], key);
+});
+
+async function limitScenario(url) {
+  const out = {};
+  const su = await superuserClient(url);
+  await su.collection("users").create({ email: "rita@example.com", password: PASSWORD, passwordConfirm: PASSWORD });
+  await su.settings.update({ rateLimits: { enabled: true, rules: [{ label: "*:auth", maxRequests: 2, duration: 60, audience: "" }, { label: "/api/", maxRequests: 1000, duration: 10, audience: "" }] } });
+  const login = () => attempt(() => new PocketBase(url).collection("users").authWithPassword("rita@example.com", PASSWORD));
+  out.first = (await login()).record?.email;
+  out.second = (await login()).record?.email;
+  out.third = await login();
+  out.superuserUnlimited = (await attempt(() => su.collection("users").getList(1, 1))).totalItems;
+  out.otherRoutes = (await attempt(() => new PocketBase(url).health.check())).code;
+  await su.settings.update({ rateLimits: { enabled: false } });
+  out.afterDisabling = (await login()).record?.email;
+  return out;
+}
+
+test("rate limit settings match PocketBase", async () => {
+  const expected = norm(await limitScenario(servers.pb.url));
+  assert.equal(expected.third.status, 429, "sanity: PocketBase limited the third sign-in");
+  const got = norm(await limitScenario(servers.cr.url));
+  for (const key of Object.keys(expected)) assert.deepEqual(got[key], expected[key], key);
+});
+
+test("password guessing is refused after ten failures, whatever the settings", async () => {
+  // A server of its own: the failures of the other tests (same client IP) must not count.
+  const own = await startCroft();
+  croft(own.dir, "superuser", "upsert", ADMIN.email, ADMIN.password);
+  const url = own.url;
+  const su = await superuserClient(url);
+  await su.collection("users").create({ email: "gus@example.com", password: PASSWORD, passwordConfirm: PASSWORD });
+  const users = () => new PocketBase(url).collection("users");
+  for (let i = 0; i < 10; i++) {
+    assert.equal((await attempt(() => users().authWithPassword("gus@example.com", `wrong-${i}-pass`))).status, 400);
+  }
+  const blocked = await attempt(() => users().authWithPassword("gus@example.com", PASSWORD));
+  assert.equal(blocked.status, 429, "even the right password waits");
+  assert.match(blocked.error.message, /Too many failed attempts/);
+  const otherIdentity = await attempt(() => users().authWithPassword("nobody@example.com", "whatever-pass"));
+  assert.equal(otherIdentity.status, 429, "the same client is blocked for other identities too");
+  assert.ok((await su.collection("users").getList(1, 1)).totalItems >= 1, "other routes still work");
+  await own.stop();
 });
 
 test("unknown and known emails get the same answer and no mail goes to unknown addresses", async () => {
