@@ -53,6 +53,11 @@ pub enum Command {
         #[command(subcommand)]
         action: JobsAction,
     },
+    /// Manage API keys for machines (also at /api/keys).
+    Apikey {
+        #[command(subcommand)]
+        action: ApikeyAction,
+    },
     /// Move uploaded files between local disk and S3.
     Storage {
         #[command(subcommand)]
@@ -122,6 +127,25 @@ pub enum JobsAction {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ApikeyAction {
+    /// Create a key and print it (the only time it is shown).
+    Create {
+        name: String,
+        /// `COLLECTION:ACTION,ACTION` (actions: list, view, create, update, delete; `*` for all
+        /// collections), repeatable; e.g. `--scope posts:list,view --scope '*:create'`.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Expiry date, e.g. 2027-01-01 00:00:00Z (default: never).
+        #[arg(long, default_value = "")]
+        expires: String,
+    },
+    /// List keys (never the keys themselves).
+    List,
+    /// Revoke a key by id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum StorageAction {
     /// Copy every file to the other backend, verify the copies and switch to it.
     Migrate {
@@ -172,6 +196,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Superuser { action } => superuser(AppState::build(config, cli.dir).await?, action).await,
         Command::Jobs { action } => jobs(AppState::build(config, cli.dir).await?, action).await,
         Command::Collections { action } => collections(AppState::build(config, cli.dir).await?, action).await,
+        Command::Apikey { action } => apikey(AppState::build(config, cli.dir).await?, action).await,
         Command::Storage { action: StorageAction::Migrate { to } } => {
             let state = AppState::build(config, cli.dir).await?;
             let report = crate::files::migrate::migrate(&state, to == "s3").await?;
@@ -290,6 +315,46 @@ async fn collections(state: AppState, action: CollectionsAction) -> anyhow::Resu
                 other => anyhow::Error::new(other),
             })?;
             println!("imported {n} collections");
+        }
+    }
+    state.store.close().await?;
+    Ok(())
+}
+
+async fn apikey(state: AppState, action: ApikeyAction) -> anyhow::Result<()> {
+    use crate::auth::apikeys::{self, Scope};
+    let describe = |e: crate::auth::AuthError| match e {
+        crate::auth::AuthError::Rejected { data, .. } => anyhow::anyhow!("invalid key: {data}"),
+        other => anyhow::Error::new(other),
+    };
+    let store = state.store.as_ref();
+    match action {
+        ApikeyAction::Create { name, scopes, expires } => {
+            let scopes = scopes
+                .iter()
+                .map(|s| {
+                    let (collection, actions) =
+                        s.split_once(':').with_context(|| format!("scope {s:?} is not COLLECTION:ACTIONS"))?;
+                    let actions = actions.split(',').map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect();
+                    Ok(Scope { collection: collection.to_owned(), actions })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let (info, key) = apikeys::create(store, &name, scopes, &expires).await.map_err(describe)?;
+            println!("created API key {} ({}); it is shown only now:\n{key}", info.id, info.name);
+        }
+        ApikeyAction::List => {
+            for k in apikeys::list(store).await.map_err(describe)? {
+                let scopes: Vec<String> =
+                    k.scopes.iter().map(|s| format!("{}:{}", s.collection, s.actions.join(","))).collect();
+                let expires = if k.expires.is_empty() { "never" } else { k.expires.as_str() };
+                println!("{}  {:<24} {}  expires {expires}", k.id, k.name, scopes.join(" "));
+            }
+        }
+        ApikeyAction::Revoke { id } => {
+            if !apikeys::revoke(store, &id).await.map_err(describe)? {
+                anyhow::bail!("no API key {id}; see `croft apikey list`");
+            }
+            println!("revoked API key {id}");
         }
     }
     state.store.close().await?;

@@ -1,5 +1,6 @@
 //! Auth collections and their records: passwords, tokens, and the superuser service.
 
+pub mod apikeys;
 pub mod flows;
 pub mod mfa;
 pub mod otp;
@@ -137,6 +138,8 @@ pub struct NewAuthRecord {
 pub struct Principal {
     pub collection: AuthCollection,
     pub record: AuthRecord,
+    /// Set when the caller is an API key (then `collection` and `record` only name it).
+    pub key: Option<std::sync::Arc<apikeys::ApiKey>>,
 }
 
 impl Principal {
@@ -212,12 +215,40 @@ pub async fn authenticate_with_password(
     }
     let record = found.ok_or(AuthError::InvalidCredentials)?;
     let token = tokens::issue_auth(&coll, &record)?;
-    Ok((Principal { collection: coll, record }, token))
+    Ok((Principal { collection: coll, record, key: None }, token))
 }
 
-/// Resolves a bearer token to its principal; `None` for anything invalid or expired.
+/// Resolves a bearer token (or API key) to its principal; `None` for anything invalid or expired.
 pub async fn authenticate_token(store: &dyn crate::store::Store, token: &str) -> Result<Option<Principal>, AuthError> {
+    if apikeys::is_key(token) {
+        return Ok(apikeys::authenticate(store, token).await?.map(key_principal));
+    }
     authenticate_token_of(store, token, tokens::TYPE_AUTH).await
+}
+
+/// An API key as a caller: named by a collection `_apiKeys` that no rule or route knows.
+fn key_principal(key: apikeys::ApiKey) -> Principal {
+    let collection = AuthCollection {
+        id: "_apiKeys".into(),
+        name: "_apiKeys".into(),
+        token_secret: String::new(),
+        token_duration_secs: 0,
+        tokens: std::collections::BTreeMap::new(),
+        password_auth: false,
+        identity_fields: Vec::new(),
+        options: serde_json::Value::Null,
+    };
+    let record = AuthRecord {
+        id: key.id.clone(),
+        email: String::new(),
+        email_visibility: false,
+        verified: true,
+        password_hash: String::new(),
+        token_key: String::new(),
+        created: key.created.clone(),
+        updated: key.created.clone(),
+    };
+    Principal { collection, record, key: Some(std::sync::Arc::new(key)) }
 }
 
 /// Resolves a file token (`?token=` of protected files) to its principal.
@@ -260,5 +291,5 @@ async fn authenticate_token_of(
     let Some(record) = store.auth_record(&coll, &claims.id).await? else {
         return Ok(None);
     };
-    Ok(tokens::verify(token, &coll, &record).map(|_| Principal { collection: coll, record }))
+    Ok(tokens::verify(token, &coll, &record).map(|_| Principal { collection: coll, record, key: None }))
 }

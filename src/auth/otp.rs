@@ -157,7 +157,7 @@ pub async fn redeem(state: &AppState, key: &str, otp_id: &str, password: &str) -
         super::flows::mark_verified(state, &coll, &record.id, !mfa).await?;
     }
     let record = state.store.auth_record(&coll, &record.id).await?.ok_or_else(expired)?;
-    Ok(Principal { collection: coll, record })
+    Ok(Principal { collection: coll, record, key: None })
 }
 
 async fn delete(state: &AppState, id: &str) -> Result<(), AuthError> {

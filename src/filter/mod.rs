@@ -46,6 +46,8 @@ pub struct AuthInfo {
     pub collection_name: String,
     pub id: String,
     pub superuser: bool,
+    /// An API key's grants: a superuser for these record actions only.
+    pub key: Option<std::sync::Arc<crate::auth::apikeys::ApiKey>>,
 }
 
 impl RequestInfo {
@@ -56,12 +58,21 @@ impl RequestInfo {
             collection_name: String::new(),
             id: String::new(),
             superuser: true,
+            key: None,
         };
         Self { auth: Some(auth), ..Self::default() }
     }
 
     pub fn is_superuser(&self) -> bool {
         self.auth.as_ref().is_some_and(|a| a.superuser)
+    }
+
+    /// Whether the caller's API key (if it is one) grants `action` on the collection.
+    pub fn key_allows(&self, name: &str, id: &str, action: &str) -> bool {
+        match self.auth.as_ref().and_then(|a| a.key.as_ref()) {
+            Some(key) => key.allows(name, id, action),
+            None => true,
+        }
     }
 }
 
@@ -140,7 +151,9 @@ pub fn compile_query(
     request: &RequestInfo,
 ) -> Result<Query, QueryError> {
     let mentions_request = |s: &str| s.contains("@request.") || s.contains("@collection.");
-    if !request.is_superuser() && [filter, sort].into_iter().flatten().any(mentions_request) {
+    // API keys are superusers of their scopes only: no reaching into other collections.
+    let trusted = request.is_superuser() && request.auth.as_ref().is_none_or(|a| a.key.is_none());
+    if !trusted && [filter, sort].into_iter().flatten().any(mentions_request) {
         return Err(FilterError::Forbidden.into());
     }
     let mut ctx = resolve::Context::new(sql, schema, collection, alias, request);

@@ -46,6 +46,9 @@ impl FilesApi {
     #[oai(path = "/token", method = "post", operation_id = "file_token")]
     async fn file_token(&self, auth: TokenAuth) -> ApiResult<Json<FileToken>> {
         let p = &auth.0;
+        if p.key.is_some() {
+            return Err(ApiError::forbidden("API keys cannot have file tokens."));
+        }
         let token = crate::auth::tokens::issue_file(&p.collection, &p.record).map_err(ApiError::internal)?;
         Ok(Json(FileToken { token }))
     }

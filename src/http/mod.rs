@@ -1,6 +1,7 @@
 //! HTTP: the router, one file per resource. Handlers are thin: they parse, call the domain,
 //! and shape the answer; errors map through `error.rs`.
 
+mod apikeys;
 mod assets;
 mod auth;
 mod batch;
@@ -50,6 +51,8 @@ pub enum ApiTags {
     Realtime,
     /// Scheduled jobs.
     Jobs,
+    /// API keys for machines.
+    Keys,
     /// This document and Swagger UI.
     Docs,
 }
@@ -65,6 +68,7 @@ type Apis = (
     settings::SettingsApi,
     realtime::RealtimeApi,
     crons::CronsApi,
+    apikeys::KeysApi,
     DocsApi,
 );
 
@@ -82,6 +86,7 @@ fn api_service() -> (OpenApiService<Apis, ()>, DocsCell) {
         settings::SettingsApi,
         realtime::RealtimeApi,
         crons::CronsApi,
+        apikeys::KeysApi,
         DocsApi { docs: docs.clone() },
     );
     let service = OpenApiService::new(apis, "Croft", env!("CARGO_PKG_VERSION")).description(

@@ -169,7 +169,7 @@ impl RecordAuthEmailApi {
         let coll = store.auth_collection(&collection).await?.ok_or(crate::auth::AuthError::CollectionNotFound)?;
         let record = store.auth_record(&coll, &id).await?.ok_or(crate::auth::AuthError::NotFound)?;
         let token = crate::auth::tokens::issue_static(&coll, &record, body.0.duration).map_err(ApiError::internal)?;
-        let principal = crate::auth::Principal { collection: coll, record };
+        let principal = crate::auth::Principal { collection: coll, record, key: None };
         let record = super::records_auth::record_json(&state, &principal).await?;
         Ok(Json(AuthResponse { token, record }))
     }

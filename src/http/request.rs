@@ -30,7 +30,8 @@ pub fn auth_info(p: &Principal) -> AuthInfo {
         collection_id: p.collection.id.clone(),
         collection_name: p.collection.name.clone(),
         id: p.record.id.clone(),
-        superuser: p.is_superuser(),
+        superuser: p.is_superuser() || p.key.is_some(),
+        key: p.key.clone(),
     }
 }
 

@@ -107,6 +107,9 @@ async fn render(
     if rule.is_none() && !req.is_superuser() {
         return None;
     }
+    if !req.key_allows(&c.name, &c.id, if sub.record.is_some() { "view" } else { "list" }) {
+        return None;
+    }
     let schema = state.schema();
     let mut sql = SqlBuilder::new(state.store.dialect());
     // The subscription's filter is a client filter: @request/@collection only for superusers.

@@ -199,7 +199,13 @@ mod tests {
     }
 
     fn auth(id: &str) -> AuthInfo {
-        AuthInfo { collection_id: "users".into(), collection_name: "users".into(), id: id.into(), superuser: false }
+        AuthInfo {
+            collection_id: "users".into(),
+            collection_name: "users".into(),
+            id: id.into(),
+            superuser: false,
+            key: None,
+        }
     }
 
     #[test]

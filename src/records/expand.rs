@@ -99,6 +99,9 @@ fn apply_tree<'a>(
                     continue;
                 }
                 let Some(target) = schema.by_id(&o.collection_id) else { continue };
+                if !req.key_allows(&target.name, &target.id, "view") {
+                    continue;
+                }
                 expand_relation(state, schema, target, items, name, field.is_multiple(), children, req, depth).await?;
             } else if let Some((other, via)) = name.split_once("_via_") {
                 expand_back(state, schema, coll, items, name, other, via, children, req, depth).await?;
@@ -164,6 +167,9 @@ async fn expand_back(
     depth: usize,
 ) -> Result<(), RecordError> {
     let Some(target) = schema.get(other) else { return Ok(()) };
+    if !req.key_allows(&target.name, &target.id, "view") {
+        return Ok(());
+    }
     let Some(field) = target.field(via) else { return Ok(()) };
     let FieldKind::Relation(o) = &field.kind else { return Ok(()) };
     if o.collection_id != coll.id || (target.rules.view_rule.is_none() && !req.is_superuser()) {

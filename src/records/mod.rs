@@ -82,6 +82,15 @@ pub fn collection(schema: &Schema, key: &str) -> Result<Arc<Collection>, RecordE
     schema.get(key).cloned().ok_or(RecordError::CollectionNotFound)
 }
 
+/// The collection, if the caller's API key (when it is one) grants `action` on it.
+pub fn granted(schema: &Schema, key: &str, action: &str, req: &RequestInfo) -> Result<Arc<Collection>, RecordError> {
+    let coll = collection(schema, key)?;
+    if !req.key_allows(&coll.name, &coll.id, action) {
+        return Err(RecordError::Forbidden("The API key does not allow this action on this collection."));
+    }
+    Ok(coll)
+}
+
 /// List parameters as PocketBase reads them.
 #[derive(Debug, Clone, Default)]
 pub struct ListParams {
@@ -109,7 +118,7 @@ pub fn columns(c: &Collection, alias: &str) -> String {
 pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo) -> Result<ListResult, RecordError> {
     let _schema = state.schema_guard.read().await;
     let schema = state.schema();
-    let coll = collection(&schema, key)?;
+    let coll = granted(&schema, key, "list", req)?;
     unlocked(coll.rules.list_rule.as_ref(), req)?;
     let page = p.page.max(1);
     let per_page = if p.per_page <= 0 { 30 } else { p.per_page.min(1000) };
@@ -177,7 +186,7 @@ pub async fn view(
 ) -> Result<Value, RecordError> {
     let _schema = state.schema_guard.read().await;
     let schema = state.schema();
-    let coll = collection(&schema, key)?;
+    let coll = granted(&schema, key, "view", req)?;
     unlocked(coll.rules.view_rule.as_ref(), req)?;
     let mut record = fetch_visible(state.store.as_ref(), &schema, &coll, id, coll.rules.view_rule.as_deref(), req)
         .await?

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::values::{self, field_error};
-use super::{MAIN, RecordError, collection, fetch_rows};
+use super::{MAIN, RecordError, fetch_rows};
 use crate::app::AppState;
 use crate::filter::{self, RequestInfo, SqlBuilder, ident};
 use crate::schema::{Collection, CollectionKind, Field, FieldKind, Schema};
@@ -20,10 +20,11 @@ const FAILED_UPDATE: &str = "Failed to update record.";
 fn writable(
     schema: &Schema,
     key: &str,
+    action: &str,
     rule: impl Fn(&crate::schema::Rules) -> &Option<String>,
     req: &RequestInfo,
 ) -> Result<Arc<Collection>, RecordError> {
-    let coll = collection(schema, key)?;
+    let coll = super::granted(schema, key, action, req)?;
     read_only(&coll)?;
     super::unlocked(rule(&coll.rules).as_ref(), req)?;
     Ok(coll)
@@ -214,7 +215,7 @@ pub async fn plan_create(
 ) -> Result<Plan, RecordError> {
     let Input { body: raw, uploads } = input;
     let schema = state.schema();
-    let coll = writable(&schema, key, |r| &r.create_rule, req)?;
+    let coll = writable(&schema, key, "create", |r| &r.create_rule, req)?;
     let body = values::apply_modifiers(&coll.fields, &raw, &Map::new());
     confirm_password(&coll, &body)?;
     let mut errors = Map::new();
@@ -284,7 +285,7 @@ pub async fn plan_update(
 ) -> Result<Plan, RecordError> {
     let Input { body: raw, uploads } = input;
     let schema = state.schema();
-    let coll = writable(&schema, key, |r| &r.update_rule, req)?;
+    let coll = writable(&schema, key, "update", |r| &r.update_rule, req)?;
     let internal = RequestInfo::superuser();
     let current = fetch_rows(db, &schema, &coll, &[id.to_owned()], Some(""), &internal).await?;
     let Some(current) = current.first() else { return Err(RecordError::NotFound) };
@@ -354,7 +355,7 @@ pub async fn plan_delete(
     req: &RequestInfo,
 ) -> Result<Plan, RecordError> {
     let schema = state.schema();
-    let coll = writable(&schema, key, |r| &r.delete_rule, req)?;
+    let coll = writable(&schema, key, "delete", |r| &r.delete_rule, req)?;
     let mut statements = Vec::new();
     match rule_gate(db, &schema, &coll, id, coll.rules.delete_rule.as_deref(), req).await? {
         Gate::Pass => {}
