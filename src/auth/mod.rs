@@ -3,6 +3,7 @@
 pub mod apikeys;
 pub mod flows;
 pub mod mfa;
+pub mod oauth2;
 pub mod otp;
 mod password;
 pub mod superusers;

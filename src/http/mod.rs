@@ -60,6 +60,7 @@ pub enum ApiTags {
 type Apis = (
     health::HealthApi,
     records_auth::RecordAuthApi,
+    records_auth::OAuth2RedirectApi,
     records_auth_email::RecordAuthEmailApi,
     records::RecordsApi,
     batch::BatchApi,
@@ -78,6 +79,7 @@ fn api_service() -> (OpenApiService<Apis, ()>, DocsCell) {
     let apis = (
         health::HealthApi,
         records_auth::RecordAuthApi,
+        records_auth::OAuth2RedirectApi,
         records_auth_email::RecordAuthEmailApi,
         records::RecordsApi,
         batch::BatchApi,

@@ -75,6 +75,33 @@ pub struct AuthResponse {
     pub token: String,
     /// The auth record (password and tokenKey are never included).
     pub record: Value,
+    /// OAuth2 sign-ins: the provider's user and `isNew`.
+    #[oai(skip_serializing_if_is_none)]
+    pub meta: Option<Value>,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct OAuth2Login {
+    /// The provider's name (`google`, `github`, `oidc` …).
+    #[oai(default)]
+    pub provider: String,
+    /// The authorization code the provider redirected with.
+    #[oai(default)]
+    pub code: String,
+    /// The PKCE verifier from auth-methods.
+    #[oai(default)]
+    pub code_verifier: String,
+    /// The redirect URL used for the authorization request.
+    #[oai(rename = "redirectURL", default)]
+    pub redirect_url: String,
+    /// Deprecated spelling of `redirectURL`.
+    #[oai(rename = "redirectUrl", default)]
+    pub redirect_url_legacy: String,
+    /// Fields for a record created by this sign-in.
+    pub create_data: Option<Value>,
+    /// The `mfaId` of a first factor, when this sign-in completes MFA.
+    pub mfa_id: Option<String>,
 }
 
 #[OpenApi(prefix_path = "/api/collections", tag = ApiTags::Auth)]
@@ -114,7 +141,35 @@ impl RecordAuthApi {
         )
         .await;
         let (principal, token) = guard.record(signed_in)?;
-        finish(&state, req, principal, token, "password", b.mfa_id.as_deref()).await
+        finish(&state, req, principal, token, "password", b.mfa_id.as_deref(), None).await
+    }
+
+    /// Sign in (or sign up) with OAuth2.
+    ///
+    /// Exchanges the provider's code (with the PKCE verifier from auth-methods), then signs in the
+    /// linked record, the caller's own record, the record with the same provider-verified email,
+    /// or a new record made from `createData`.
+    #[oai(path = "/:collection/auth-with-oauth2", method = "post", operation_id = "auth_with_oauth2")]
+    async fn auth_with_oauth2(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        auth: super::auth::MaybeAuth,
+        collection: Path<String>,
+        body: Json<OAuth2Login>,
+    ) -> ApiResult<SignIn> {
+        let b = body.0;
+        let login = crate::auth::oauth2::Login {
+            provider: b.provider,
+            code: b.code,
+            code_verifier: b.code_verifier,
+            redirect_url: if b.redirect_url.is_empty() { b.redirect_url_legacy } else { b.redirect_url },
+            create_data: b.create_data.and_then(|v| v.as_object().cloned()).unwrap_or_default(),
+        };
+        let (principal, meta) = crate::auth::oauth2::authenticate(&state, &collection, login, auth.principal()).await?;
+        let token =
+            crate::auth::tokens::issue_auth(&principal.collection, &principal.record).map_err(ApiError::internal)?;
+        finish(&state, req, principal, token, "oauth2", b.mfa_id.as_deref(), Some(meta)).await
     }
 
     /// Request a one-time password by email.
@@ -145,7 +200,7 @@ impl RecordAuthApi {
         let principal = guard.record(crate::auth::otp::redeem(&state, &collection, &b.otp_id, &b.password).await)?;
         let token =
             crate::auth::tokens::issue_auth(&principal.collection, &principal.record).map_err(ApiError::internal)?;
-        finish(&state, req, principal, token, "otp", b.mfa_id.as_deref()).await
+        finish(&state, req, principal, token, "otp", b.mfa_id.as_deref(), None).await
     }
 
     /// List the sign-in methods of an auth collection.
@@ -158,7 +213,10 @@ impl RecordAuthApi {
         if !c.is_auth() {
             return Err(ApiError::not_found("Missing or invalid auth collection context."));
         }
-        Ok(Json(auth_methods(&c.options)))
+        let coll = state.store.auth_collection(&c.id).await?.ok_or(crate::auth::AuthError::CollectionNotFound)?;
+        let providers: Vec<Value> =
+            crate::auth::oauth2::providers(&coll).await.iter().map(crate::auth::oauth2::auth_method).collect();
+        Ok(Json(auth_methods(&c.options, providers)))
     }
 
     /// Refresh a token.
@@ -178,7 +236,7 @@ impl RecordAuthApi {
             ));
         }
         let token = crate::auth::tokens::issue_auth(&p.collection, &p.record).map_err(ApiError::internal)?;
-        Ok(Json(AuthResponse { token, record: record_json(&state, p).await? }))
+        Ok(Json(AuthResponse { token, record: record_json(&state, p).await?, meta: None }))
     }
 }
 
@@ -227,6 +285,7 @@ async fn finish(
     token: String,
     method: &str,
     mfa_id: Option<&str>,
+    meta: Option<Value>,
 ) -> ApiResult<SignIn> {
     let mut info = super::request::request_info(req, None);
     info.context = method.to_owned();
@@ -252,11 +311,11 @@ async fn finish(
     if let Some(mfa_id) = crate::auth::mfa::check(state, &principal, method, mfa_id, &info).await? {
         return Ok(SignIn::MfaRequired(Json(MfaRequired { mfa_id })));
     }
-    Ok(SignIn::Done(Json(AuthResponse { token, record: record_json(state, &principal).await? })))
+    Ok(SignIn::Done(Json(AuthResponse { token, record: record_json(state, &principal).await?, meta })))
 }
 
 /// PocketBase's auth-methods answer (with the pre-0.23 keys the older SDKs read).
-fn auth_methods(options: &serde_json::Map<String, Value>) -> Value {
+fn auth_methods(options: &serde_json::Map<String, Value>, providers: Vec<Value>) -> Value {
     let get = |k: &str| options.get(k).cloned().unwrap_or(Value::Null);
     let password = get("passwordAuth");
     let identity: Vec<Value> = password["identityFields"].as_array().cloned().unwrap_or_default();
@@ -266,14 +325,12 @@ fn auth_methods(options: &serde_json::Map<String, Value>) -> Value {
         json!({"enabled": on, "duration": if on { v["duration"].as_i64().unwrap_or(0) } else { 0 }})
     };
     let oauth2 = get("oauth2");
-    let providers =
-        if enabled(&oauth2) { oauth2["providers"].as_array().cloned().unwrap_or_default() } else { Vec::new() };
     json!({
         "password": {"enabled": enabled(&password), "identityFields": identity},
         "oauth2": {"enabled": enabled(&oauth2), "providers": providers},
         "mfa": timed(get("mfa")),
         "otp": timed(get("otp")),
-        "authProviders": [],
+        "authProviders": providers,
         "usernamePassword": identity.iter().any(|f| f == "username"),
         "emailPassword": identity.iter().any(|f| f == "email"),
     })
@@ -310,4 +367,74 @@ fn standard_fields(p: &Principal) -> Value {
         "created": r.created,
         "updated": r.updated,
     })
+}
+
+pub struct OAuth2RedirectApi;
+
+#[derive(ApiResponse)]
+pub enum RedirectPage {
+    /// A page telling the user to return to the app (the app got the code over realtime).
+    #[oai(status = 200)]
+    Done(poem_openapi::payload::Html<String>),
+}
+
+#[OpenApi(prefix_path = "/api", tag = ApiTags::Auth)]
+impl OAuth2RedirectApi {
+    /// OAuth2 redirect target of the SDK's all-in-one flow.
+    ///
+    /// Forwards `{state, code, error}` to the realtime client whose id is `state` (subscribed to
+    /// `@oauth2`), which then calls `auth-with-oauth2`.
+    #[oai(path = "/oauth2-redirect", method = "get", operation_id = "oauth2_redirect")]
+    async fn redirect(
+        &self,
+        state: Data<&AppState>,
+        #[oai(name = "state")] client_state: poem_openapi::param::Query<Option<String>>,
+        code: poem_openapi::param::Query<Option<String>>,
+        error: poem_openapi::param::Query<Option<String>>,
+    ) -> RedirectPage {
+        let (s, c, e) = (client_state.0.unwrap_or_default(), code.0.unwrap_or_default(), error.0.unwrap_or_default());
+        forward(&state, &s, &c, &e)
+    }
+
+    /// OAuth2 redirect target for providers that post the result (`response_mode=form_post`).
+    #[oai(path = "/oauth2-redirect", method = "post", operation_id = "oauth2_redirect_post")]
+    async fn redirect_post(
+        &self,
+        state: Data<&AppState>,
+        body: poem_openapi::payload::Form<RedirectForm>,
+    ) -> RedirectPage {
+        let f = body.0;
+        forward(&state, &f.state, &f.code, &f.error)
+    }
+}
+
+#[derive(Debug, Object, serde::Deserialize)]
+pub struct RedirectForm {
+    #[oai(default)]
+    #[serde(default)]
+    pub state: String,
+    #[oai(default)]
+    #[serde(default)]
+    pub code: String,
+    #[oai(default)]
+    #[serde(default)]
+    pub error: String,
+}
+
+fn forward(state: &AppState, client_id: &str, code: &str, error: &str) -> RedirectPage {
+    let sent = state.realtime.client(client_id).is_some_and(|client| {
+        let topic = client.subscriptions().iter().find(|s| s.target == "@oauth2").map(|s| s.raw.clone());
+        topic.is_some_and(|event| {
+            let data = json!({"state": client_id, "code": code, "error": error}).to_string();
+            client.send(crate::realtime::Message { event, data: data.into() })
+        })
+    });
+    let text = if sent && error.is_empty() {
+        "Signed in. You can close this window and return to the app."
+    } else {
+        "The sign-in could not be completed. Close this window and try again."
+    };
+    RedirectPage::Done(poem_openapi::payload::Html(format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>OAuth2</title></head><body><p>{text}</p><script>window.close()</script></body></html>"
+    )))
 }

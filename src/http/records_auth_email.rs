@@ -171,6 +171,6 @@ impl RecordAuthEmailApi {
         let token = crate::auth::tokens::issue_static(&coll, &record, body.0.duration).map_err(ApiError::internal)?;
         let principal = crate::auth::Principal { collection: coll, record, key: None };
         let record = super::records_auth::record_json(&state, &principal).await?;
-        Ok(Json(AuthResponse { token, record }))
+        Ok(Json(AuthResponse { token, record, meta: None }))
     }
 }
