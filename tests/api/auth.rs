@@ -96,3 +96,61 @@ async fn refresh_and_revocation() {
     assert_pb_error(resp, 401).await;
     app.stop().await;
 }
+
+/// Tokens that were tampered with, expired, of another type or forged for another collection are
+/// refused at the HTTP level.
+#[tokio::test]
+async fn tampered_expired_and_cross_collection_tokens_are_refused() {
+    let app = spawn_app().await;
+    let token = app.superuser_token().await;
+    let settings = |t: &str| app.get("/api/settings").header("Authorization", t.to_owned()).send();
+    assert_eq!(settings(&token).await.expect("send").status(), 200);
+
+    // A changed signature.
+    let mut tampered = token.clone();
+    let last = tampered.pop().expect("char");
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    assert_pb_error(settings(&tampered).await.expect("send"), 401).await;
+
+    // A payload edited to claim another collection (signature no longer matches).
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims = payload(&token);
+    claims["collectionId"] = json!("_pb_users_auth_");
+    let forged_payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string());
+    let forged = format!("{}.{forged_payload}.{}", parts[0], parts[2]);
+    assert_pb_error(settings(&forged).await.expect("send"), 401).await;
+
+    // Expired: signed with the right key but a lifetime in the past.
+    let store = app.state.store.as_ref();
+    let mut coll = store.auth_collection("_superusers").await.expect("store").expect("collection");
+    let record = store.auth_record_by(&coll, "email", ADMIN_EMAIL).await.expect("store").expect("record");
+    coll.token_duration_secs = -10;
+    let expired = croft::auth::tokens::issue_auth(&coll, &record).expect("issue");
+    assert_pb_error(settings(&expired).await.expect("send"), 401).await;
+
+    // Another token type of the same record is no auth token.
+    let coll = store.auth_collection("_superusers").await.expect("store").expect("collection");
+    let file_token = croft::auth::tokens::issue_file(&coll, &record).expect("issue");
+    assert_pb_error(settings(&file_token).await.expect("send"), 401).await;
+
+    // A valid token of a regular user is not a superuser's.
+    let users = store.auth_collection("users").await.expect("store").expect("users");
+    let hash = croft::auth::hash_password("password123").await.expect("hash");
+    let user = store
+        .insert_auth_record(
+            &users,
+            croft::auth::NewAuthRecord {
+                id: "userid000000001".into(),
+                email: "u@example.com".into(),
+                email_visibility: false,
+                verified: true,
+                password_hash: hash,
+                token_key: croft::ids::secret_key(),
+            },
+        )
+        .await
+        .expect("insert");
+    let user_token = croft::auth::tokens::issue_auth(&users, &user).expect("issue");
+    assert_pb_error(settings(&user_token).await.expect("send"), 403).await;
+    app.stop().await;
+}
