@@ -13,6 +13,7 @@ use super::{AuthCollection, AuthError, AuthRecord, Principal};
 use crate::app::AppState;
 use crate::error::{FieldErrors, code};
 use crate::filter::RequestInfo;
+use crate::store::{SqlQuery, SqlValue, Statement};
 
 /// How long after an email another one of the same kind to the same record is suppressed.
 const RESEND_AFTER: Duration = Duration::from_secs(120);
@@ -263,6 +264,59 @@ async fn save(state: &AppState, coll: &AuthCollection, id: &str, body: Value) ->
 /// Mails a one-time password.
 pub(super) async fn send_otp(state: &AppState, coll: &AuthCollection, record: &AuthRecord, otp_id: &str, code: &str) {
     send(state, coll, record, "otp", &record.email, &[("{OTP}", code), ("{OTP_ID}", otp_id)]).await;
+}
+
+/// The login alert: each sign-in records its origin (IP + user agent) in `_authOrigins`; a
+/// sign-in from an origin the record never used (not its first sign-in) mails an alert.
+pub async fn auth_alert(state: &AppState, p: &Principal, ip: &str, user_agent: &str) -> Result<(), AuthError> {
+    use md5::{Digest, Md5};
+    if !p.collection.options["authAlert"]["enabled"].as_bool().unwrap_or(false) {
+        return Ok(());
+    }
+    let agent = if user_agent.len() > 200 {
+        let mut cut = 200;
+        while !user_agent.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}...", &user_agent[..cut])
+    } else {
+        user_agent.to_owned()
+    };
+    let fingerprint: String =
+        Md5::digest(format!("{ip}{agent}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let params = vec![SqlValue::Text(p.collection.id.clone()), SqlValue::Text(p.record.id.clone())];
+    let q = SqlQuery {
+        sql: "SELECT fingerprint FROM _authOrigins WHERE collectionRef = ?1 AND recordRef = ?2".into(),
+        params,
+    };
+    let origins = state.store.query(q).await?;
+    let known = origins.iter().any(|r| matches!(r.first(), Some(SqlValue::Text(f)) if *f == fingerprint));
+    let now = crate::dates::now();
+    let statement = if known {
+        Statement {
+            query: SqlQuery {
+                sql: "UPDATE _authOrigins SET updated = ?4 WHERE collectionRef = ?1 AND recordRef = ?2 AND fingerprint = ?3".into(),
+                params: [&p.collection.id, &p.record.id, &fingerprint, &now].map(|v| SqlValue::Text(v.clone())).to_vec(),
+            },
+            must_affect: false,
+        }
+    } else {
+        Statement {
+            query: SqlQuery {
+                sql: "INSERT INTO _authOrigins (id, collectionRef, recordRef, fingerprint, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO NOTHING".into(),
+                params: [&crate::ids::record_id(), &p.collection.id, &p.record.id, &fingerprint, &now]
+                    .map(|v| SqlValue::Text(v.clone()))
+                    .to_vec(),
+            },
+            must_affect: false,
+        }
+    };
+    state.store.execute(vec![statement]).await?;
+    if !origins.is_empty() && !known && !p.record.email.is_empty() {
+        let info = format!("{now} - {ip} {agent}");
+        send(state, &p.collection, &p.record, "authAlert", &p.record.email, &[("{ALERT_INFO}", &info)]).await;
+    }
+    Ok(())
 }
 
 /// Marks a record verified (its mailbox was proven by a code or token sent there).

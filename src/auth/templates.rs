@@ -20,6 +20,10 @@ fn default(template: &str) -> (String, String) {
             "Confirm your {APP_NAME} new email address",
             "<p>Hello,</p>\n<p>Click on the button below to confirm your new email address.</p>\n<p>\n  <a class=\"btn\" href=\"{APP_URL}/_/#/auth/confirm-email-change/{TOKEN}\" target=\"_blank\" rel=\"noopener\">Confirm new email</a>\n</p>\n<p><i>If you didn't ask to change your email address, please ignore this email.</i></p>\n",
         ),
+        "authAlert" => (
+            "Login from a new location",
+            "<p>Hello,</p>\n<p>We noticed a login to your {APP_NAME} account from a new location:</p>\n<p><em>{ALERT_INFO}</em></p>\n<p><strong>If this wasn't you, you should immediately change your {APP_NAME} account password to revoke access from all other locations.</strong></p>\n<p>If this was you, you may disregard this email.</p>\n",
+        ),
         _ => (
             "OTP for {APP_NAME}",
             "<p>Hello,</p>\n<p>Your one-time password is: <strong>{OTP}</strong></p>\n<p><i>If you didn't ask for the one-time password, you can ignore this email.</i></p>\n",
@@ -29,10 +33,11 @@ fn default(template: &str) -> (String, String) {
 }
 
 /// `(subject, html body)` of `template` (`verificationTemplate`, `resetPasswordTemplate`,
-/// `confirmEmailChangeTemplate`, or `otp` for the OTP email).
+/// `confirmEmailChangeTemplate`, `otp` for the OTP email, `authAlert` for the login alert).
 pub fn get(coll: &AuthCollection, template: &str) -> (String, String) {
     let stored = match template {
         "otp" => coll.options.pointer("/otp/emailTemplate"),
+        "authAlert" => coll.options.pointer("/authAlert/emailTemplate"),
         other => coll.options.get(other),
     };
     let text = |k: &str| stored.and_then(|t| t.get(k)).and_then(|v| v.as_str()).filter(|s| !s.trim().is_empty());

@@ -311,6 +311,12 @@ async fn finish(
     if let Some(mfa_id) = crate::auth::mfa::check(state, &principal, method, mfa_id, &info).await? {
         return Ok(SignIn::MfaRequired(Json(MfaRequired { mfa_id })));
     }
+    let settings = crate::settings::shared(state).await?;
+    let ip = super::limits::client_ip(req, &settings.trusted_proxy);
+    let agent = req.header("user-agent").unwrap_or_default();
+    if let Err(e) = crate::auth::flows::auth_alert(state, &principal, &ip, agent).await {
+        tracing::warn!(error = %e, "failed to record the sign-in origin");
+    }
     Ok(SignIn::Done(Json(AuthResponse { token, record: record_json(state, &principal).await?, meta })))
 }
 
@@ -402,9 +408,9 @@ impl OAuth2RedirectApi {
         &self,
         state: Data<&AppState>,
         body: poem_openapi::payload::Form<RedirectForm>,
-    ) -> RedirectPage {
+    ) -> ApiResult<RedirectPage> {
         let f = body.0;
-        forward(&state, &f.state, &f.code, &f.error)
+        Ok(forward(&state, &f.state, &f.code, &f.error))
     }
 }
 

@@ -184,6 +184,33 @@ test("OTP, MFA and the authRule match PocketBase", async () => {
   for (const key of Object.keys(expected)) assert.deepEqual(got[key], expected[key], key);
 });
 
+async function alertScenario(url, sink) {
+  const out = {};
+  const su = await superuserClient(url);
+  await su.collection("users").create({ email: "alan@example.com", password: PASSWORD, passwordConfirm: PASSWORD });
+  const login = (agent) => new PocketBase(url).collection("users").authWithPassword("alan@example.com", PASSWORD, { headers: { "User-Agent": agent } });
+  const alerts = () => sink.read().filter((m) => m.to.includes("alan@") && /new location/.test(m.subject));
+  await login("agent-one");
+  await login("agent-one");
+  await new Promise((r) => setTimeout(r, 300));
+  out.afterKnownOrigin = alerts().length;
+  await login("agent-two");
+  for (let i = 0; i < 100 && alerts().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  out.afterNewOrigin = alerts().length;
+  out.alertMentionsAgent = alerts().pop()?.body.includes("agent-two");
+  const alan = (await su.collection("users").getFirstListItem('email = "alan@example.com"')).id;
+  out.origins = (await su.collection("_authOrigins").getFullList({ filter: `recordRef = "${alan}"` })).length;
+  out.superuserOrigins = (await su.collection("_authOrigins").getFullList({ filter: `collectionRef = "pbc_3142635823"` })).length;
+  return out;
+}
+
+test("a sign-in from a new origin mails an alert, as PocketBase does", async () => {
+  const expected = norm(await alertScenario(servers.pb.url, sinks.pb));
+  assert.equal(expected.afterNewOrigin, 1, "sanity: PocketBase sent one alert");
+  const got = norm(await alertScenario(servers.cr.url, sinks.cr));
+  for (const key of Object.keys(expected)) assert.deepEqual(got[key], expected[key], key);
+});
+
 async function limitScenario(url) {
   const out = {};
   const su = await superuserClient(url);
