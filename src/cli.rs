@@ -103,6 +103,9 @@ pub enum SuperuserAction {
     Update { email: String, password: String },
     /// Delete a superuser.
     Delete { email: String },
+    /// Print a one-time password for a superuser (sign in with it through auth-with-otp);
+    /// needs OTP enabled on `_superusers`.
+    Otp { email: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -278,6 +281,15 @@ async fn superuser(state: AppState, action: SuperuserAction) -> anyhow::Result<(
         SuperuserAction::Delete { email } => {
             superusers::delete(store, &email).await.map_err(describe)?;
             format!("deleted superuser {email}")
+        }
+        SuperuserAction::Otp { email } => {
+            let (otp_id, code, secs) = crate::auth::otp::for_superuser(&state, &email).await.map_err(|e| match e {
+                crate::auth::AuthError::Forbidden(_) => anyhow::anyhow!(
+                    "OTP is not enabled for _superusers; enable it first: PATCH /api/collections/_superusers {{\"otp\": {{\"enabled\": true}}}}"
+                ),
+                other => describe(other),
+            })?;
+            format!("one-time password for {email} (valid for {secs} s):\n  otpId:    {otp_id}\n  password: {code}")
         }
     };
     state.store.close().await?;

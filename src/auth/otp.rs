@@ -81,6 +81,18 @@ pub async fn request(state: &AppState, key: &str, email: &str) -> Result<String,
         tracing::warn!(record = %record.id, "too many OTP requests; reusing the last code");
         return Ok(id.clone());
     }
+    let (id, password) = issue(state, &coll, &record, length).await?;
+    super::flows::send_otp(state, &coll, &record, &id, &password).await;
+    Ok(id)
+}
+
+/// Stores a new code for the record: `(otpId, code)`.
+async fn issue(
+    state: &AppState,
+    coll: &AuthCollection,
+    record: &super::AuthRecord,
+    length: usize,
+) -> Result<(String, String), AuthError> {
     let password = crate::ids::random_from(b"0123456789", length);
     let id = crate::ids::record_id();
     let now = crate::dates::now();
@@ -93,8 +105,20 @@ pub async fn request(state: &AppState, key: &str, email: &str) -> Result<String,
         must_affect: true,
     };
     state.store.execute(vec![insert]).await?;
-    super::flows::send_otp(state, &coll, &record, &id, &password).await;
-    Ok(id)
+    Ok((id, password))
+}
+
+/// `croft superuser otp EMAIL`: a code for a superuser, printed instead of mailed (for a server
+/// without working email). The `_superusers` collection must have OTP enabled.
+pub async fn for_superuser(state: &AppState, email: &str) -> Result<(String, String, i64), AuthError> {
+    let coll = state.store.auth_collection(super::SUPERUSERS).await?.ok_or(AuthError::CollectionNotFound)?;
+    let (enabled, duration, length) = options(&coll);
+    if !enabled {
+        return Err(disabled());
+    }
+    let record = state.store.auth_record_by(&coll, "email", email).await?.ok_or(AuthError::NotFound)?;
+    let (id, code) = issue(state, &coll, &record, length).await?;
+    Ok((id, code, duration))
 }
 
 /// `POST /api/collections/{c}/auth-with-otp`: the record the code was for, once. A record that

@@ -89,3 +89,15 @@ test("the CLI creates, lists and revokes keys", async () => {
   const revoked = await call(key, "POST", "/api/collections/posts/records", { title: "x" });
   assert.equal(revoked.status, 403, "a revoked key is a guest, and the createRule is locked");
 });
+
+test("croft superuser otp prints a code that signs the superuser in", async () => {
+  assert.throws(() => croft(server.dir, "superuser", "otp", ADMIN.email), /OTP is not enabled/);
+  await su.collections.update("_superusers", { otp: { enabled: true } });
+  const out = croft(server.dir, "superuser", "otp", ADMIN.email);
+  const otpId = out.match(/otpId:\s+(\S+)/)[1];
+  const code = out.match(/password:\s+(\d+)/)[1];
+  const pb = new PocketBase(server.url);
+  await pb.collection("_superusers").authWithOTP(otpId, code);
+  assert.ok(pb.authStore.isSuperuser);
+  await su.collections.update("_superusers", { otp: { enabled: false } });
+});
