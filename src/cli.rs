@@ -226,9 +226,9 @@ async fn serve(config: config::Config, dir: PathBuf) -> anyhow::Result<()> {
     println!(
         "Server started at {base}\n├─ REST API:  {base}/api/\n├─ Dashboard: {base}/_/\n└─ API docs:  {base}/api/docs"
     );
-    if superusers::count(state.store.as_ref()).await? == 0 {
+    if let Some(token) = crate::auth::installer::prepare(state.store.as_ref()).await? {
         println!(
-            "\nNo superuser exists yet. Create one with:\n  croft superuser upsert EMAIL PASSWORD --dir {}",
+            "\nNo superuser exists yet. Open this one-time link (valid for an hour) to create the first one:\n  {base}/_/#/install/{token}\nor run: croft superuser upsert EMAIL PASSWORD --dir {}",
             state.data_dir.display()
         );
     }

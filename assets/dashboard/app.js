@@ -22,6 +22,7 @@ function saved() {
 
 function show(view, auth) {
   $("login").hidden = view !== "login";
+  $("install").hidden = view !== "install";
   $("home").hidden = view !== "home";
   $("nav").hidden = view !== "home";
   $("who").textContent = auth?.record?.email || "";
@@ -32,7 +33,14 @@ function notice(text) {
   $("notice").hidden = !text;
 }
 
+/// `#/install/TOKEN`: the one-time link `croft serve` prints while no superuser exists.
+function installToken() {
+  const m = location.hash.match(/^#\/install\/([A-Za-z0-9]+)$/);
+  return m ? m[1] : null;
+}
+
 async function restore() {
+  if (installToken()) return show("install");
   const auth = saved();
   if (!auth?.token) return show("login");
   try {
@@ -60,6 +68,24 @@ $("login-form").addEventListener("submit", async (event) => {
     show("home", auth);
   } catch (err) {
     $("login-error").textContent = err.offline ? err.message : "Invalid email or password.";
+  }
+});
+
+$("install-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  $("install-error").textContent = "";
+  try {
+    const auth = await api("/api/installer", {
+      method: "POST",
+      body: { token: installToken(), email: form.get("email"), password: form.get("password"), passwordConfirm: form.get("passwordConfirm") },
+    });
+    localStorage.setItem(STORE_KEY, JSON.stringify(auth));
+    history.replaceState(null, "", location.pathname);
+    show("home", auth);
+  } catch (err) {
+    const fields = Object.values(err.data?.data || {}).map((e) => e.message).join(" ");
+    $("install-error").textContent = [err.message, fields].filter(Boolean).join(" ");
   }
 });
 

@@ -2,6 +2,7 @@
 
 pub mod apikeys;
 pub mod flows;
+pub mod installer;
 pub mod mfa;
 pub mod oauth2;
 pub mod otp;

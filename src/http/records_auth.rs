@@ -444,3 +444,39 @@ fn forward(state: &AppState, client_id: &str, code: &str, error: &str) -> Redire
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>OAuth2</title></head><body><p>{text}</p><script>window.close()</script></body></html>"
     )))
 }
+
+pub struct InstallerApi;
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct Install {
+    /// The token of the installer link `serve` printed.
+    #[oai(default)]
+    pub token: String,
+    #[oai(default)]
+    pub email: String,
+    #[oai(default)]
+    pub password: String,
+    #[oai(default)]
+    pub password_confirm: String,
+}
+
+#[OpenApi(prefix_path = "/api", tag = ApiTags::Auth)]
+impl InstallerApi {
+    /// Create the first superuser.
+    ///
+    /// With the token of the one-time installer link, while no superuser exists; signs the new
+    /// superuser in.
+    #[oai(path = "/installer", method = "post", operation_id = "create_first_superuser")]
+    async fn install(&self, state: Data<&AppState>, body: Json<Install>) -> ApiResult<Json<AuthResponse>> {
+        let b = body.0;
+        let store = state.store.as_ref();
+        let record =
+            crate::auth::installer::complete(store, &b.token, b.email.trim(), &b.password, &b.password_confirm).await?;
+        let collection =
+            store.auth_collection(crate::auth::SUPERUSERS).await?.ok_or(crate::auth::AuthError::CollectionNotFound)?;
+        let token = crate::auth::tokens::issue_auth(&collection, &record).map_err(ApiError::internal)?;
+        let principal = Principal { collection, record, key: None };
+        Ok(Json(AuthResponse { token, record: record_json(&state, &principal).await?, meta: None }))
+    }
+}

@@ -18,6 +18,8 @@ export async function startCroft({ dir = mkdtempSync(join(tmpdir(), "croft-js-")
     env: { ...process.env, ...env },
   });
   const lines = createInterface({ input: child.stdout });
+  const output = [];
+  lines.on("line", (line) => output.push(line));
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("croft did not start within 20 s")), 20000);
     child.once("exit", (code) => reject(new Error(`croft exited early with ${code}`)));
@@ -29,6 +31,8 @@ export async function startCroft({ dir = mkdtempSync(join(tmpdir(), "croft-js-")
   return {
     url,
     dir,
+    /// Every line the server printed so far.
+    output,
     async stop({ keepData = false } = {}) {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
