@@ -35,6 +35,8 @@ pub struct AuthCollection {
     pub identity_fields: Vec<String>,
     /// The collection's options as stored (templates, OTP, MFA, alert settings).
     pub options: serde_json::Value,
+    /// Which of `created`/`updated` the collection has (one made through the API may lack them).
+    pub date_fields: Vec<String>,
 }
 
 /// How tokens of one type are signed and how long they live.
@@ -96,6 +98,7 @@ impl AuthCollection {
             password_auth: o.password_auth.enabled,
             identity_fields: o.password_auth.identity_fields,
             options: all,
+            date_fields: vec!["created".into(), "updated".into()],
         })
     }
 
@@ -239,6 +242,7 @@ fn key_principal(key: apikeys::ApiKey) -> Principal {
         password_auth: false,
         identity_fields: Vec::new(),
         options: serde_json::Value::Null,
+        date_fields: Vec::new(),
     };
     let record = AuthRecord {
         id: key.id.clone(),

@@ -118,6 +118,7 @@ mod tests {
             password_auth: true,
             identity_fields: vec!["email".into()],
             options: serde_json::Value::Null,
+            date_fields: Vec::new(),
         };
         let record = AuthRecord {
             id: "abc".into(),

@@ -231,9 +231,11 @@ impl RecordAuthApi {
     ) -> ApiResult<Json<AuthResponse>> {
         let p = &auth.0;
         if p.collection.id != *collection && !p.collection.name.eq_ignore_ascii_case(&collection) {
-            return Err(ApiError::forbidden(
-                "The request requires valid record authorization token for this collection.",
-            ));
+            // PocketBase names the token's collection here.
+            return Err(ApiError::forbidden(&format!(
+                "The request requires auth record from {} collection.",
+                p.collection.name
+            )));
         }
         let token = crate::auth::tokens::issue_auth(&p.collection, &p.record).map_err(ApiError::internal)?;
         Ok(Json(AuthResponse { token, record: record_json(&state, p).await?, meta: None }))

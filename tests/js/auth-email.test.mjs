@@ -184,6 +184,37 @@ test("OTP, MFA and the authRule match PocketBase", async () => {
   for (const key of Object.keys(expected)) assert.deepEqual(got[key], expected[key], key);
 });
 
+async function identityScenario(url) {
+  const out = {};
+  const su = await superuserClient(url);
+  await su.collections.create({
+    name: "members", type: "auth", listRule: "", viewRule: "", createRule: "",
+    fields: [{ name: "username", type: "text", required: true, min: 3 }],
+    indexes: ["CREATE UNIQUE INDEX idx_members_username ON members (username)"],
+    passwordAuth: { enabled: true, identityFields: ["email", "username"] },
+  });
+  const members = () => new PocketBase(url).collection("members");
+  out.signUp = await attempt(() => members().create({ email: "mo@example.com", username: "mo_the_member", password: PASSWORD, passwordConfirm: PASSWORD }));
+  out.signUpTaken = await attempt(() => members().create({ email: "mo2@example.com", username: "mo_the_member", password: PASSWORD, passwordConfirm: PASSWORD }));
+  out.byEmail = (await members().authWithPassword("mo@example.com", PASSWORD)).record.username;
+  out.byUsername = (await members().authWithPassword("mo_the_member", PASSWORD)).record.email;
+  out.byUsernameField = (await attempt(() => members().authWithPassword("mo_the_member", PASSWORD, { identityField: "username" }))).record?.email;
+  out.wrongField = await attempt(() => members().authWithPassword("mo_the_member", PASSWORD, { identityField: "email" }));
+  const c = new PocketBase(url);
+  await c.collection("members").authWithPassword("mo_the_member", PASSWORD);
+  out.refresh = (await c.collection("members").authRefresh()).record.username;
+  out.refreshOther = await attempt(() => c.collection("users").authRefresh());
+  out.methods = await members().listAuthMethods();
+  return out;
+}
+
+test("sign-up, sign-in by email and by username, refresh and auth-methods match PocketBase", async () => {
+  const expected = norm(await identityScenario(servers.pb.url));
+  assert.equal(expected.byUsername, "mo@example.com", "sanity: PocketBase signed in by username");
+  const got = norm(await identityScenario(servers.cr.url));
+  for (const key of Object.keys(expected)) assert.deepEqual(got[key], expected[key], key);
+});
+
 async function alertScenario(url, sink) {
   const out = {};
   const su = await superuserClient(url);

@@ -9,6 +9,12 @@ use crate::store::{AuthStore, StoreError, StoreResult};
 
 const RECORD_COLUMNS: &str = "id, email, emailVisibility, verified, password, tokenKey, created, updated";
 
+/// The columns to read: a collection made through the API may have no `created`/`updated`.
+fn read_columns(coll: &AuthCollection) -> String {
+    let date = |name: &str| if coll.date_fields.iter().any(|f| f == name) { ident(name) } else { "''".to_owned() };
+    format!("id, email, emailVisibility, verified, password, tokenKey, {}, {}", date("created"), date("updated"))
+}
+
 fn record_from_row(row: &Row<'_>) -> rusqlite::Result<AuthRecord> {
     Ok(AuthRecord {
         id: row.get(0)?,
@@ -38,8 +44,12 @@ impl AuthStore for SqliteStore {
 
     async fn auth_record_by(&self, coll: &AuthCollection, field: &str, value: &str) -> StoreResult<Option<AuthRecord>> {
         let collate = if field == "email" { " COLLATE NOCASE" } else { "" };
-        let sql =
-            format!("SELECT {RECORD_COLUMNS} FROM {} WHERE {} = ?1{collate} LIMIT 1", ident(&coll.name), ident(field));
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {} = ?1{collate} LIMIT 1",
+            read_columns(coll),
+            ident(&coll.name),
+            ident(field)
+        );
         self.data.lookup(|c| c.prepare_cached(&sql)?.query_row([value], record_from_row).optional())
     }
 
@@ -100,17 +110,29 @@ impl SqliteStore {
             .data
             .read(move |c| {
                 c.query_row(
-                    "SELECT id, name, options FROM _collections
+                    "SELECT id, name, options,
+                            (SELECT json_group_array(json_extract(f.value, '$.name')) FROM json_each(fields) f
+                             WHERE json_extract(f.value, '$.name') IN ('created', 'updated'))
+                     FROM _collections
                      WHERE type = 'auth' AND (id = ?1 OR name = ?1 COLLATE NOCASE) LIMIT 1",
                     [key],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    },
                 )
                 .optional()
             })
             .await?;
-        let Some((id, name, options)) = row else {
+        let Some((id, name, options, dates)) = row else {
             return Ok(None);
         };
-        AuthCollection::from_options(id, name, &options).map(Some).map_err(StoreError::Other)
+        let mut coll = AuthCollection::from_options(id, name, &options).map_err(StoreError::Other)?;
+        coll.date_fields = serde_json::from_str(&dates).unwrap_or_default();
+        Ok(Some(coll))
     }
 }
