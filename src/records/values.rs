@@ -56,6 +56,16 @@ pub fn number(f: f64) -> Value {
     }
 }
 
+/// A submitted boolean as PocketBase reads it.
+pub fn normalize_bool(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::String(s) => matches!(s.as_str(), "1" | "true" | "TRUE" | "True" | "t" | "T"),
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        _ => false,
+    }
+}
+
 /// Normalises a submitted value the way PocketBase does before validation.
 pub fn normalize(field: &Field, v: &Value) -> Value {
     match &field.kind {
@@ -69,12 +79,7 @@ pub fn normalize(field: &Field, v: &Value) -> Value {
             Value::Bool(b) => Value::from(i64::from(*b)),
             _ => Value::from(0),
         },
-        FieldKind::Bool(_) => Value::Bool(match v {
-            Value::Bool(b) => *b,
-            Value::String(s) => matches!(s.as_str(), "1" | "true" | "TRUE" | "True" | "t" | "T"),
-            Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-            _ => false,
-        }),
+        FieldKind::Bool(_) => Value::Bool(normalize_bool(v)),
         FieldKind::Json(_) => v.clone(),
         FieldKind::GeoPoint(_) => match v {
             Value::Null => field.zero_value(),

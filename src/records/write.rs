@@ -49,6 +49,8 @@ pub struct Plan {
     pub uploads: Vec<Upload>,
     /// The transaction queues blobs for deletion: the cleanup worker has work after it.
     pub frees_blobs: bool,
+    /// The caller manages this auth record (manageRule): the answer shows its email.
+    manager: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +144,14 @@ impl Plan {
         let schema = state.schema();
         let rows = fetch_rows(db, &schema, &self.coll, std::slice::from_ref(&self.id), Some(""), &internal).await?;
         let row = rows.first().ok_or(RecordError::NotFound)?;
-        Ok(Some(super::export(&self.coll, row, req)))
+        let mut out = super::export(&self.coll, row, req);
+        if self.manager
+            && let (Some(i), Some(map)) = (self.coll.fields.iter().position(|f| f.name == "email"), out.as_object_mut())
+            && let Some(SqlValue::Text(email)) = row.get(i)
+        {
+            map.insert("email".into(), Value::String(email.clone()));
+        }
+        Ok(Some(out))
     }
 }
 
@@ -233,7 +242,7 @@ pub async fn plan_create(
     for field in &coll.fields {
         let value = match field.name.as_str() {
             "id" => SqlValue::Text(id.clone()),
-            _ => match new_value(field, &body, req, &now, &mut errors).await? {
+            _ => match new_value(field, &body, &now, &mut errors).await? {
                 Some(v) => v,
                 None => continue,
             },
@@ -243,7 +252,10 @@ pub async fn plan_create(
     let files = super::files::resolve(&coll, &raw, &body, uploads, None, &mut errors);
     row.extend(files.columns);
     if coll.is_auth() {
-        auth_password(&coll, &body, None, req, &mut errors, &mut row).await?;
+        if !req.is_superuser() && body.get("verified").is_some_and(|v| values::normalize_bool(v)) {
+            errors.insert("verified".into(), field_error("validation_values_mismatch", "Values don't match."));
+        }
+        auth_password(&coll, &body, None, req.is_superuser(), &mut errors, &mut row).await?;
     }
     check_relations(db, &schema, &coll, &body, &mut errors, pending).await?;
     if !errors.is_empty() {
@@ -271,6 +283,7 @@ pub async fn plan_create(
         inserted: Some(inserted),
         uploads: files.store,
         frees_blobs: false,
+        manager: false,
     })
 }
 
@@ -294,6 +307,10 @@ pub async fn plan_update(
     let body = values::apply_modifiers(&coll.fields, &raw, &current_map);
     confirm_password(&coll, &body)?;
     let mut errors = Map::new();
+    let manager = coll.is_auth() && manages(db, &schema, &coll, id, req).await?;
+    if coll.is_auth() && !manager {
+        unmanaged_changes(&body, &current_map, &mut errors);
+    }
     let mut row: Vec<(String, SqlValue)> = Vec::new();
     let now = crate::dates::now();
     for field in &coll.fields {
@@ -306,17 +323,19 @@ pub async fn plan_update(
             }
             continue;
         }
-        if !body.contains_key(&field.name) || (field.name == "verified" && !req.is_superuser()) {
+        if !body.contains_key(&field.name)
+            || (coll.is_auth() && !manager && matches!(field.name.as_str(), "verified" | "email"))
+        {
             continue;
         }
-        if let Some(v) = new_value(field, &body, req, &now, &mut errors).await? {
+        if let Some(v) = new_value(field, &body, &now, &mut errors).await? {
             row.push((field.name.clone(), v));
         }
     }
     let files = super::files::resolve(&coll, &raw, &body, uploads, Some(&current_map), &mut errors);
     row.extend(files.columns);
     if coll.is_auth() {
-        auth_password(&coll, &body, Some(current), req, &mut errors, &mut row).await?;
+        auth_password(&coll, &body, Some(current), manager, &mut errors, &mut row).await?;
     }
     check_relations(db, &schema, &coll, &body, &mut errors, pending).await?;
     if !errors.is_empty() {
@@ -344,6 +363,7 @@ pub async fn plan_update(
         inserted: None,
         uploads: files.store,
         frees_blobs: !removed.is_empty(),
+        manager,
     })
 }
 
@@ -380,6 +400,7 @@ pub async fn plan_delete(
         inserted: None,
         uploads: Vec::new(),
         frees_blobs: true,
+        manager: false,
     })
 }
 
@@ -476,7 +497,6 @@ fn update_statement(coll: &Collection, id: &str, row: &[(String, SqlValue)]) -> 
 async fn new_value(
     field: &Field,
     body: &Map<String, Value>,
-    req: &RequestInfo,
     now: &str,
     errors: &mut Map<String, Value>,
 ) -> Result<Option<SqlValue>, RecordError> {
@@ -488,9 +508,6 @@ async fn new_value(
     }
     if field.name == "tokenKey" {
         return Ok(Some(SqlValue::Text(crate::ids::secret_key())));
-    }
-    if field.name == "verified" && !req.is_superuser() {
-        return Ok(None);
     }
     let raw = body.get(&field.name).cloned().unwrap_or(Value::Null);
     let value = if raw.is_null() && !body.contains_key(&field.name) {
@@ -517,6 +534,38 @@ fn check_id(field: &Field, id: &str, errors: &mut Map<String, Value>) {
     }
 }
 
+/// Whether the caller may manage this auth record: a superuser, or one the collection's
+/// `manageRule` lets through (change its email, verified state or password without the old one).
+async fn manages(
+    db: &dyn RecordStore,
+    schema: &Schema,
+    coll: &Collection,
+    id: &str,
+    req: &RequestInfo,
+) -> Result<bool, RecordError> {
+    if req.is_superuser() {
+        return Ok(true);
+    }
+    let Some(rule) = coll.options.get("manageRule").and_then(Value::as_str) else { return Ok(false) };
+    Ok(!fetch_rows(db, schema, coll, &[id.to_owned()], Some(rule), req).await?.is_empty())
+}
+
+/// Without manage access, `email` and `verified` may be sent but not changed (PocketBase:
+/// `validation_values_mismatch`).
+fn unmanaged_changes(body: &Map<String, Value>, current: &Map<String, Value>, errors: &mut Map<String, Value>) {
+    let mismatch = || field_error("validation_values_mismatch", "Values don't match.");
+    if let Some(email) = body.get("email").and_then(Value::as_str)
+        && Some(email) != current.get("email").and_then(Value::as_str)
+    {
+        errors.insert("email".into(), mismatch());
+    }
+    if let Some(v) = body.get("verified")
+        && Some(values::normalize_bool(v)) != current.get("verified").and_then(Value::as_bool)
+    {
+        errors.insert("verified".into(), mismatch());
+    }
+}
+
 /// PocketBase checks `passwordConfirm` before anything else and reports it alone.
 fn confirm_password(coll: &Collection, body: &Map<String, Value>) -> Result<(), RecordError> {
     if !coll.is_auth() || !(body.contains_key("password") || body.contains_key("passwordConfirm")) {
@@ -534,7 +583,7 @@ async fn auth_password(
     coll: &Collection,
     body: &Map<String, Value>,
     current: Option<&crate::store::Row>,
-    req: &RequestInfo,
+    manager: bool,
     errors: &mut Map<String, Value>,
     row: &mut Vec<(String, SqlValue)>,
 ) -> Result<(), RecordError> {
@@ -556,7 +605,7 @@ async fn auth_password(
         errors.insert("passwordConfirm".into(), field_error("validation_values_mismatch", "Values don't match."));
     }
     if let Some(current) = current
-        && !req.is_superuser()
+        && !manager
     {
         let hash_idx = coll.fields.iter().position(|f| f.name == "password");
         let hash = hash_idx.and_then(|i| match current.get(i) {
@@ -564,7 +613,9 @@ async fn auth_password(
             _ => None,
         });
         let old = body.get("oldPassword").and_then(Value::as_str).unwrap_or_default();
-        if !crate::auth::verify_password(old, hash.as_deref()).await {
+        if old.is_empty() {
+            errors.insert("oldPassword".into(), field_error("validation_required", "Cannot be blank."));
+        } else if !crate::auth::verify_password(old, hash.as_deref()).await {
             errors.insert(
                 "oldPassword".into(),
                 field_error("validation_invalid_old_password", "Missing or invalid old password."),

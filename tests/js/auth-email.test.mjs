@@ -205,6 +205,23 @@ async function identityScenario(url) {
   out.refresh = (await c.collection("members").authRefresh()).record.username;
   out.refreshOther = await attempt(() => c.collection("users").authRefresh());
   out.methods = await members().listAuthMethods();
+
+  // Without manage access: email and verified cannot change through an update, and a new
+  // password needs the old one. The manageRule grants it.
+  await su.collections.update("members", { updateRule: "@request.auth.id != ''", viewRule: "" });
+  const mo = c.authStore.record;
+  const other = await members().create({ email: "ned@example.com", username: "ned_the_member", password: PASSWORD, passwordConfirm: PASSWORD });
+  out.ownEmail = await attempt(() => c.collection("members").update(mo.id, { email: "mo3@example.com" }));
+  out.ownVerified = await attempt(() => c.collection("members").update(mo.id, { verified: true }));
+  out.sameVerified = (await attempt(() => c.collection("members").update(mo.id, { verified: false, username: "mo_renamed" }))).username;
+  out.othersPassword = await attempt(() => c.collection("members").update(other.id, { password: "newpassword1", passwordConfirm: "newpassword1" }));
+  out.guestVerifiedOnCreate = await attempt(() => members().create({ email: "v@example.com", username: "v_member", password: PASSWORD, passwordConfirm: PASSWORD, verified: true }));
+  await su.collections.update("members", { manageRule: "@request.auth.username = 'mo_renamed'" });
+  out.managedPassword = (await attempt(() => c.collection("members").update(other.id, { password: "newpassword1", passwordConfirm: "newpassword1" }))).email;
+  out.managedVerified = (await attempt(() => c.collection("members").update(other.id, { verified: true }))).verified;
+  const managedEmail = await attempt(() => c.collection("members").update(other.id, { email: "ned2@example.com" }));
+  out.managedEmail = managedEmail.email ?? managedEmail;
+  out.nedNewPassword = (await members().authWithPassword("ned2@example.com", "newpassword1")).record.username;
   return out;
 }
 
