@@ -252,7 +252,7 @@ pub async fn plan_create(
     let files = super::files::resolve(&coll, &raw, &body, uploads, None, &mut errors);
     row.extend(files.columns);
     if coll.is_auth() {
-        if !req.is_superuser() && body.get("verified").is_some_and(|v| values::normalize_bool(v)) {
+        if !req.is_superuser() && body.get("verified").is_some_and(values::normalize_bool) {
             errors.insert("verified".into(), field_error("validation_values_mismatch", "Values don't match."));
         }
         auth_password(&coll, &body, None, req.is_superuser(), &mut errors, &mut row).await?;
