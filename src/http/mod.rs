@@ -144,11 +144,14 @@ pub fn routes(state: &AppState) -> anyhow::Result<impl Endpoint<Output = Respons
             let limit = body_limit_for(&limits, &req);
             middleware::body_limit(ep, req, limit)
         })
-        .with(CatchPanic::new().with_handler(middleware::panic_response));
+        .with(CatchPanic::new().with_handler(middleware::panic_response))
+        // Boxed so that the nested middleware types stay within the compiler's depth limit.
+        .boxed();
     let shaped = middleware::errors(inner, table.clone())
         .around(fields::pick_fields)
         .around(middleware::gzip)
-        .with(cors(&state.config.origins));
+        .with(cors(&state.config.origins))
+        .boxed();
     let endpoint = middleware::errors(shaped, table).around(middleware::request_id).data(state.clone());
     Ok(endpoint)
 }
