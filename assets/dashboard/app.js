@@ -1,34 +1,25 @@
-// The dashboard shell: superuser sign-in against the public API, kept across reloads.
-const STORE_KEY = "croft_auth";
+// The dashboard: superuser sign-in, then collections, records, settings, jobs, SQL, files and
+// API keys, all through Croft's public API. Views live in views/*.js; routes are `#/name/...`.
+import { api, auth, setAuth, h, clear } from "./core.js";
+
 const $ = (id) => document.getElementById(id);
+const VIEWS = {
+  collections: () => import("./views/collections.js"),
+  records: () => import("./views/records.js"),
+  settings: () => import("./views/settings.js"),
+  jobs: () => import("./views/jobs.js"),
+  sql: () => import("./views/sql.js"),
+  files: () => import("./views/files.js"),
+  keys: () => import("./views/keys.js"),
+};
 
-async function api(path, { method = "GET", body, token } = {}) {
-  const headers = { "Content-Type": "application/json" };
-  if (token) headers.Authorization = token;
-  let res;
-  try {
-    res = await fetch(path, { method, headers, body: body && JSON.stringify(body) });
-  } catch {
-    throw Object.assign(new Error("The server is unreachable. Check that Croft is running."), { offline: true });
-  }
-  const data = res.status === 204 ? null : await res.json().catch(() => null);
-  if (!res.ok) throw Object.assign(new Error(data?.message || `Request failed (${res.status}).`), { status: res.status, data });
-  return data;
-}
-
-function saved() {
-  try { return JSON.parse(localStorage.getItem(STORE_KEY)); } catch { return null; }
-}
-
-function show(view, auth) {
-  $("login").hidden = view !== "login";
-  $("install").hidden = view !== "install";
-  $("home").hidden = view !== "home";
+function show(view) {
+  for (const id of ["login", "install", "home"]) $(id).hidden = id !== view;
   $("nav").hidden = view !== "home";
-  $("who").textContent = auth?.record?.email || "";
+  $("who").textContent = auth()?.record?.email || "";
 }
 
-function notice(text) {
+export function notice(text) {
   $("notice").textContent = text || "";
   $("notice").hidden = !text;
 }
@@ -39,19 +30,38 @@ function installToken() {
   return m ? m[1] : null;
 }
 
-async function restore() {
+async function route() {
   if (installToken()) return show("install");
-  const auth = saved();
-  if (!auth?.token) return show("login");
-  try {
-    const fresh = await api("/api/collections/_superusers/auth-refresh", { method: "POST", token: auth.token });
-    localStorage.setItem(STORE_KEY, JSON.stringify(fresh));
-    show("home", fresh);
-  } catch (err) {
-    if (err.offline) { notice(err.message); return show("home", auth); }
-    localStorage.removeItem(STORE_KEY);
-    show("login");
+  if (!auth()?.token) return show("login");
+  show("home");
+  const [name = "collections", ...rest] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const load = VIEWS[name] || VIEWS.collections;
+  for (const a of document.querySelectorAll("[data-nav]")) {
+    a.toggleAttribute("aria-current", a.dataset.nav === name || (name === "records" && a.dataset.nav === "collections"));
+    if (a.hasAttribute("aria-current")) a.setAttribute("aria-current", "page");
   }
+  const root = $("view");
+  clear(root);
+  try {
+    const mod = await load();
+    await mod.render(root, rest);
+  } catch (err) {
+    if (err.status === 401) { setAuth(null); return show("login"); }
+    root.append(h("p", { class: "error", role: "alert" }, err.message));
+  }
+}
+
+async function restore() {
+  const saved = auth();
+  if (saved?.token && !installToken()) {
+    try {
+      setAuth(await api("/api/collections/_superusers/auth-refresh", { method: "POST" }));
+    } catch (err) {
+      if (err.offline) notice(err.message);
+      else setAuth(null);
+    }
+  }
+  route();
 }
 
 $("login-form").addEventListener("submit", async (event) => {
@@ -59,13 +69,11 @@ $("login-form").addEventListener("submit", async (event) => {
   const form = new FormData(event.target);
   $("login-error").textContent = "";
   try {
-    const auth = await api("/api/collections/_superusers/auth-with-password", {
-      method: "POST",
-      body: { identity: form.get("identity"), password: form.get("password") },
-    });
-    localStorage.setItem(STORE_KEY, JSON.stringify(auth));
+    setAuth(await api("/api/collections/_superusers/auth-with-password", {
+      method: "POST", body: { identity: form.get("identity"), password: form.get("password") }, anonymous: true,
+    }));
     notice("");
-    show("home", auth);
+    route();
   } catch (err) {
     $("login-error").textContent = err.offline ? err.message : "Invalid email or password.";
   }
@@ -76,13 +84,12 @@ $("install-form").addEventListener("submit", async (event) => {
   const form = new FormData(event.target);
   $("install-error").textContent = "";
   try {
-    const auth = await api("/api/installer", {
-      method: "POST",
+    setAuth(await api("/api/installer", {
+      method: "POST", anonymous: true,
       body: { token: installToken(), email: form.get("email"), password: form.get("password"), passwordConfirm: form.get("passwordConfirm") },
-    });
-    localStorage.setItem(STORE_KEY, JSON.stringify(auth));
-    history.replaceState(null, "", location.pathname);
-    show("home", auth);
+    }));
+    history.replaceState(null, "", location.pathname + "#/collections");
+    route();
   } catch (err) {
     const fields = Object.values(err.data?.data || {}).map((e) => e.message).join(" ");
     $("install-error").textContent = [err.message, fields].filter(Boolean).join(" ");
@@ -90,8 +97,21 @@ $("install-form").addEventListener("submit", async (event) => {
 });
 
 $("signout").addEventListener("click", () => {
-  localStorage.removeItem(STORE_KEY);
+  setAuth(null);
+  location.hash = "";
   show("login");
 });
 
+const THEME_KEY = "croft_theme";
+function applyTheme(theme) {
+  document.documentElement.dataset.theme = theme;
+}
+applyTheme(localStorage.getItem(THEME_KEY) || (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light"));
+$("theme").addEventListener("click", () => {
+  const next = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
+  localStorage.setItem(THEME_KEY, next);
+  applyTheme(next);
+});
+
+addEventListener("hashchange", route);
 restore();

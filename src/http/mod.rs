@@ -22,6 +22,7 @@ mod records_auth;
 mod records_auth_email;
 mod request;
 mod settings;
+mod sql;
 
 use std::sync::{Arc, OnceLock};
 
@@ -71,6 +72,7 @@ type Apis = (
     realtime::RealtimeApi,
     crons::CronsApi,
     apikeys::KeysApi,
+    sql::SqlApi,
     DocsApi,
 );
 
@@ -91,6 +93,7 @@ fn api_service() -> (OpenApiService<Apis, ()>, DocsCell) {
         realtime::RealtimeApi,
         crons::CronsApi,
         apikeys::KeysApi,
+        sql::SqlApi,
         DocsApi { docs: docs.clone() },
     );
     let service = OpenApiService::new(apis, "Croft", env!("CARGO_PKG_VERSION")).description(

@@ -160,6 +160,24 @@ pub trait AdminStore: Send + Sync {
     async fn maintain(&self) -> StoreResult<()>;
     /// Flushes everything to the main database files before exit.
     async fn close(&self) -> StoreResult<()>;
+    /// Runs one SQL statement for the superuser console; `write = false` cannot change data.
+    async fn run_sql(&self, query: &str, write: bool, max_rows: usize) -> StoreResult<SqlResult>;
+}
+
+/// What the SQL console answers (PocketBase's `POST /api/sql` shape).
+#[derive(Debug, Clone)]
+pub struct SqlResult {
+    pub exec_time_ms: i64,
+    pub affected_rows: i64,
+    pub columns: Vec<SqlResultColumn>,
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SqlResultColumn {
+    pub name: String,
+    /// INTEGER, REAL or TEXT, as the column's first value shows (empty without values).
+    pub kind: String,
 }
 
 pub trait Store: AuthStore + CollectionStore + RecordStore + JobStore + AdminStore + 'static {}

@@ -2,6 +2,7 @@
 //! one writer connection and a pool of readers, all used from blocking threads.
 
 mod auth;
+mod console;
 mod jobs;
 mod records;
 mod schema;
@@ -259,6 +260,10 @@ impl From<rusqlite::Error> for StoreError {
 
 #[async_trait]
 impl AdminStore for SqliteStore {
+    async fn run_sql(&self, query: &str, write: bool, max_rows: usize) -> StoreResult<crate::store::SqlResult> {
+        self.console(query.to_owned(), write, max_rows).await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         for db in [&self.data, &self.aux] {
             db.read(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))).await?;
