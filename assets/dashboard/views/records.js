@@ -194,7 +194,10 @@ async function editor(root, coll, record) {
       const path = `/api/collections/${coll.id}/records` + (isNew ? "" : `/${record.id}`);
       const saved = await api(path, { method: isNew ? "POST" : "PATCH", form });
       result.ok("Saved.");
-      if (isNew) location.hash = `#/records/${coll.name}/${saved.id}`;
+      if (isNew) {
+        sessionStorage.setItem("croft_flash", "Saved.");
+        location.hash = `#/records/${coll.name}/${saved.id}`;
+      }
     } catch (err) {
       result.fail(err);
     }
@@ -225,5 +228,10 @@ async function editor(root, coll, record) {
       isNew ? "" : h("button", { type: "button", class: "danger", onclick: remove }, "Delete"),
       !isNew && coll.type === "auth" ? h("button", { type: "button", class: "ghost", onclick: impersonate }, "Impersonate") : ""),
     result));
+  const flash = sessionStorage.getItem("croft_flash");
+  if (flash) {
+    sessionStorage.removeItem("croft_flash");
+    result.ok(flash);
+  }
   inputs[0]?.[1]?.focus?.();
 }
