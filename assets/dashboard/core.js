@@ -61,10 +61,22 @@ export function describe(err) {
   return [err?.message, ...parts].filter(Boolean).join("\n");
 }
 
-/// A status line that says what happened.
+const FLASH_KEY = "croft_flash";
+
+/// A message for the next screen (a save that navigates shows it there).
+export function flash(text) {
+  sessionStorage.setItem(FLASH_KEY, text);
+}
+
+/// A status line that says what happened (starting with a message flashed by the last screen).
 export function status() {
   const el = h("p", { class: "hint", role: "status", "aria-live": "polite" });
   el.ok = (text) => { el.className = "ok"; el.textContent = text; };
   el.fail = (err) => { el.className = "error"; el.textContent = typeof err === "string" ? err : describe(err); };
+  const pending = sessionStorage.getItem(FLASH_KEY);
+  if (pending) {
+    sessionStorage.removeItem(FLASH_KEY);
+    el.ok(pending);
+  }
   return el;
 }

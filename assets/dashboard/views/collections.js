@@ -1,6 +1,6 @@
 // Collections: a searchable list, the editor (fields, API rules checked on the server as you
 // type, indexes, view queries with a preview), delete, and an API preview per collection.
-import { api, h, clear, status, describe } from "../core.js";
+import { api, h, clear, status, describe, flash } from "../core.js";
 
 const TYPES = ["text", "number", "bool", "email", "url", "editor", "date", "autodate", "select", "json", "file", "relation", "geoPoint", "password"];
 const RULES = [["listRule", "List"], ["viewRule", "View"], ["createRule", "Create"], ["updateRule", "Update"], ["deleteRule", "Delete"]];
@@ -113,7 +113,10 @@ async function editor(root, coll) {
     try {
       const saved = isNew ? await api("/api/collections", { method: "POST", body }) : await api(`/api/collections/${coll.id}`, { method: "PATCH", body });
       result.ok(`Saved ${saved.name}.`);
-      if (isNew || saved.name !== coll.name) location.hash = `#/collections/${saved.name}`;
+      if (isNew || saved.name !== coll.name) {
+        flash(`Saved ${saved.name}.`);
+        location.hash = `#/collections/${saved.name}`;
+      }
     } catch (err) {
       result.fail(err);
     }

@@ -4,11 +4,11 @@ import { api, h, clear } from "../core.js";
 
 export async function render(root, [name]) {
   const colls = (await api("/api/collections?perPage=500")).items.filter((c) => c.fields.some((f) => f.type === "file"));
+  const coll = colls.find((c) => c.name === name) || colls[0];
   const tabs = h("nav", { class: "tabs", "aria-label": "Collections with files" },
-    colls.map((c) => h("a", { href: `#/files/${c.name}`, "aria-current": c.name === name ? "page" : null }, c.name)));
+    colls.map((c) => h("a", { href: `#/files/${c.name}`, "aria-current": c === coll ? "page" : null }, c.name)));
   const list = h("div", { class: "table-wrap" });
   root.append(h("div", { class: "card" }, h("h1", {}, "Files"), colls.length ? tabs : h("p", { class: "hint" }, "No collection has file fields yet."), list));
-  const coll = colls.find((c) => c.name === name) || colls[0];
   if (!coll) return;
   const fileFields = coll.fields.filter((f) => f.type === "file");
   const filter = fileFields.map((f) => `${f.name} != ''`).join(" || ");

@@ -1,6 +1,6 @@
 // Records of a collection: a table (sort by header, filter with errors shown, pages, bulk
 // delete) and an editor for every field type, with file uploads by drag and drop.
-import { api, auth, h, clear, status, describe } from "../core.js";
+import { api, h, clear, status, describe, flash } from "../core.js";
 
 const PER_PAGE = 20;
 
@@ -43,7 +43,7 @@ export async function render(root, [name, id]) {
       h("span", { class: "hint" }, `Page ${list.page} of ${Math.max(1, list.totalPages)} · ${list.totalItems} records`),
       h("button", { type: "button", class: "ghost", disabled: state.page >= list.totalPages, onclick: () => { state.page++; load(); } }, "Next"));
   };
-  head.append(h("th", {}, ""), columns.map((f) => h("th", {}, h("button", { type: "button", onclick: () => {
+  head.append(h("th", {}, ""), ...columns.map((f) => h("th", {}, h("button", { type: "button", onclick: () => {
     state.sort = state.sort === f.name ? `-${f.name}` : f.name;
     state.page = 1;
     load();
@@ -195,7 +195,7 @@ async function editor(root, coll, record) {
       const saved = await api(path, { method: isNew ? "POST" : "PATCH", form });
       result.ok("Saved.");
       if (isNew) {
-        sessionStorage.setItem("croft_flash", "Saved.");
+        flash("Saved.");
         location.hash = `#/records/${coll.name}/${saved.id}`;
       }
     } catch (err) {
@@ -228,10 +228,5 @@ async function editor(root, coll, record) {
       isNew ? "" : h("button", { type: "button", class: "danger", onclick: remove }, "Delete"),
       !isNew && coll.type === "auth" ? h("button", { type: "button", class: "ghost", onclick: impersonate }, "Impersonate") : ""),
     result));
-  const flash = sessionStorage.getItem("croft_flash");
-  if (flash) {
-    sessionStorage.removeItem("croft_flash");
-    result.ok(flash);
-  }
   inputs[0]?.[1]?.focus?.();
 }
