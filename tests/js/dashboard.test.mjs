@@ -79,11 +79,21 @@ async function journey() {
   await addField("category", "select", "news, blog");
   await addField("meta", "json");
   await addField("cover", "file", "1");
+  const cover = page.locator(".fields .field").last();
+  await cover.locator("summary").click();
+  await cover.locator("textarea[name=options]").fill('{"maxSize": 3000000, "mimeTypes": ["image/png", "image/jpeg"], "thumbs": ["50x50"]}');
   await page.uncheck("input[aria-label='List rule locked']");
   await page.fill("input[aria-label='List rule']", "");
   await page.uncheck("input[aria-label='View rule locked']");
   await page.click("text=Save");
   await page.waitForSelector("text=Saved articles.");
+  const saved = await page.evaluate(async () => {
+    const token = JSON.parse(localStorage.getItem("croft_auth")).token;
+    return (await fetch("/api/collections/articles", { headers: { Authorization: token } })).json();
+  });
+  const coverField = saved.fields.find((f) => f.name === "cover");
+  assert.deepEqual([coverField.maxSize, coverField.mimeTypes, coverField.thumbs], [3000000, ["image/png", "image/jpeg"], ["50x50"]], "field options from the JSON box");
+  assert.equal(saved.fields.length, 7, "id and six fields");
   // The rule is checked on the server as it is typed.
   await page.fill("input[aria-label='View rule']", "title = ");
   await page.waitForSelector("text=/invalid|Something went wrong/i");

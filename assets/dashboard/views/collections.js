@@ -53,9 +53,23 @@ function fieldRow(f, all) {
   type.addEventListener("change", describeExtra);
   describeExtra();
   const remove = h("button", { type: "button", class: "ghost shrink", onclick: () => row.remove(), "aria-label": "Remove field" }, "Remove");
-  row.append(h("div", { class: "row" }, nameInput, type, extra, h("label", { class: "shrink" }, required, "required"), remove));
+  // Every other option of the type (min, max, pattern, maxSize, mimeTypes, thumbs, protected,
+  // cascadeDelete, onCreate …) as JSON, so that no option is out of reach.
+  const OWN = ["id", "name", "type", "required", "system", "values", "collectionId"];
+  const rest = Object.fromEntries(Object.entries(f).filter(([k]) => !OWN.includes(k)));
+  const options = h("textarea", { name: "options", "aria-label": `Options of ${f.name || "the new field"}` }, JSON.stringify(rest, null, 2));
+  const optionsError = h("p", { class: "error", role: "alert" });
+  row.append(h("div", { class: "row" }, nameInput, type, extra, h("label", { class: "shrink" }, required, "required"), remove),
+    h("details", {}, h("summary", { class: "hint" }, "More options (JSON)"), options, optionsError));
   row.read = () => {
-    const out = { ...f, name: nameInput.value.trim(), type: type.value, required: required.checked };
+    let more = {};
+    try {
+      more = options.value.trim() ? JSON.parse(options.value) : {};
+      optionsError.textContent = "";
+    } catch {
+      optionsError.textContent = "Not valid JSON; these options were left out.";
+    }
+    const out = { ...f, ...more, name: nameInput.value.trim(), type: type.value, required: required.checked };
     if (type.value === "select") { out.values = extra.value.split(",").map((s) => s.trim()).filter(Boolean); out.maxSelect = out.maxSelect || 1; }
     if (type.value === "relation") { out.collectionId = all.find((c) => c.name === extra.value.trim())?.id || extra.value.trim(); out.maxSelect = out.maxSelect || 1; }
     if (type.value === "file") { out.maxSelect = Math.max(1, parseInt(extra.value, 10) || 1); }
