@@ -1,7 +1,7 @@
 // Starts s3s-fs (a real S3 server that checks signatures) on a free loopback port.
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "./net.mjs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -9,16 +9,6 @@ const BIN = process.env.TEST_S3S_BIN || "s3s-fs";
 export const BUCKET = "croft";
 const KEYS = { access: "croft-access", secret: "croft-secret-key" };
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 export async function startS3() {
   const root = mkdtempSync(join(tmpdir(), "s3s-"));

@@ -2,22 +2,13 @@
 // for what it received.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
+import { freePort } from "./net.mjs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const PYTHON = process.env.TEST_PYTHON || "python3";
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 /// Quoted-printable soft breaks and escapes, as mail servers get HTML bodies.
 function decodeQP(text) {

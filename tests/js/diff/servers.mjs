@@ -1,7 +1,7 @@
 // Starts the reference PocketBase and Croft side by side on free loopback ports.
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "../net.mjs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import PocketBase from "pocketbase";
@@ -9,16 +9,6 @@ import { startCroft, croft } from "../server.mjs";
 
 export const ADMIN = { email: "admin@example.com", password: "password123" };
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 async function waitHealthy(url) {
   for (let i = 0; i < 200; i++) {
