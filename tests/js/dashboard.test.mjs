@@ -134,6 +134,13 @@ async function journey() {
   await page.waitForFunction(() => document.querySelector("tbody tr td:nth-child(3)")?.textContent === "Second post");
   await page.click("tbody tr:first-child td:nth-child(3)");
   await page.waitForSelector("text=Back to list");
+  await page.goBack();
+  // Columns can be chosen: hide the id column.
+  await page.click("summary:has-text('Columns')");
+  await page.uncheck("details label:has-text('id') input");
+  await page.waitForFunction(() => ![...document.querySelectorAll("th button")].some((b) => b.textContent === "id"));
+  await page.click("tbody tr:has-text('Second post') td:nth-child(2)");
+  await page.waitForSelector("text=Back to list");
   await page.fill("label:has-text('title') input", "Second post, edited");
   await page.click("#view form button[type=submit]");
   await page.waitForSelector("text=Saved.");

@@ -8,7 +8,19 @@ export async function render(root, [name, id]) {
   const coll = await api(`/api/collections/${encodeURIComponent(name)}`);
   if (id) return editor(root, coll, id === "new" ? null : await api(`/api/collections/${coll.id}/records/${encodeURIComponent(id)}`));
   const state = { page: 1, sort: "", filter: "" };
-  const columns = coll.fields.filter((f) => !f.hidden && f.type !== "password").slice(0, 7);
+  // The columns shown: chosen per collection (kept in this browser), the first seven by default.
+  const visible = coll.fields.filter((f) => !f.hidden && f.type !== "password");
+  const key = `croft_columns_${coll.id}`;
+  const chosen = JSON.parse(localStorage.getItem(key) || "null");
+  const columns = chosen ? visible.filter((f) => chosen.includes(f.name)) : visible.slice(0, 7);
+  const chooser = h("details", { class: "shrink" }, h("summary", {}, "Columns"),
+    visible.map((f) => h("label", {}, h("input", { type: "checkbox", checked: columns.includes(f), onchange: (e) => {
+      const names = new Set(columns.map((c) => c.name));
+      e.target.checked ? names.add(f.name) : names.delete(f.name);
+      localStorage.setItem(key, JSON.stringify(visible.filter((v) => names.has(v.name)).map((v) => v.name)));
+      clear(root);
+      render(root, [name]);
+    } }), f.name)));
   const filter = h("input", { type: "search", class: "grow", placeholder: "Filter, e.g. title ~ 'hello' && created > '2024-01-01'", "aria-label": "Filter" });
   const filterError = h("p", { class: "error", role: "alert" });
   const body = h("tbody");
@@ -58,7 +70,7 @@ export async function render(root, [name, id]) {
     h("div", { class: "toolbar" }, h("h1", { class: "grow" }, coll.name), h("a", { href: `#/collections/${coll.name}` }, "Edit collection"),
       h("a", { href: `#/collections/${coll.name}/api` }, "API preview"),
       coll.type === "view" ? "" : h("a", { href: `#/records/${coll.name}/new` }, h("button", { type: "button" }, "New record"))),
-    h("div", { class: "toolbar" }, filter, bulk), filterError,
+    h("div", { class: "toolbar" }, filter, bulk, chooser), filterError,
     h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, head), body)), pager));
   await load();
 }
