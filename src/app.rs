@@ -36,11 +36,7 @@ pub struct Inner {
     pub realtime: crate::realtime::Hub,
     /// Committed changes on their way to subscribers.
     pub broker: Arc<crate::realtime::LocalBroker>,
-    /// Recently sent auth emails (verification, reset), not to be sent again too soon.
-    pub resend: crate::auth::flows::ResendGuard,
-    /// Wrong one-time-password attempts per record.
-    pub otp_attempts: crate::auth::otp::Attempts,
-    /// Rate-limit windows (the `rateLimits` settings and failed sign-ins).
+    /// Rate-limit windows: the `rateLimits` settings, failed sign-ins, OTP attempts, resent mails.
     pub limiter: crate::http::limits::Limiter,
     /// The settings as last read or written.
     pub settings_cache: std::sync::RwLock<Option<Arc<crate::settings::Settings>>>,
@@ -77,8 +73,6 @@ impl AppState {
             realtime: crate::realtime::Hub::default(),
             broker: Arc::default(),
             files,
-            resend: Default::default(),
-            otp_attempts: Default::default(),
             limiter: Default::default(),
             settings_cache: Default::default(),
             shutdown: CancellationToken::new(),

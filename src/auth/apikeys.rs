@@ -119,14 +119,7 @@ pub async fn list(store: &dyn Store) -> Result<Vec<ApiKey>, AuthError> {
 /// Deletes a key; false when there was none.
 pub async fn revoke(store: &dyn Store, id: &str) -> Result<bool, AuthError> {
     let found = get(store, id).await?.is_some();
-    let delete = Statement {
-        query: SqlQuery {
-            sql: "DELETE FROM _apiKeys WHERE id = ?1".into(),
-            params: vec![SqlValue::Text(id.to_owned())],
-        },
-        must_affect: false,
-    };
-    store.execute(vec![delete]).await?;
+    store.execute(vec![Statement::delete_by_id("_apiKeys", id)]).await?;
     Ok(found)
 }
 

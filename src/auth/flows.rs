@@ -2,9 +2,7 @@
 //! and email change, each a request (which mails a token) and a confirmation (which redeems it).
 //! Requests for unknown emails answer exactly like requests for known ones.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
@@ -19,23 +17,9 @@ use crate::store::{SqlQuery, SqlValue, Statement};
 const RESEND_AFTER: Duration = Duration::from_secs(120);
 const MSG_INVALID: &str = "An error occurred while validating the submitted data.";
 
-/// Remembers recent emails, so that requests cannot be used to flood an inbox.
-#[derive(Default)]
-pub struct ResendGuard(Mutex<HashMap<String, Instant>>);
-
-impl ResendGuard {
-    /// True (and remembered) if no email of this kind went to this record recently.
-    fn allow(&self, kind: &str, coll: &AuthCollection, record: &AuthRecord) -> bool {
-        let mut sent = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        sent.retain(|_, at| now.duration_since(*at) < RESEND_AFTER);
-        let key = format!("{kind}/{}/{}", coll.id, record.id);
-        if sent.contains_key(&key) {
-            return false;
-        }
-        sent.insert(key, now);
-        true
-    }
+/// At most one email of a kind per record in this window (the shared rate limiter counts).
+fn may_send(state: &AppState, kind: &str, coll: &AuthCollection, record: &AuthRecord) -> bool {
+    state.limiter.hit(&format!("mail|{kind}|{}|{}", coll.id, record.id), 1, RESEND_AFTER)
 }
 
 fn rejected(message: &str) -> AuthError {
@@ -72,7 +56,7 @@ pub async fn request_verification(state: &AppState, key: &str, email: &str) -> R
     }
     check_email("email", email)?;
     let Some(record) = state.store.auth_record_by(&coll, "email", email).await? else { return Ok(()) };
-    if record.verified || !state.resend.allow(TYPE_VERIFICATION, &coll, &record) {
+    if record.verified || !may_send(state, TYPE_VERIFICATION, &coll, &record) {
         return Ok(());
     }
     let token = tokens::issue_for_email(&coll, &record, TYPE_VERIFICATION)?;
@@ -108,7 +92,7 @@ pub async fn request_password_reset(state: &AppState, key: &str, email: &str) ->
     }
     check_email("email", email)?;
     let Some(record) = state.store.auth_record_by(&coll, "email", email).await? else { return Ok(()) };
-    if !state.resend.allow(TYPE_PASSWORD_RESET, &coll, &record) {
+    if !may_send(state, TYPE_PASSWORD_RESET, &coll, &record) {
         return Ok(());
     }
     let token = tokens::issue_for_email(&coll, &record, TYPE_PASSWORD_RESET)?;

@@ -79,10 +79,6 @@ async fn wanted(state: &AppState, p: &Principal, rule: Option<&str>, req: &Reque
 }
 
 async fn delete(state: &AppState, id: &str) -> Result<(), AuthError> {
-    let statement = Statement {
-        query: SqlQuery { sql: "DELETE FROM _mfas WHERE id = ?1".into(), params: vec![SqlValue::Text(id.to_owned())] },
-        must_affect: false,
-    };
-    state.store.execute(vec![statement]).await?;
+    state.store.execute(vec![Statement::delete_by_id("_mfas", id)]).await?;
     Ok(())
 }

@@ -1,9 +1,7 @@
 //! One-time passwords (`request-otp`, `auth-with-otp`), kept in PocketBase's `_otps` collection:
 //! a bcrypt hash of the code, the record it is for and where it was sent.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -13,31 +11,10 @@ use crate::error::{FieldErrors, code};
 use crate::store::{SqlQuery, SqlValue, Statement};
 
 /// Wrong codes allowed per record within the window before `auth-with-otp` answers 429.
-const MAX_ATTEMPTS: usize = 5;
+const MAX_ATTEMPTS: u32 = 5;
 const ATTEMPT_WINDOW: Duration = Duration::from_secs(180);
 /// At most this many unexpired codes per record; beyond, the newest is reused (not re-sent).
 const MAX_RECENT: usize = 10;
-
-/// Wrong-code attempts per record.
-#[derive(Default)]
-pub struct Attempts(Mutex<HashMap<String, Vec<Instant>>>);
-
-impl Attempts {
-    fn allow(&self, record_id: &str) -> bool {
-        let mut all = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        all.retain(|_, v| {
-            v.retain(|t| now.duration_since(*t) < ATTEMPT_WINDOW);
-            !v.is_empty()
-        });
-        let mine = all.entry(record_id.to_owned()).or_default();
-        if mine.len() >= MAX_ATTEMPTS {
-            return false;
-        }
-        mine.push(now);
-        true
-    }
-}
 
 fn options(coll: &AuthCollection) -> (bool, i64, usize) {
     let o = &coll.options["otp"];
@@ -167,7 +144,7 @@ pub async fn redeem(state: &AppState, key: &str, otp_id: &str, password: &str) -
         return Err(expired());
     }
     let record = state.store.auth_record(&coll, record_ref).await?.ok_or_else(expired)?;
-    if !state.otp_attempts.allow(&record.id) {
+    if !state.limiter.hit(&format!("otp|{}", record.id), MAX_ATTEMPTS, ATTEMPT_WINDOW) {
         return Err(AuthError::TooManyRequests("Too many attempts, please try again later with a new OTP."));
     }
     if !super::verify_password(password, Some(hash)).await {
@@ -185,10 +162,6 @@ pub async fn redeem(state: &AppState, key: &str, otp_id: &str, password: &str) -
 }
 
 async fn delete(state: &AppState, id: &str) -> Result<(), AuthError> {
-    let statement = Statement {
-        query: SqlQuery { sql: "DELETE FROM _otps WHERE id = ?1".into(), params: vec![SqlValue::Text(id.to_owned())] },
-        must_affect: false,
-    };
-    state.store.execute(vec![statement]).await?;
+    state.store.execute(vec![Statement::delete_by_id("_otps", id)]).await?;
     Ok(())
 }

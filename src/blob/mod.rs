@@ -68,10 +68,6 @@ impl BlobStore {
         &self.describe
     }
 
-    pub fn is_local(&self) -> bool {
-        self.local_root.is_some()
-    }
-
     /// Stores the file at `source` under `key`. A local store moves it when it can; S3 gets it
     /// in parts, so memory stays bounded whatever its size. `source` is consumed either way.
     pub async fn put_file(&self, key: &str, source: &Path) -> anyhow::Result<()> {

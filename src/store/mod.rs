@@ -63,6 +63,19 @@ pub struct Statement {
     pub must_affect: bool,
 }
 
+impl Statement {
+    /// `DELETE FROM <table> WHERE id = ?` for Croft's own system tables (names are constants).
+    pub fn delete_by_id(table: &'static str, id: &str) -> Self {
+        Self {
+            query: SqlQuery {
+                sql: format!("DELETE FROM {table} WHERE id = ?1"),
+                params: vec![SqlValue::Text(id.to_owned())],
+            },
+            must_affect: false,
+        }
+    }
+}
+
 /// One applied or pending schema migration.
 #[derive(Debug, Clone)]
 pub struct MigrationInfo {
