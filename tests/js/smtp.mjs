@@ -31,6 +31,14 @@ function parse(raw) {
   return { to: headers["to"] || "", subject: headers["subject"] || "", from: headers["from"] || "", body };
 }
 
+/// Maildir names are `<seconds>.M<microseconds>P<pid>Q<counter>.<host>` with unpadded numbers:
+/// order them by those numbers, not as text (two mails in one second sort wrong as text).
+function byDelivery(a, b) {
+  const key = (n) => (n.match(/^(\d+)\.M(\d+)P\d+Q(\d+)/) || [0, 0, 0, 0]).slice(1).map(Number);
+  const [x, y] = [key(a), key(b)];
+  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+}
+
 export async function startSmtp() {
   const dir = mkdtempSync(join(tmpdir(), "smtp-"));
   const port = await freePort();
@@ -47,7 +55,7 @@ export async function startSmtp() {
   const read = () => {
     const box = join(dir, "mail", "new");
     let names = [];
-    try { names = readdirSync(box).sort(); } catch {}
+    try { names = readdirSync(box).sort(byDelivery); } catch {}
     return names.map((n) => parse(readFileSync(join(box, n), "utf8")));
   };
   return {
