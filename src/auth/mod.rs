@@ -30,11 +30,12 @@ pub struct AuthCollection {
     /// Secret and lifetime of file tokens (`POST /api/files/token`).
     /// Secrets and lifetimes of the other token types (`file`, `verification`,
     /// `passwordReset`, `emailChange`), by type.
-    pub tokens: std::collections::BTreeMap<&'static str, TokenConfig>,
+    pub tokens: std::sync::Arc<std::collections::BTreeMap<&'static str, TokenConfig>>,
     pub password_auth: bool,
     pub identity_fields: Vec<String>,
     /// The collection's options as stored (templates, OTP, MFA, alert settings).
-    pub options: serde_json::Value,
+    /// Shared: a collection is cloned for every authenticated request.
+    pub options: std::sync::Arc<serde_json::Value>,
     /// Which of `created`/`updated` the collection has (one made through the API may lack them).
     pub date_fields: Vec<String>,
 }
@@ -94,10 +95,10 @@ impl AuthCollection {
             name,
             token_secret: o.auth_token.secret,
             token_duration_secs: o.auth_token.duration,
-            tokens,
+            tokens: tokens.into(),
             password_auth: o.password_auth.enabled,
             identity_fields: o.password_auth.identity_fields,
-            options: all,
+            options: all.into(),
             date_fields: vec!["created".into(), "updated".into()],
         })
     }
@@ -238,10 +239,10 @@ fn key_principal(key: apikeys::ApiKey) -> Principal {
         name: "_apiKeys".into(),
         token_secret: String::new(),
         token_duration_secs: 0,
-        tokens: std::collections::BTreeMap::new(),
+        tokens: Default::default(),
         password_auth: false,
         identity_fields: Vec::new(),
-        options: serde_json::Value::Null,
+        options: Default::default(),
         date_fields: Vec::new(),
     };
     let record = AuthRecord {

@@ -114,10 +114,12 @@ mod tests {
             name: "users".into(),
             token_secret: "secret".into(),
             token_duration_secs: 60,
-            tokens: [(TYPE_FILE, crate::auth::TokenConfig { secret: "file-secret".into(), duration_secs: 60 })].into(),
+            tokens: std::sync::Arc::new(
+                [(TYPE_FILE, crate::auth::TokenConfig { secret: "file-secret".into(), duration_secs: 60 })].into(),
+            ),
             password_auth: true,
             identity_fields: vec!["email".into()],
-            options: serde_json::Value::Null,
+            options: Default::default(),
             date_fields: Vec::new(),
         };
         let record = AuthRecord {
@@ -163,7 +165,8 @@ mod tests {
         let file = issue_file(&coll, &record).expect("issue");
         assert_eq!(verify(&file, &coll, &record).map(|c| c.kind), Some(TYPE_FILE.into()));
         let mut other = coll.clone();
-        other.tokens.insert(TYPE_FILE, crate::auth::TokenConfig { secret: "rotated".into(), duration_secs: 60 });
+        std::sync::Arc::make_mut(&mut other.tokens)
+            .insert(TYPE_FILE, crate::auth::TokenConfig { secret: "rotated".into(), duration_secs: 60 });
         assert!(verify(&file, &other, &record).is_none(), "file secret rotated");
     }
 }

@@ -2,6 +2,7 @@
 //! one writer connection and a pool of readers, all used from blocking threads.
 
 mod auth;
+mod checkpoint;
 mod console;
 mod jobs;
 mod records;
@@ -118,9 +119,13 @@ impl Db {
         conn.busy_timeout(Duration::from_secs(10)).with_context(hint)?;
         conn.pragma_update(None, "journal_mode", "WAL").with_context(hint)?;
         drop(conn);
+        // Checkpoints run on their own thread (see `checkpoint`), not inside commits.
         let write = Pool::builder()
             .max_size(1)
-            .build(SqliteConnectionManager::file(path).with_init(init_connection))
+            .build(SqliteConnectionManager::file(path).with_init(|c| {
+                init_connection(c)?;
+                c.execute_batch("PRAGMA wal_autocheckpoint = 0;")
+            }))
             .with_context(hint)?;
         let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4);
         let read = Pool::builder()
@@ -131,7 +136,9 @@ impl Db {
                 c.execute_batch("PRAGMA query_only = ON;")
             }))
             .with_context(hint)?;
-        Ok(Self { name, write, read, generation: std::sync::Arc::default(), path: path.clone() })
+        let generation = std::sync::Arc::default();
+        checkpoint::start(path.clone(), &generation);
+        Ok(Self { name, write, read, generation, path: path.clone() })
     }
 
     fn migrate(&self, mut runner: refinery::Runner) -> anyhow::Result<()> {

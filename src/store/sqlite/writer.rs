@@ -8,6 +8,7 @@ use std::sync::mpsc;
 
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::records::execute_all;
@@ -73,25 +74,49 @@ fn commit_group(pool: &Pool<SqliteConnectionManager>, group: &[Job]) -> Vec<Stor
         Ok(c) => c,
         Err(e) => return failed(&e),
     };
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = control(&conn, "BEGIN IMMEDIATE") {
         return failed(&e);
     }
     let mut results = Vec::with_capacity(group.len());
     for job in group {
-        let result = conn
-            .execute_batch("SAVEPOINT job")
-            .map_err(StoreError::from)
-            .and_then(|()| execute_all(&conn, &job.statements));
-        let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-        if let Err(e) = conn.execute_batch(end) {
-            let _ = conn.execute_batch("ROLLBACK");
-            return failed(&e);
+        match run_job(&conn, &job.statements) {
+            Ok(result) => results.push(result),
+            Err(e) => {
+                let _ = control(&conn, "ROLLBACK");
+                return failed(&e);
+            }
         }
-        results.push(result);
     }
-    if let Err(e) = conn.execute_batch("COMMIT") {
-        let _ = conn.execute_batch("ROLLBACK");
+    if let Err(e) = control(&conn, "COMMIT") {
+        let _ = control(&conn, "ROLLBACK");
         return failed(&e);
     }
     results
+}
+
+/// Runs one job inside the group's transaction so that a failure undoes only its own changes.
+/// The outer error means the whole transaction is lost (SQLite rolled it back, or a savepoint
+/// could not be ended).
+fn run_job(conn: &Connection, statements: &[Statement]) -> Result<StoreResult<Vec<usize>>, StoreError> {
+    // A single statement is atomic by itself: on error SQLite undoes just that statement, and a
+    // statement that must affect rows but affected none changed nothing. No savepoint needed.
+    if let [_] = statements {
+        let result = execute_all(conn, statements);
+        if result.is_err() && conn.is_autocommit() {
+            return Err(StoreError::Other(anyhow::anyhow!("the write transaction was rolled back")));
+        }
+        return Ok(result);
+    }
+    control(conn, "SAVEPOINT job")?;
+    let result = execute_all(conn, statements);
+    if result.is_err() {
+        control(conn, "ROLLBACK TO job")?;
+    }
+    control(conn, "RELEASE job")?;
+    Ok(result)
+}
+
+/// A transaction control statement, prepared once per connection.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }

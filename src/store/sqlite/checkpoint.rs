@@ -1,0 +1,44 @@
+//! WAL checkpoints on a thread of their own. SQLite's automatic checkpoint runs inside the
+//! committing write (here: the group-commit writer), so every few hundred commits one group
+//! waited for pages to be copied into the database file and fsynced. The writer connection
+//! turns automatic checkpoints off and this thread runs a PASSIVE checkpoint (it never blocks
+//! writers or readers) a few times a second while there are new writes.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+/// How often to look for new writes.
+const INTERVAL: Duration = Duration::from_millis(250);
+
+/// Starts the checkpointer of the database at `path`; it ends when `generation` (owned by the
+/// store) is dropped.
+pub(super) fn start(path: PathBuf, generation: &Arc<AtomicU64>) {
+    let generation = Arc::downgrade(generation);
+    let spawned = std::thread::Builder::new().name("croft-checkpoint".into()).spawn(move || run(&path, &generation));
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the checkpoint thread; the WAL file will grow");
+    }
+}
+
+fn run(path: &PathBuf, generation: &Weak<AtomicU64>) {
+    let conn = match Connection::open(path).and_then(|c| c.busy_timeout(Duration::from_secs(10)).map(|()| c)) {
+        Ok(c) => c,
+        Err(e) => return tracing::error!(error = %e, path = %path.display(), "cannot open the checkpoint connection"),
+    };
+    let mut done = 0;
+    loop {
+        std::thread::sleep(INTERVAL);
+        let Some(current) = generation.upgrade().map(|g| g.load(Ordering::Acquire)) else { return };
+        if current == done {
+            continue;
+        }
+        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            Ok(()) => done = current,
+            Err(e) => tracing::warn!(error = %e, path = %path.display(), "WAL checkpoint failed; retrying"),
+        }
+    }
+}
