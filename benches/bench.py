@@ -417,7 +417,7 @@ def main():
                 results[("big file", sname)] = big_file(server, tokens[sname]["su"], (16 if args.smoke else 1024) << 20)
                 print(f"files {sname:<10} first thumbs {json.dumps(results[('first thumb', sname)])} big file {json.dumps(results[('big file', sname)])}", flush=True)
         if not args.only or "realtime" in args.only:
-            subs, rate, secs = (20, 20, 2) if args.smoke else (1000, 200, 10)
+            subs, rate, secs = (20, 20, 2) if args.smoke else (500, 100, 10)  # the workload
             for sname in ["pocketbase", "croft"]:
                 server = servers[sname]
                 r = realtime(server, tokens[sname]["su"], subs, rate, secs)

@@ -148,12 +148,47 @@ async function journey() {
   await page.click("text=Delete");
   await page.waitForSelector("text=1 records");
 
+  // The relation picker finds related records by their text fields, not only by id.
+  const articleId = await page.evaluate(async () => {
+    const token = JSON.parse(localStorage.getItem("croft_auth")).token;
+    const headers = { Authorization: token, "Content-Type": "application/json" };
+    const articles = await (await fetch("/api/collections/articles", { headers })).json();
+    const body = { name: "comments", type: "base", fields: [{ name: "note", type: "text" }, { name: "article", type: "relation", collectionId: articles.id, maxSelect: 1 }] };
+    await fetch("/api/collections", { method: "POST", headers, body: JSON.stringify(body) });
+    return (await (await fetch("/api/collections/articles/records", { headers })).json()).items[0].id;
+  });
+  await page.goto(`${server.url}/_/#/records/comments/new`);
+  await page.fill("label:has-text('note') input", "Nice");
+  await page.fill("input[aria-label='Search article']", "hello");
+  await page.click(`button:has-text('Hello world (${articleId})')`);
+  assert.equal(await page.inputValue("input[name=article]"), articleId);
+  await page.click("#view form button[type=submit]");
+  await page.waitForSelector("text=Saved.");
+
   // Settings, jobs, SQL, API keys.
   await page.click("nav >> text=Settings");
   await page.fill("input[name='meta.appName']", "Dashboard Test");
   await page.locator("form", { hasText: "Application" }).locator("button[type=submit]").click();
   await page.waitForSelector("text=Saved.");
   await shot("settings");
+
+  // Auth options of the users collection: OTP on, a shorter auth token lifetime.
+  await page.goto(`${server.url}/_/#/collections/users`);
+  await page.check("input[aria-label='One-time passwords']");
+  await page.fill("input[aria-label='Auth token lifetime in seconds']", "3600");
+  await page.uncheck("input[aria-label='Manage rule locked']");
+  await page.fill("input[aria-label='Manage rule']", "@request.auth.id = id");
+  await page.click("form.card button[type=submit]");
+  await page.waitForSelector("text=Saved users.");
+  await shot("auth-options");
+  const users = await page.evaluate(async () => {
+    const token = JSON.parse(localStorage.getItem("croft_auth")).token;
+    return (await fetch("/api/collections/users", { headers: { Authorization: token } })).json();
+  });
+  assert.equal(users.otp.enabled, true);
+  assert.equal(users.authToken.duration, 3600);
+  assert.equal(users.manageRule, "@request.auth.id = id");
+  assert.equal(users.passwordAuth.enabled, true, "untouched options keep their values");
   await page.click("nav >> text=Jobs");
   await page.locator("tr", { hasText: "db_maintenance" }).locator("text=Run now").click();
   await page.waitForSelector("text=Ran db_maintenance.");

@@ -1,6 +1,7 @@
 // Collections: a searchable list, the editor (fields, API rules checked on the server as you
 // type, indexes, view queries with a preview), delete, and an API preview per collection.
 import { api, h, clear, status, describe, flash } from "../core.js";
+import { authOptions } from "./auth-options.js";
 
 const TYPES = ["text", "number", "bool", "email", "url", "editor", "date", "autodate", "select", "json", "file", "relation", "geoPoint", "password"];
 const RULES = [["listRule", "List"], ["viewRule", "View"], ["createRule", "Create"], ["updateRule", "Update"], ["deleteRule", "Delete"]];
@@ -117,11 +118,14 @@ async function editor(root, coll) {
     return { key, read: () => (locked.checked ? null : input.value), el: h("label", {}, `${label} rule `, h("label", { class: "hint" }, locked, "superusers only"), input, check) };
   });
   const indexes = h("textarea", { name: "indexes", "aria-label": "Indexes" }, (coll.indexes || []).join("\n"));
+  // Auth options of a saved auth collection (a new one gets PocketBase's defaults first).
+  const auth = !isNew && coll.type === "auth" ? authOptions(coll) : null;
   const result = status();
   const save = async (event) => {
     event.preventDefault();
     const body = { name: name.value.trim(), type: type.value, indexes: indexes.value.split("\n").map((s) => s.trim()).filter(Boolean) };
     for (const r of rules) body[r.key] = r.read();
+    if (auth) Object.assign(body, auth.read());
     if (type.value === "view") body.viewQuery = viewQuery.value;
     else body.fields = [...coll.fields.filter((f) => f.system), ...[...fields.children].map((row) => row.read()).filter((f) => f.name)];
     try {
@@ -150,6 +154,7 @@ async function editor(root, coll) {
     h("div", { class: "row" }, h("label", {}, "Name", name), h("label", {}, "Type", type)),
     fieldBox, viewBox,
     h("h2", {}, "API rules"), rules.map((r) => r.el),
+    auth ? auth.el : "",
     h("h2", {}, "Indexes"), indexes, h("p", { class: "hint" }, "One CREATE INDEX statement per line."),
     h("div", { class: "toolbar" }, h("button", { type: "submit" }, "Save"), isNew || coll.system ? "" : h("button", { type: "button", class: "danger", onclick: remove }, "Delete collection")),
     result);

@@ -115,22 +115,32 @@ function input(coll, f, record) {
   }
 }
 
-/// Related record ids with a search over the related collection.
+/// Related record ids with a search over the related collection: its id and text-like fields.
 function relationPicker(f, value) {
   const ids = h("input", { name: f.name, value: Array.isArray(value) ? value.join(",") : value || "", placeholder: "record ids, comma separated" });
   const search = h("input", { type: "search", placeholder: "Search related records", "aria-label": `Search ${f.name}` });
   const results = h("div", { class: "hint" });
-  search.addEventListener("input", async () => {
-    clear(results);
-    if (!search.value) return;
-    const q = encodeURIComponent(`id ~ '${search.value.replace(/'/g, "")}'`);
-    const list = await api(`/api/collections/${f.collectionId}/records?perPage=5&skipTotal=1&filter=${q}`).catch(() => ({ items: [] }));
-    for (const r of list.items) {
-      results.append(h("button", { type: "button", class: "ghost", onclick: () => {
-        const current = ids.value.split(",").map((s) => s.trim()).filter(Boolean);
-        ids.value = (f.maxSelect > 1 ? [...current, r.id] : [r.id]).join(",");
-      } }, r.id), " ");
-    }
+  const target = api(`/api/collections/${encodeURIComponent(f.collectionId)}`).catch(() => null);
+  let timer;
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      clear(results);
+      const text = search.value.replace(/['"\\]/g, "");
+      if (!text) return;
+      const coll = await target;
+      const names = ["id", ...(coll?.fields || []).filter((x) => ["text", "email", "url"].includes(x.type) && !x.hidden && x.name !== "id").map((x) => x.name)];
+      const q = encodeURIComponent(names.map((n) => `${n} ~ '${text}'`).join(" || "));
+      const list = await api(`/api/collections/${encodeURIComponent(f.collectionId)}/records?perPage=8&skipTotal=1&filter=${q}`).catch(() => ({ items: [] }));
+      if (!list.items.length) results.append("No matching records.");
+      for (const r of list.items) {
+        const label = names.slice(1).map((n) => r[n]).find((v) => typeof v === "string" && v);
+        results.append(h("button", { type: "button", class: "ghost", title: r.id, onclick: () => {
+          const current = ids.value.split(",").map((s) => s.trim()).filter(Boolean);
+          ids.value = (f.maxSelect > 1 ? [...new Set([...current, r.id])] : [r.id]).join(",");
+        } }, label ? `${label} (${r.id})` : r.id), " ");
+      }
+    }, 250);
   });
   const wrap = h("div", {}, ids, search, results);
   wrap.dataset.relation = f.name;

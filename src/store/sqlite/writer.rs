@@ -120,3 +120,66 @@ fn run_job(conn: &Connection, statements: &[Statement]) -> Result<StoreResult<Ve
 fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{SqlQuery, SqlValue};
+
+    fn stmt(sql: &str, id: &str, must_affect: bool) -> Statement {
+        Statement { query: SqlQuery { sql: sql.into(), params: vec![SqlValue::Text(id.into())] }, must_affect }
+    }
+
+    fn insert(id: &str) -> Statement {
+        stmt("INSERT INTO _params (id, value) VALUES (?1, '{}')", id, true)
+    }
+
+    fn job(statements: Vec<Statement>) -> Job {
+        Job { statements, reply: oneshot::channel().0 }
+    }
+
+    #[tokio::test]
+    async fn a_failing_job_undoes_only_its_own_changes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::store::sqlite::SqliteStore::open(dir.path()).expect("open");
+        let group = [
+            job(vec![insert("a")]),
+            job(vec![insert("a")]), // one statement: conflict
+            job(vec![insert("b"), stmt("UPDATE _params SET id = id WHERE id = ?1", "none", true)]), // savepoint undone
+            job(vec![insert("c"), stmt("UPDATE _params SET id = id WHERE id = ?1", "c", true)]),
+        ];
+        let results = commit_group(&store.data.write, &group);
+        assert!(results[0].is_ok());
+        assert!(matches!(results[1], Err(StoreError::Conflict(_))), "{:?}", results[1]);
+        assert!(matches!(results[2], Err(StoreError::Precondition(1))), "{:?}", results[2]);
+        assert!(results[3].is_ok());
+        let conn = store.data.read.get().expect("reader");
+        let ids: Vec<String> = conn
+            .prepare("SELECT id FROM _params WHERE id IN ('a', 'b', 'c') ORDER BY id")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .expect("ids");
+        assert_eq!(ids, ["a", "c"]);
+    }
+
+    #[tokio::test]
+    async fn committed_writes_reach_the_database_file_without_automatic_checkpoints() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::store::sqlite::SqliteStore::open(dir.path()).expect("open");
+        use crate::store::RecordStore;
+        store.execute(vec![insert("checkpointed")]).await.expect("write");
+        // `immutable=1` reads the database file alone, ignoring the WAL.
+        let uri = format!("file:{}?immutable=1", dir.path().join("data.db").display());
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+        for _ in 0..40 {
+            let file = Connection::open_with_flags(&uri, flags).expect("open file");
+            // Before the first checkpoint even the table may be missing from the file.
+            let n: i64 =
+                file.query_row("SELECT COUNT(*) FROM _params WHERE id = 'checkpointed'", [], |r| r.get(0)).unwrap_or(0);
+            if n == 1 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the write never reached the database file: no checkpoint ran");
+    }
+}
