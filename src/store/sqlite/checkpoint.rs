@@ -2,7 +2,8 @@
 //! committing write (here: the group-commit writer), so every few hundred commits one group
 //! waited for pages to be copied into the database file and fsynced. The writer connection
 //! turns automatic checkpoints off and this thread runs a PASSIVE checkpoint (it never blocks
-//! writers or readers) a few times a second while there are new writes.
+//! writers or readers) a few times a second while there are new writes, and now and then a
+//! RESTART one so that the log starts over (see [`RESTART_FRAMES`]).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +22,10 @@ const INTERVAL: Duration = Duration::from_millis(250);
 /// is 64 MiB.
 const RESTART_FRAMES: i64 = 16_384;
 
+/// How long a RESTART checkpoint may wait for readers of older snapshots; new writes wait
+/// meanwhile, so it is short (a busy RESTART is simply tried again next time).
+const BUSY: Duration = Duration::from_millis(100);
+
 /// Starts the checkpointer of the database at `path`; it ends when `generation` (owned by the
 /// store) is dropped.
 pub(super) fn start(path: PathBuf, generation: &Arc<AtomicU64>) {
@@ -32,7 +37,7 @@ pub(super) fn start(path: PathBuf, generation: &Arc<AtomicU64>) {
 }
 
 fn run(path: &PathBuf, generation: &Weak<AtomicU64>) {
-    let conn = match Connection::open(path).and_then(|c| c.busy_timeout(Duration::from_secs(10)).map(|()| c)) {
+    let conn = match Connection::open(path).and_then(|c| c.busy_timeout(BUSY).map(|()| c)) {
         Ok(c) => c,
         Err(e) => return tracing::error!(error = %e, path = %path.display(), "cannot open the checkpoint connection"),
     };
