@@ -73,6 +73,9 @@ struct Db {
     read: Pool<SqliteConnectionManager>,
     /// Incremented after every committed write (see `RecordStore::write_generation`).
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// One permit per reader connection: reads beyond that wait here, as tasks, instead of as
+    /// blocking threads parked in the pool (each such thread costs memory and a switch).
+    read_slots: std::sync::Arc<tokio::sync::Semaphore>,
     path: PathBuf,
 }
 
@@ -138,7 +141,8 @@ impl Db {
             .with_context(hint)?;
         let generation = std::sync::Arc::default();
         checkpoint::start(path.clone(), &generation);
-        Ok(Self { name, write, read, generation, path: path.clone() })
+        let read_slots = std::sync::Arc::new(tokio::sync::Semaphore::new(readers));
+        Ok(Self { name, write, read, generation, read_slots, path: path.clone() })
     }
 
     fn migrate(&self, mut runner: refinery::Runner) -> anyhow::Result<()> {
@@ -185,9 +189,12 @@ impl Db {
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let pool = self.read.clone();
+        let slot = self.read_slots.clone().acquire_owned().await.map_err(|e| StoreError::Other(e.into()))?;
         blocking(move || {
             let conn = pool.get().map_err(|e| StoreError::Other(e.into()))?;
-            f(&conn).map_err(StoreError::from)
+            let out = f(&conn).map_err(StoreError::from);
+            drop(slot);
+            out
         })
         .await
     }
