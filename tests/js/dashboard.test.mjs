@@ -55,6 +55,17 @@ test("a superuser manages collections, records, settings, jobs, SQL and keys in 
   assert.deepEqual(errors, []);
 });
 
+/// Calls the API from the page with the dashboard's own session.
+function pageApi(method, path, body) {
+  return page.evaluate(async ([method, path, body]) => {
+    const token = JSON.parse(localStorage.getItem("croft_auth")).token;
+    const headers = { Authorization: token, "Content-Type": "application/json" };
+    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
+    return res.json();
+  }, [method, path, body]);
+}
+
 async function journey() {
   await page.goto(`${server.url}/_/`);
   await page.fill("#login-form input[name=identity]", "admin@example.com");
@@ -87,10 +98,7 @@ async function journey() {
   await page.uncheck("input[aria-label='View rule locked']");
   await page.click("text=Save");
   await page.waitForSelector("text=Saved articles.");
-  const saved = await page.evaluate(async () => {
-    const token = JSON.parse(localStorage.getItem("croft_auth")).token;
-    return (await fetch("/api/collections/articles", { headers: { Authorization: token } })).json();
-  });
+  const saved = await pageApi("GET", "/api/collections/articles");
   const coverField = saved.fields.find((f) => f.name === "cover");
   assert.deepEqual([coverField.maxSize, coverField.mimeTypes, coverField.thumbs], [3000000, ["image/png", "image/jpeg"], ["50x50"]], "field options from the JSON box");
   assert.equal(saved.fields.length, 7, "id and six fields");
@@ -149,14 +157,9 @@ async function journey() {
   await page.waitForSelector("text=1 records");
 
   // The relation picker finds related records by their text fields, not only by id.
-  const articleId = await page.evaluate(async () => {
-    const token = JSON.parse(localStorage.getItem("croft_auth")).token;
-    const headers = { Authorization: token, "Content-Type": "application/json" };
-    const articles = await (await fetch("/api/collections/articles", { headers })).json();
-    const body = { name: "comments", type: "base", fields: [{ name: "note", type: "text" }, { name: "article", type: "relation", collectionId: articles.id, maxSelect: 1 }] };
-    await fetch("/api/collections", { method: "POST", headers, body: JSON.stringify(body) });
-    return (await (await fetch("/api/collections/articles/records", { headers })).json()).items[0].id;
-  });
+  const articles = await pageApi("GET", "/api/collections/articles");
+  await pageApi("POST", "/api/collections", { name: "comments", type: "base", fields: [{ name: "note", type: "text" }, { name: "article", type: "relation", collectionId: articles.id, maxSelect: 1 }] });
+  const articleId = (await pageApi("GET", "/api/collections/articles/records")).items[0].id;
   await page.goto(`${server.url}/_/#/records/comments/new`);
   await page.fill("label:has-text('note') input", "Nice");
   await page.fill("input[aria-label='Search article']", "hello");
@@ -181,10 +184,7 @@ async function journey() {
   await page.click("form.card button[type=submit]");
   await page.waitForSelector("text=Saved users.");
   await shot("auth-options");
-  const users = await page.evaluate(async () => {
-    const token = JSON.parse(localStorage.getItem("croft_auth")).token;
-    return (await fetch("/api/collections/users", { headers: { Authorization: token } })).json();
-  });
+  const users = await pageApi("GET", "/api/collections/users");
   assert.equal(users.otp.enabled, true);
   assert.equal(users.authToken.duration, 3600);
   assert.equal(users.manageRule, "@request.auth.id = id");
