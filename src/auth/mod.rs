@@ -27,7 +27,6 @@ pub struct AuthCollection {
     pub name: String,
     pub token_secret: String,
     pub token_duration_secs: i64,
-    /// Secret and lifetime of file tokens (`POST /api/files/token`).
     /// Secrets and lifetimes of the other token types (`file`, `verification`,
     /// `passwordReset`, `emailChange`), by type.
     pub tokens: std::sync::Arc<std::collections::BTreeMap<&'static str, TokenConfig>>,
