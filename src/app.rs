@@ -35,9 +35,9 @@ pub struct Inner {
     /// Connected realtime clients.
     pub realtime: crate::realtime::Hub,
     /// Committed changes on their way to subscribers.
-    pub broker: Arc<crate::realtime::LocalBroker>,
+    pub broker: Arc<dyn crate::realtime::Broker>,
     /// Rate-limit windows: the `rateLimits` settings, failed sign-ins, OTP attempts, resent mails.
-    pub limiter: crate::http::limits::Limiter,
+    pub limiter: crate::limits::Limiter,
     /// The settings as last read or written.
     pub settings_cache: std::sync::RwLock<Option<Arc<crate::settings::Settings>>>,
     /// Blob storage, uploads, thumbnails.
@@ -71,7 +71,7 @@ impl AppState {
             schema_guard: tokio::sync::RwLock::new(()),
             count_cache: crate::records::CountCache::default(),
             realtime: crate::realtime::Hub::default(),
-            broker: Arc::default(),
+            broker: Arc::new(crate::realtime::LocalBroker::default()),
             files,
             limiter: Default::default(),
             settings_cache: Default::default(),
@@ -127,7 +127,12 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
             async move { server.run_with_graceful_shutdown(routes, stop.cancelled_owned(), Some(grace)).await },
         );
     let mut jobs = crate::jobs::start(&state, &state.shutdown);
-    jobs.extend(state.broker.start(&state));
+    let fan_out = state.clone();
+    let deliver: crate::realtime::Deliver = Box::new(move |event| {
+        let state = fan_out.clone();
+        Box::pin(async move { crate::records::events::fan_out(&state, &event).await })
+    });
+    jobs.extend(state.broker.start(state.shutdown.clone(), deliver));
     Ok(Running { addr: local, state, server, jobs })
 }
 

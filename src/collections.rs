@@ -10,8 +10,8 @@ use crate::store::{SchemaChange, StoreError};
 
 fn store_error(e: StoreError) -> SchemaError {
     match e {
-        StoreError::Conflict(what) => SchemaError::Invalid(
-            json!({"name": {"code": "validation_not_unique", "message": format!("Value must be unique ({what}).")}}),
+        e @ StoreError::Conflict { .. } => SchemaError::Invalid(
+            json!({"name": {"code": "validation_not_unique", "message": format!("Value must be unique ({e}).")}}),
         ),
         StoreError::Other(err) => {
             // DDL errors (bad index, bad view query, impossible type change) are the caller's to fix.
@@ -19,7 +19,9 @@ fn store_error(e: StoreError) -> SchemaError {
                 json!({"fields": {"code": "validation_invalid_schema", "message": format!("{err:#}")}}),
             )
         }
-        StoreError::Precondition(_) => SchemaError::Internal(anyhow::anyhow!("unexpected precondition")),
+        e @ (StoreError::Precondition(_) | StoreError::NotFound | StoreError::Busy) => {
+            SchemaError::Internal(anyhow::Error::new(e))
+        }
     }
 }
 
@@ -94,7 +96,7 @@ pub async fn delete(state: &AppState, key: &str) -> Result<(), SchemaError> {
     }
     state.store.apply_changes(vec![SchemaChange::Delete(coll.as_ref().clone())]).await.map_err(store_error)?;
     state.reload_schema().await?;
-    crate::files::cleanup::kick(state);
+    crate::records::cleanup::kick(state);
     Ok(())
 }
 
@@ -103,7 +105,7 @@ pub async fn truncate(state: &AppState, key: &str) -> Result<(), SchemaError> {
     let schema = state.schema();
     let coll = schema.get(key).ok_or(SchemaError::NotFound)?;
     state.store.truncate_collection(coll).await.map_err(store_error)?;
-    crate::files::cleanup::kick(state);
+    crate::records::cleanup::kick(state);
     Ok(())
 }
 
@@ -132,8 +134,9 @@ fn with_rule_errors(
         ("deleteRule", &r.delete_rule),
     ] {
         let Some(rule) = rule.as_deref().filter(|r| !r.trim().is_empty()) else { continue };
-        let mut sql = crate::filter::SqlBuilder::default();
-        if let Err(e) = crate::filter::compile(&mut sql, &future, c, "`__r`", rule, &superuser) {
+        // Only whether the rule compiles matters here, not the SQL: any dialect will do.
+        let mut sql = crate::sql::SqlBuilder::new(&crate::sql::SQLITE);
+        if let Err(e) = crate::filter::compile(&mut sql, &future, c, crate::records::MAIN, rule, &superuser) {
             errors.insert(
                 name.into(),
                 json!({"code": "validation_invalid_rule", "message": format!("Invalid rule. Raw error: {e}")}),
@@ -264,7 +267,7 @@ pub async fn import(state: &AppState, collections: Vec<Collection>, delete_missi
     // One transaction: the import applies whole or not at all.
     state.store.apply_changes(changes).await.map_err(store_error)?;
     state.reload_schema().await?;
-    crate::files::cleanup::kick(state);
+    crate::records::cleanup::kick(state);
     Ok(())
 }
 

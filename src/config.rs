@@ -69,17 +69,9 @@ pub struct S3Options {
 }
 
 impl StorageConfig {
-    /// The bucket to use when the configuration chooses S3.
-    pub fn s3_config(&self) -> Option<crate::blob::S3Config> {
-        (self.backend == "s3").then(|| crate::blob::S3Config {
-            enabled: true,
-            bucket: self.s3.bucket.clone(),
-            region: self.s3.region.clone(),
-            endpoint: self.s3.endpoint.clone(),
-            access_key: self.s3.access_key.clone(),
-            secret: self.s3.secret.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
-            force_path_style: self.s3.force_path_style,
-        })
+    /// Whether the configuration chooses S3 (then `s3` names the bucket).
+    pub fn is_s3(&self) -> bool {
+        self.backend == "s3"
     }
 }
 
@@ -108,10 +100,19 @@ impl Default for Config {
     }
 }
 
+/// The built-in jobs' schedules unless `jobs.schedules` says otherwise (cron, UTC).
+pub const DEFAULT_JOB_SCHEDULES: &[(&str, &str)] = &[
+    // Nightly: keeps the WAL small and the planner statistics fresh.
+    ("db_maintenance", "0 3 * * *"),
+    // After maintenance, so the history it prunes includes last night's run.
+    ("history_retention", "30 3 * * *"),
+    // Every minute: blobs that no record references any more (retries included).
+    ("blob_cleanup", "* * * * *"),
+];
+
 impl Default for JobsConfig {
     fn default() -> Self {
-        let schedules =
-            crate::jobs::BUILTIN.iter().map(|job| (job.name.to_owned(), job.default_schedule.to_owned())).collect();
+        let schedules = DEFAULT_JOB_SCHEDULES.iter().map(|(n, s)| ((*n).to_owned(), (*s).to_owned())).collect();
         Self { schedules, history_days: 7 }
     }
 }
@@ -122,7 +123,6 @@ impl Default for JobsConfig {
 pub struct Secret(String);
 
 impl Secret {
-    #[allow(dead_code)] // used by the settings encryption once settings exist
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -7,6 +7,12 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::{Value, json};
+
+/// One field's failure as PocketBase's JSON `{code, message}`.
+pub fn field_error(code: &str, message: &str) -> Value {
+    json!({"code": code, "message": message})
+}
 
 /// One field's validation failure, as PocketBase reports it: `{code, message}`.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -6,8 +6,6 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
-
 /// PocketBase's `smtp` settings.
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
@@ -60,32 +58,37 @@ pub struct Email {
     pub html: String,
 }
 
-/// Sends `email` with the current settings. Without SMTP enabled the email is not sent (logged).
-pub async fn send(state: &AppState, email: Email) -> anyhow::Result<()> {
-    let settings = crate::settings::load(state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    if !settings.smtp.enabled {
+/// Who emails come from (PocketBase's `meta.senderName` and `meta.senderAddress`).
+#[derive(Debug, Clone)]
+pub struct Sender {
+    pub name: String,
+    pub address: String,
+}
+
+/// Sends `email` through `smtp`. Without SMTP enabled the email is not sent (logged).
+pub async fn send(smtp: &SmtpConfig, sender: &Sender, email: Email) -> anyhow::Result<()> {
+    if !smtp.enabled {
         tracing::warn!(to = %email.to, subject = %email.subject, "SMTP is not enabled; the email was not sent");
         return Ok(());
     }
     let from = Mailbox::new(
-        Some(settings.meta.sender_name.clone()),
-        settings.meta.sender_address.parse().map_err(|e| anyhow::anyhow!("invalid sender address: {e}"))?,
+        Some(sender.name.clone()),
+        sender.address.parse().map_err(|e| anyhow::anyhow!("invalid sender address: {e}"))?,
     );
     let message = Message::builder()
         .from(from)
         .to(email.to.parse().map_err(|e| anyhow::anyhow!("invalid recipient {}: {e}", email.to))?)
         .subject(email.subject)
         .multipart(MultiPart::alternative_plain_html(plain_text(&email.html), email.html))?;
-    transport(&settings.smtp)?.send(message).await?;
+    transport(smtp)?.send(message).await?;
     Ok(())
 }
 
 /// Sends in the background (requests answer without waiting for the mail server); failures are logged.
-pub fn send_later(state: &AppState, email: Email) {
-    let state = state.clone();
+pub fn send_later(smtp: SmtpConfig, sender: Sender, email: Email) {
     tokio::spawn(async move {
         let to = email.to.clone();
-        if let Err(e) = send(&state, email).await {
+        if let Err(e) = send(&smtp, &sender, email).await {
             tracing::error!(to = %to, error = %format!("{e:#}"), "failed to send an email");
         }
     });

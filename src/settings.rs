@@ -25,10 +25,10 @@ pub struct Settings {
     #[serde(default)]
     pub smtp: crate::mail::SmtpConfig,
     #[serde(default)]
-    pub rate_limits: crate::http::limits::RateLimits,
+    pub rate_limits: crate::limits::RateLimits,
     /// Headers that carry the client IP behind a reverse proxy (none: the socket's address).
     #[serde(default)]
-    pub trusted_proxy: crate::http::limits::TrustedProxy,
+    pub trusted_proxy: crate::limits::TrustedProxy,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -3,50 +3,17 @@
 //! superuser for the record actions its scopes grant (`{collection, actions}`, `*` for every
 //! collection), and for nothing else: every other route refuses it.
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::AuthError;
-use crate::store::{SqlQuery, SqlValue, Statement, Store};
+use crate::store::model::ApiKeyRow;
+use crate::store::{Store, system};
 
 const PREFIX: &str = "croft_";
 pub const ACTIONS: &[&str] = &["list", "view", "create", "update", "delete"];
 
-/// One grant: record actions on a collection (name or id; `*` for all).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, poem_openapi::Object)]
-pub struct Scope {
-    pub collection: String,
-    /// Any of `list`, `view`, `create`, `update`, `delete`.
-    pub actions: Vec<String>,
-}
-
-/// A stored key (never its secret).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, poem_openapi::Object)]
-#[oai(rename_all = "camelCase")]
-#[serde(rename_all = "camelCase")]
-pub struct ApiKey {
-    pub id: String,
-    pub name: String,
-    pub scopes: Vec<Scope>,
-    /// When it stops working (`""`: never).
-    pub expires: String,
-    pub created: String,
-}
-
-impl ApiKey {
-    /// Whether the key may do `action` on the collection with this name and id.
-    pub fn allows(&self, name: &str, id: &str, action: &str) -> bool {
-        self.scopes.iter().any(|s| {
-            (s.collection == "*" || s.collection == name || s.collection == id)
-                && s.actions.iter().any(|a| a == action || a == "*")
-        })
-    }
-
-    fn expired(&self) -> bool {
-        !self.expires.is_empty() && crate::dates::parse(&self.expires).is_some_and(|e| e <= chrono::Utc::now())
-    }
-}
+pub use crate::filter::grants::{ApiKey, Scope};
 
 fn hash(secret: &str) -> String {
     Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
@@ -92,59 +59,39 @@ pub async fn create(
     let id = crate::ids::record_id();
     let secret = crate::ids::secret_key();
     let key = ApiKey { id: id.clone(), name: name.trim().to_owned(), scopes, expires, created: crate::dates::now() };
-    let insert = Statement {
-        query: SqlQuery {
-            sql: "INSERT INTO _apiKeys (id, name, hash, scopes, expires, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                .into(),
-            params: vec![
-                SqlValue::Text(id.clone()),
-                SqlValue::Text(key.name.clone()),
-                SqlValue::Text(hash(&secret)),
-                SqlValue::Text(serde_json::to_string(&key.scopes).unwrap_or_else(|_| "[]".into())),
-                SqlValue::Text(key.expires.clone()),
-                SqlValue::Text(key.created.clone()),
-            ],
-        },
-        must_affect: true,
+    let row = ApiKeyRow {
+        id: id.clone(),
+        name: key.name.clone(),
+        hash: hash(&secret),
+        scopes_json: serde_json::to_string(&key.scopes).unwrap_or_else(|_| "[]".into()),
+        expires: key.expires.clone(),
+        created: key.created.clone(),
     };
-    store.execute(vec![insert]).await?;
+    system::insert_api_key(store, &row).await?;
     Ok((key, format!("{PREFIX}{id}_{secret}")))
 }
 
 pub async fn list(store: &dyn Store) -> Result<Vec<ApiKey>, AuthError> {
-    let q = SqlQuery { sql: format!("{SELECT} ORDER BY created"), params: vec![] };
-    Ok(store.query(q).await?.iter().filter_map(|r| from_row(r)).collect())
+    Ok(system::api_keys(store).await?.iter().filter_map(from_row).collect())
 }
 
 /// Deletes a key; false when there was none.
 pub async fn revoke(store: &dyn Store, id: &str) -> Result<bool, AuthError> {
-    let found = get(store, id).await?.is_some();
-    store.execute(vec![Statement::delete_by_id("_apiKeys", id)]).await?;
-    Ok(found)
+    Ok(system::delete_api_key(store, id).await?)
 }
-
-const SELECT: &str = "SELECT id, name, scopes, expires, created, hash FROM _apiKeys";
 
 async fn get(store: &dyn Store, id: &str) -> Result<Option<(ApiKey, String)>, AuthError> {
-    let q = SqlQuery { sql: format!("{SELECT} WHERE id = ?1"), params: vec![SqlValue::Text(id.to_owned())] };
-    let rows = store.lookup(q).await?;
-    Ok(rows.first().and_then(|r| Some((from_row(r)?, text(r.get(5))?))))
+    let row = system::api_key_by_id(store, id).await?;
+    Ok(row.and_then(|r| Some((from_row(&r)?, r.hash))))
 }
 
-fn text(v: Option<&SqlValue>) -> Option<String> {
-    match v {
-        Some(SqlValue::Text(s)) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn from_row(r: &[SqlValue]) -> Option<ApiKey> {
+fn from_row(r: &ApiKeyRow) -> Option<ApiKey> {
     Some(ApiKey {
-        id: text(r.first())?,
-        name: text(r.get(1))?,
-        scopes: serde_json::from_str(&text(r.get(2))?).ok()?,
-        expires: text(r.get(3)).unwrap_or_default(),
-        created: text(r.get(4)).unwrap_or_default(),
+        id: r.id.clone(),
+        name: r.name.clone(),
+        scopes: serde_json::from_str(&r.scopes_json).ok()?,
+        expires: r.expires.clone(),
+        created: r.created.clone(),
     })
 }
 
@@ -163,7 +110,7 @@ pub async fn authenticate(store: &dyn Store, token: &str) -> Result<Option<ApiKe
     // Compare the digests in constant time.
     let same =
         given.len() == stored.len() && given.bytes().zip(stored.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if !same || key.expired() {
+    if !same || key.expired(chrono::Utc::now()) {
         return Ok(None);
     }
     Ok(Some(key))

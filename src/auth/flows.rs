@@ -11,7 +11,8 @@ use super::{AuthCollection, AuthError, AuthRecord, Principal};
 use crate::app::AppState;
 use crate::error::{FieldErrors, code};
 use crate::filter::RequestInfo;
-use crate::store::{SqlQuery, SqlValue, Statement};
+use crate::store::model::AuthOrigin;
+use crate::store::system;
 
 /// How long after an email another one of the same kind to the same record is suppressed.
 const RESEND_AFTER: Duration = Duration::from_secs(120);
@@ -268,34 +269,17 @@ pub async fn auth_alert(state: &AppState, p: &Principal, ip: &str, user_agent: &
     };
     let fingerprint: String =
         Md5::digest(format!("{ip}{agent}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    let params = vec![SqlValue::Text(p.collection.id.clone()), SqlValue::Text(p.record.id.clone())];
-    let q = SqlQuery {
-        sql: "SELECT fingerprint FROM _authOrigins WHERE collectionRef = ?1 AND recordRef = ?2".into(),
-        params,
-    };
-    let origins = state.store.query(q).await?;
-    let known = origins.iter().any(|r| matches!(r.first(), Some(SqlValue::Text(f)) if *f == fingerprint));
+    let origins = system::auth_origins(state.store.as_ref(), &p.collection.id, &p.record.id).await?;
+    let known = origins.contains(&fingerprint);
     let now = crate::dates::now();
-    let statement = if known {
-        Statement {
-            query: SqlQuery {
-                sql: "UPDATE _authOrigins SET updated = ?4 WHERE collectionRef = ?1 AND recordRef = ?2 AND fingerprint = ?3".into(),
-                params: [&p.collection.id, &p.record.id, &fingerprint, &now].map(|v| SqlValue::Text(v.clone())).to_vec(),
-            },
-            must_affect: false,
-        }
-    } else {
-        Statement {
-            query: SqlQuery {
-                sql: "INSERT INTO _authOrigins (id, collectionRef, recordRef, fingerprint, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO NOTHING".into(),
-                params: [&crate::ids::record_id(), &p.collection.id, &p.record.id, &fingerprint, &now]
-                    .map(|v| SqlValue::Text(v.clone()))
-                    .to_vec(),
-            },
-            must_affect: false,
-        }
+    let origin = AuthOrigin {
+        id: crate::ids::record_id(),
+        collection_id: p.collection.id.clone(),
+        record_id: p.record.id.clone(),
+        fingerprint,
+        when: now.clone(),
     };
-    state.store.execute(vec![statement]).await?;
+    system::touch_auth_origin(state.store.as_ref(), &origin, known).await?;
     if !origins.is_empty() && !known && !p.record.email.is_empty() {
         let info = format!("{now} - {ip} {agent}");
         send(state, &p.collection, &p.record, "authAlert", &p.record.email, &[("{ALERT_INFO}", &info)]).await;
@@ -360,9 +344,18 @@ async fn send_test_email(state: &AppState, collection_key: &str, template: &str,
     )
     .await
     .map_err(AuthError::Internal)?;
-    crate::mail::send(state, email)
+    let (smtp, sender) = mailer(state).await.map_err(AuthError::Internal)?;
+    crate::mail::send(&smtp, &sender, email)
         .await
         .map_err(|e| AuthError::Rejected { message: String::new(), data: json!({"message": format!("{e:#}")}) })
+}
+
+/// The SMTP settings and the sender, as the settings say now.
+async fn mailer(state: &AppState) -> anyhow::Result<(crate::mail::SmtpConfig, crate::mail::Sender)> {
+    let settings = crate::settings::load(state).await.map_err(|e| anyhow::anyhow!("cannot read the settings: {e}"))?;
+    let sender =
+        crate::mail::Sender { name: settings.meta.sender_name.clone(), address: settings.meta.sender_address.clone() };
+    Ok((settings.smtp.clone(), sender))
 }
 
 /// Renders the collection's template (or PocketBase's default) and sends it in the background.
@@ -374,9 +367,13 @@ async fn send(
     to: &str,
     placeholders: &[(&str, &str)],
 ) {
-    match render(state, coll, record, template, to, placeholders).await {
-        Ok(email) => crate::mail::send_later(state, email),
-        Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot render an email; it was not sent"),
+    let prepared = match render(state, coll, record, template, to, placeholders).await {
+        Ok(email) => mailer(state).await.map(|(smtp, sender)| (smtp, sender, email)),
+        Err(e) => Err(e),
+    };
+    match prepared {
+        Ok((smtp, sender, email)) => crate::mail::send_later(smtp, sender, email),
+        Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot prepare an email; it was not sent"),
     }
 }
 

@@ -7,7 +7,8 @@ use serde_json::json;
 use super::{AuthError, Principal};
 use crate::app::AppState;
 use crate::filter::RequestInfo;
-use crate::store::{SqlQuery, SqlValue, Statement};
+use crate::store::model::Mfa;
+use crate::store::system;
 
 fn bad(message: &str) -> AuthError {
     AuthError::Rejected { message: message.to_owned(), data: json!({}) }
@@ -29,38 +30,29 @@ pub async fn check(
     let Some(mfa_id) = mfa_id.filter(|m| !m.is_empty()) else {
         let id = crate::ids::record_id();
         let now = crate::dates::now();
-        let insert = Statement {
-            query: SqlQuery {
-                sql: "INSERT INTO _mfas (id, collectionRef, recordRef, method, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5)".into(),
-                params: [&id, &p.collection.id, &p.record.id, &method.to_owned(), &now].map(|v| SqlValue::Text(v.clone())).to_vec(),
-            },
-            must_affect: true,
+        let mfa = Mfa {
+            id: id.clone(),
+            collection_id: p.collection.id.clone(),
+            record_id: p.record.id.clone(),
+            method: method.to_owned(),
+            created: now,
         };
-        state.store.execute(vec![insert]).await?;
+        system::insert_mfa(state.store.as_ref(), &mfa).await?;
         return Ok(Some(id));
     };
-    let rows = state
-        .store
-        .query(SqlQuery {
-            sql: "SELECT collectionRef, recordRef, method, created FROM _mfas WHERE id = ?1".into(),
-            params: vec![SqlValue::Text(mfa_id.to_owned())],
-        })
-        .await?;
-    let Some([SqlValue::Text(coll_ref), SqlValue::Text(record_ref), SqlValue::Text(first), SqlValue::Text(created)]) =
-        rows.first().map(Vec::as_slice)
-    else {
+    let Some(session) = system::mfa(state.store.as_ref(), mfa_id).await? else {
         return Err(bad("Invalid or expired MFA session."));
     };
-    let fresh =
-        crate::dates::parse(created).is_some_and(|c| chrono::Utc::now() - c < chrono::Duration::seconds(duration));
+    let fresh = crate::dates::parse(&session.created)
+        .is_some_and(|c| chrono::Utc::now() - c < chrono::Duration::seconds(duration));
     if !fresh {
         delete(state, mfa_id).await?;
         return Err(bad("Invalid or expired MFA session."));
     }
-    if *record_ref != p.record.id || *coll_ref != p.collection.id {
+    if session.record_id != p.record.id || session.collection_id != p.collection.id {
         return Err(bad("Invalid MFA session."));
     }
-    if first == method {
+    if session.method == method {
         return Err(bad("A different authentication method is required."));
     }
     delete(state, mfa_id).await?;
@@ -79,6 +71,6 @@ async fn wanted(state: &AppState, p: &Principal, rule: Option<&str>, req: &Reque
 }
 
 async fn delete(state: &AppState, id: &str) -> Result<(), AuthError> {
-    state.store.execute(vec![Statement::delete_by_id("_mfas", id)]).await?;
+    system::delete_mfa(state.store.as_ref(), id).await?;
     Ok(())
 }

@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use super::{AuthCollection, AuthError, Principal};
 use crate::app::AppState;
 use crate::filter::RequestInfo;
-use crate::store::{SqlQuery, SqlValue, Statement};
+use crate::store::model::ExternalAuth;
+use crate::store::system;
 
 /// Where a provider's endpoints are and how its users look.
 #[derive(Debug, Clone, Default)]
@@ -323,22 +324,11 @@ async fn link(
     login: &Login,
     caller: Option<&Principal>,
 ) -> Result<(String, bool), AuthError> {
-    let linked = state
-        .store
-        .query(SqlQuery {
-            sql: "SELECT recordRef FROM _externalAuths WHERE collectionRef = ?1 AND provider = ?2 AND providerId = ?3"
-                .into(),
-            params: vec![
-                SqlValue::Text(coll.id.clone()),
-                SqlValue::Text(p.name.clone()),
-                SqlValue::Text(user.id.clone()),
-            ],
-        })
-        .await?;
-    if let Some(SqlValue::Text(id)) = linked.first().and_then(|r| r.first())
-        && state.store.auth_record(coll, id).await?.is_some()
+    let linked = system::external_auth_record(state.store.as_ref(), &coll.id, &p.name, &user.id).await?;
+    if let Some(id) = linked
+        && state.store.auth_record(coll, &id).await?.is_some()
     {
-        return Ok((id.clone(), false));
+        return Ok((id, false));
     }
     let existing = match caller.filter(|c| c.collection.id == coll.id) {
         Some(c) => Some(c.record.clone()),
@@ -359,17 +349,15 @@ async fn link(
         }
         None => (create(state, coll, user, login).await?, true),
     };
-    let now = crate::dates::now();
-    let insert = Statement {
-        query: SqlQuery {
-            sql: "INSERT INTO _externalAuths (id, collectionRef, recordRef, provider, providerId, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)".into(),
-            params: [crate::ids::record_id(), coll.id.clone(), id.clone(), p.name.clone(), user.id.clone(), now]
-                .map(SqlValue::Text)
-                .to_vec(),
-        },
-        must_affect: true,
+    let link = ExternalAuth {
+        id: crate::ids::record_id(),
+        collection_id: coll.id.clone(),
+        record_id: id.clone(),
+        provider: p.name.clone(),
+        provider_id: user.id.clone(),
+        created: crate::dates::now(),
     };
-    state.store.execute(vec![insert]).await?;
+    system::insert_external_auth(state.store.as_ref(), &link).await?;
     Ok((id, is_new))
 }
 

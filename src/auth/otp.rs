@@ -8,7 +8,8 @@ use serde_json::json;
 use super::{AuthCollection, AuthError, Principal};
 use crate::app::AppState;
 use crate::error::{FieldErrors, code};
-use crate::store::{SqlQuery, SqlValue, Statement};
+use crate::store::model::Otp;
+use crate::store::system;
 
 /// Wrong codes allowed per record within the window before `auth-with-otp` answers 429.
 const MAX_ATTEMPTS: u32 = 5;
@@ -44,16 +45,9 @@ pub async fn request(state: &AppState, key: &str, email: &str) -> Result<String,
         return Ok(crate::ids::record_id());
     };
     let since = crate::dates::format(chrono::Utc::now() - chrono::Duration::seconds(duration));
-    let recent = state
-        .store
-        .query(SqlQuery {
-            sql: "SELECT id FROM _otps WHERE collectionRef = ?1 AND recordRef = ?2 AND created > ?3 ORDER BY created DESC"
-                .into(),
-            params: vec![SqlValue::Text(coll.id.clone()), SqlValue::Text(record.id.clone()), SqlValue::Text(since)],
-        })
-        .await?;
+    let recent = system::recent_otps(state.store.as_ref(), &coll.id, &record.id, &since).await?;
     if recent.len() >= MAX_RECENT
-        && let Some(SqlValue::Text(id)) = recent.first().and_then(|r| r.first())
+        && let Some(id) = recent.first()
     {
         tracing::warn!(record = %record.id, "too many OTP requests; reusing the last code");
         return Ok(id.clone());
@@ -74,14 +68,15 @@ async fn issue(
     let id = crate::ids::record_id();
     let now = crate::dates::now();
     let hash = super::hash_password(&password).await?;
-    let insert = Statement {
-        query: SqlQuery {
-            sql: "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)".into(),
-            params: [&id, &coll.id, &record.id, &hash, &record.email, &now].map(|v| SqlValue::Text(v.clone())).to_vec(),
-        },
-        must_affect: true,
+    let otp = Otp {
+        id: id.clone(),
+        collection_id: coll.id.clone(),
+        record_id: record.id.clone(),
+        password_hash: hash,
+        sent_to: record.email.clone(),
+        created: now,
     };
-    state.store.execute(vec![insert]).await?;
+    system::insert_otp(state.store.as_ref(), &otp).await?;
     Ok((id, password))
 }
 
@@ -119,39 +114,21 @@ pub async fn redeem(state: &AppState, key: &str, otp_id: &str, password: &str) -
             data: serde_json::to_value(errors).unwrap_or_default(),
         });
     }
-    let rows = state
-        .store
-        .query(SqlQuery {
-            sql: "SELECT collectionRef, recordRef, password, sentTo, created FROM _otps WHERE id = ?1".into(),
-            params: vec![SqlValue::Text(otp_id.to_owned())],
-        })
-        .await?;
-    let Some(
-        [
-            SqlValue::Text(coll_ref),
-            SqlValue::Text(record_ref),
-            SqlValue::Text(hash),
-            SqlValue::Text(sent_to),
-            SqlValue::Text(created),
-        ],
-    ) = rows.first().map(Vec::as_slice)
-    else {
-        return Err(expired());
-    };
+    let Some(otp) = system::otp(state.store.as_ref(), otp_id).await? else { return Err(expired()) };
     let fresh =
-        crate::dates::parse(created).is_some_and(|c| chrono::Utc::now() - c < chrono::Duration::seconds(duration));
-    if *coll_ref != coll.id || !fresh {
+        crate::dates::parse(&otp.created).is_some_and(|c| chrono::Utc::now() - c < chrono::Duration::seconds(duration));
+    if otp.collection_id != coll.id || !fresh {
         return Err(expired());
     }
-    let record = state.store.auth_record(&coll, record_ref).await?.ok_or_else(expired)?;
+    let record = state.store.auth_record(&coll, &otp.record_id).await?.ok_or_else(expired)?;
     if !state.limiter.hit(&format!("otp|{}", record.id), MAX_ATTEMPTS, ATTEMPT_WINDOW) {
         return Err(AuthError::TooManyRequests("Too many attempts, please try again later with a new OTP."));
     }
-    if !super::verify_password(password, Some(hash)).await {
+    if !super::verify_password(password, Some(&otp.password_hash)).await {
         return Err(expired());
     }
     delete(state, otp_id).await?;
-    if !record.verified && !sent_to.is_empty() && *sent_to == record.email {
+    if !record.verified && !otp.sent_to.is_empty() && otp.sent_to == record.email {
         // An unverified account may have been registered by someone else with this address:
         // the mailbox owner takes it over, so (without MFA) its password is reset to a random one.
         let mfa = coll.options["mfa"]["enabled"].as_bool().unwrap_or(false);
@@ -162,6 +139,6 @@ pub async fn redeem(state: &AppState, key: &str, otp_id: &str, password: &str) -
 }
 
 async fn delete(state: &AppState, id: &str) -> Result<(), AuthError> {
-    state.store.execute(vec![Statement::delete_by_id("_otps", id)]).await?;
+    system::delete_otp(state.store.as_ref(), id).await?;
     Ok(())
 }

@@ -92,19 +92,7 @@ fn validate(email: Option<&str>, password: &str) -> Result<(), AuthError> {
     if errors.is_empty() { Ok(()) } else { Err(AuthError::Invalid(errors)) }
 }
 
-/// A deliberately plain check: one `@`, a non-empty local part, a dotted domain, no spaces.
-pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    s.len() <= 254
-        && !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-}
+pub use crate::schema::is_email;
 
 #[cfg(test)]
 mod tests {

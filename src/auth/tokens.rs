@@ -7,11 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AuthCollection, AuthRecord};
 
-pub const TYPE_AUTH: &str = "auth";
-pub const TYPE_FILE: &str = "file";
-pub const TYPE_VERIFICATION: &str = "verification";
-pub const TYPE_PASSWORD_RESET: &str = "passwordReset";
-pub const TYPE_EMAIL_CHANGE: &str = "emailChange";
+pub use crate::store::model::{TYPE_AUTH, TYPE_EMAIL_CHANGE, TYPE_FILE, TYPE_PASSWORD_RESET, TYPE_VERIFICATION};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Claims {

@@ -20,6 +20,22 @@ pub struct S3Config {
     pub force_path_style: bool,
 }
 
+impl S3Config {
+    /// The bucket the configuration chooses (`storage.backend = "s3"`), if it does.
+    pub fn from_config(storage: &crate::config::StorageConfig) -> Option<Self> {
+        let s3 = &storage.s3;
+        storage.is_s3().then(|| Self {
+            enabled: true,
+            bucket: s3.bucket.clone(),
+            region: s3.region.clone(),
+            endpoint: s3.endpoint.clone(),
+            access_key: s3.access_key.clone(),
+            secret: s3.secret.as_ref().map(|s| s.expose().to_owned()).unwrap_or_default(),
+            force_path_style: s3.force_path_style,
+        })
+    }
+}
+
 impl std::fmt::Debug for S3Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("S3Config")
@@ -50,7 +66,7 @@ impl S3Config {
             ("secret", &self.secret),
         ] {
             if value.trim().is_empty() {
-                out.insert(name.into(), crate::records::values::field_error("validation_required", "Cannot be blank."));
+                out.insert(name.into(), crate::error::field_error("validation_required", "Cannot be blank."));
             }
         }
         out

@@ -24,7 +24,7 @@ pub async fn migrate(state: &AppState, to_s3: bool) -> anyhow::Result<Report> {
     let source = state.files.blobs();
     let settings = crate::settings::load(state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let target = if to_s3 {
-        let s3 = state.config.storage.s3_config().unwrap_or_else(|| settings.s3.clone());
+        let s3 = crate::blob::S3Config::from_config(&state.config.storage).unwrap_or_else(|| settings.s3.clone());
         BlobStore::s3(&s3).context("set the s3 settings (dashboard or PATCH /api/settings) first")?
     } else {
         state.files.local()?

@@ -1,8 +1,6 @@
 //! Files of records: uploads, downloads with thumbnails, file tokens and deleting what no
 //! record references any more.
 
-pub mod cleanup;
-pub mod download;
 pub mod migrate;
 pub mod names;
 pub mod sniff;
@@ -38,7 +36,7 @@ impl Files {
         let local_root = data_dir.join("storage");
         let tmp_dir = data_dir.join("tmp");
         std::fs::create_dir_all(&tmp_dir)?;
-        let (blobs, pinned) = match (storage.backend.as_str(), storage.s3_config()) {
+        let (blobs, pinned) = match (storage.backend.as_str(), crate::blob::S3Config::from_config(storage)) {
             (_, Some(s3)) => (BlobStore::s3(&s3)?, true),
             ("" | "local", None) => (BlobStore::local(&local_root)?, storage.backend == "local"),
             (other, None) => anyhow::bail!("storage.backend must be \"local\" or \"s3\", not {other:?}"),

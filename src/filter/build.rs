@@ -2,10 +2,10 @@
 //! `~` means "contains" unless the pattern has its own `%`, plain operators on multi-valued
 //! operands require every value to match and the `?` operators any value.
 
+use super::FilterError;
 use super::parser::{Expr, Join, Node, Op, Operand as Ast};
-use super::resolve::{Context, Kind, Operand};
-use super::{FilterError, SqlBuilder};
-use crate::store::SqlValue;
+use super::resolve::{Context, Kind, MULTI_VALUE, Operand};
+use crate::sql::{SqlBuilder, SqlValue, ident};
 
 pub fn expr(ctx: &mut Context<'_>, items: &Expr) -> Result<String, FilterError> {
     let mut out = String::from("(");
@@ -47,12 +47,13 @@ fn changed_field(ast: &Ast) -> Option<&str> {
 /// `@request.body.x:changed` is `@request.body.x:isset = true && @request.body.x != x`, as a 1/0 value.
 fn changed(ctx: &mut Context<'_>, field: &str) -> Result<Operand, FilterError> {
     if !ctx.request.body.contains_key(field) {
-        return Ok(Operand::constant("0"));
+        return Ok(Operand::constant(ctx.sql.dialect.bool_literal(false)));
     }
     let body = ctx.resolve(&Ast::Ident(format!("@request.body.{field}")))?;
     let column = ctx.resolve(&Ast::Ident(field.to_owned()))?;
     let differs = resolved(ctx.sql, &body, Op::Neq, &column)?;
-    Ok(Operand::computed(format!("(CASE WHEN {differs} THEN 1 ELSE 0 END)")))
+    let (yes, no) = (ctx.sql.dialect.bool_literal(true), ctx.sql.dialect.bool_literal(false));
+    Ok(Operand::computed(format!("(CASE WHEN {differs} THEN {yes} ELSE {no} END)")))
 }
 
 /// One comparison of two resolved operands.
@@ -113,19 +114,17 @@ fn equal(eq: bool, l: &Operand, r: &Operand) -> String {
 }
 
 fn like(sql: &mut SqlBuilder, l: &Operand, r: &Operand, negate: bool) -> String {
-    let not = if negate { "NOT " } else { "" };
     if matches!(r.kind, Kind::Param { .. }) {
         wrap_like_param(sql, &r.sql);
-        format!("{} {not}LIKE {} ESCAPE '\\'", l.sql, r.sql)
+        sql.dialect.like(&l.sql, &r.sql, negate)
     } else {
-        format!("{} {not}LIKE ('%' || {} || '%') ESCAPE '\\'", l.sql, r.sql)
+        sql.dialect.like(&l.sql, &format!("('%' || {} || '%')", r.sql), negate)
     }
 }
 
 /// A text pattern without an unescaped `%` means "contains": escape it and wrap it in `%…%`.
 fn wrap_like_param(sql: &mut SqlBuilder, placeholder: &str) {
-    let Some(index) = placeholder.strip_prefix('?').and_then(|n| n.parse::<usize>().ok()) else { return };
-    let Some(SqlValue::Text(value)) = sql.params.get_mut(index - 1) else { return };
+    let Some(SqlValue::Text(value)) = sql.param_mut(placeholder) else { return };
     if has_unescaped_percent(value) {
         return;
     }
@@ -169,7 +168,7 @@ fn has_unescaped_percent(s: &str) -> bool {
 /// For plain operators on multi-valued operands: no value may fail the comparison.
 fn match_all(sql: &mut SqlBuilder, l: &Operand, op: Op, r: &Operand) -> Result<Option<String>, FilterError> {
     let value = |alias: &str, of: &Operand| Operand {
-        sql: format!("{alias}.`multiMatchValue`"),
+        sql: format!("{alias}.{}", ident(MULTI_VALUE)),
         kind: Kind::Expr,
         no_coalesce: of.no_coalesce,
         multi: None,

@@ -10,7 +10,7 @@
 //! Values never enter the SQL text: every literal becomes a numbered parameter (`?N`).
 
 mod build;
-pub mod dialect;
+pub mod grants;
 pub mod parser;
 mod resolve;
 mod sort;
@@ -20,10 +20,10 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::schema::{Collection, Schema};
-use crate::store::SqlValue;
+use crate::sql::SqlBuilder;
 
 pub use parser::ParseError;
-pub use resolve::{Compiled, ident};
+pub use resolve::Compiled;
 pub use sort::SortError;
 
 /// What `@request.*` resolves to.
@@ -47,7 +47,7 @@ pub struct AuthInfo {
     pub id: String,
     pub superuser: bool,
     /// An API key's grants: a superuser for these record actions only.
-    pub key: Option<std::sync::Arc<crate::auth::apikeys::ApiKey>>,
+    pub key: Option<std::sync::Arc<grants::ApiKey>>,
 }
 
 impl RequestInfo {
@@ -85,37 +85,6 @@ pub enum FilterError {
     /// Client filters may not use `@request.*` or `@collection.*` unless the caller is a superuser.
     #[error("only superusers can filter by @request or @collection fields")]
     Forbidden,
-}
-
-/// Collects parameters and aliases while one SQL statement is built.
-#[derive(Debug)]
-pub struct SqlBuilder {
-    pub params: Vec<SqlValue>,
-    pub dialect: &'static dyn dialect::Dialect,
-    next_alias: usize,
-}
-
-impl Default for SqlBuilder {
-    fn default() -> Self {
-        Self::new(&dialect::SQLITE)
-    }
-}
-
-impl SqlBuilder {
-    pub fn new(dialect: &'static dyn dialect::Dialect) -> Self {
-        Self { params: Vec::new(), dialect, next_alias: 0 }
-    }
-
-    /// Adds a bound parameter and returns its placeholder.
-    pub fn param(&mut self, value: SqlValue) -> String {
-        self.params.push(value);
-        self.dialect.placeholder(self.params.len())
-    }
-
-    pub fn alias(&mut self, prefix: &str) -> String {
-        self.next_alias += 1;
-        format!("`__{prefix}{}`", self.next_alias)
-    }
 }
 
 /// A compiled filter and sort for one collection.
@@ -194,19 +163,21 @@ pub fn rule_check(
     rule: Option<&str>,
     request: &RequestInfo,
 ) -> Result<String, FilterError> {
+    let (always, never) = (sql.dialect.bool_literal(true), sql.dialect.bool_literal(false));
     if request.is_superuser() {
-        return Ok("1".to_owned());
+        return Ok(always.to_owned());
     }
-    let Some(rule) = rule else { return Ok("0".to_owned()) };
+    let Some(rule) = rule else { return Ok(never.to_owned()) };
     if rule.trim().is_empty() {
-        return Ok("1".to_owned());
+        return Ok(always.to_owned());
     }
     let alias = sql.alias("rule");
     let compiled = compile(sql, schema, collection, &alias, rule, request)?;
     Ok(format!(
-        "EXISTS (SELECT 1 FROM {} {alias} {} WHERE {alias}.`id` = {outer_id} AND ({}))",
-        resolve::ident(&collection.name),
+        "EXISTS (SELECT 1 FROM {} {alias} {} WHERE {} = {outer_id} AND ({}))",
+        sql.dialect.ident(&collection.name),
         compiled.joins,
+        sql.column(&alias, "id"),
         compiled.where_sql
     ))
 }

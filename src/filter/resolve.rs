@@ -7,9 +7,12 @@ use chrono::{Datelike, Duration, NaiveTime, TimeZone, Timelike, Utc};
 use serde_json::Value;
 
 use super::parser::Operand as Ast;
-use super::{FilterError, RequestInfo, SqlBuilder};
+use super::{FilterError, RequestInfo};
 use crate::schema::{Collection, Field, FieldKind, Schema};
-use crate::store::SqlValue;
+use crate::sql::{SqlBuilder, SqlValue, dialect::ELEMENT, ident};
+
+/// The column of the value lists that multi-valued comparisons iterate over.
+pub const MULTI_VALUE: &str = "multiMatchValue";
 
 /// Most relation hops in one path.
 const MAX_HOPS: usize = 6;
@@ -59,14 +62,15 @@ impl Operand {
         Self { kind: Kind::Null, ..Self::expr("NULL".into()) }
     }
 
+    /// `true`/`false`, which PocketBase treats as known non-empty values.
+    fn boolean(sql: &SqlBuilder, value: bool) -> Self {
+        Self { kind: Kind::Bool, ..Self::expr(sql.dialect.bool_literal(value).to_owned()) }
+    }
+
     fn param(sql: &mut SqlBuilder, value: SqlValue) -> Self {
         let empty = matches!(&value, SqlValue::Text(s) if s.is_empty()) || value == SqlValue::Null;
         Self { kind: Kind::Param { empty }, ..Self::expr(sql.param(value)) }
     }
-}
-
-pub fn ident(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
 }
 
 pub struct Context<'a> {
@@ -161,8 +165,8 @@ impl<'a> Context<'a> {
         if self.base.field(head).is_none() && !is_back_relation(head) {
             match name.to_ascii_lowercase().as_str() {
                 "null" => return Ok(Operand::null()),
-                "true" => return Ok(Operand { kind: Kind::Bool, ..Operand::expr("1".into()) }),
-                "false" => return Ok(Operand { kind: Kind::Bool, ..Operand::expr("0".into()) }),
+                "true" => return Ok(Operand::boolean(self.sql, true)),
+                "false" => return Ok(Operand::boolean(self.sql, false)),
                 _ => {}
             }
         }
@@ -228,12 +232,13 @@ impl<'a> Context<'a> {
         )?;
         let value = self.finish_field(&walked, modifier)?.sql;
         let cond = match correlation {
-            Correlation::Base => format!("WHERE {sub}.`id` = {outer_alias}.`id`"),
-            Correlation::Auth(id) => format!("WHERE {sub}.`id` = {}", self.sql.param(SqlValue::Text(id))),
+            Correlation::Base => format!("WHERE {sub}.\"id\" = {outer_alias}.\"id\""),
+            Correlation::Auth(id) => format!("WHERE {sub}.\"id\" = {}", self.sql.param(SqlValue::Text(id))),
             Correlation::None => String::new(),
         };
         Ok(format!(
-            "SELECT {value} AS `multiMatchValue` FROM {} {sub} {} {cond}",
+            "SELECT {value} AS {} FROM {} {sub} {} {cond}",
+            ident(MULTI_VALUE),
             ident(&collection.name),
             joins.join(" ")
         ))
@@ -255,7 +260,8 @@ impl<'a> Context<'a> {
             && f.name == "email"
             && !superuser
         {
-            op.wrap = Some(format!("{}.`emailVisibility` = 1", w.alias));
+            let visible = self.sql.column(&w.alias, "emailVisibility");
+            op.wrap = Some(format!("{visible} = {}", self.sql.dialect.bool_literal(true)));
         }
         Ok(op)
     }
@@ -284,7 +290,7 @@ impl<'a> Context<'a> {
         let value = self.request.body.get(key);
         if modifier == Some("isset") {
             let set = value.is_some();
-            return Ok(Operand { kind: Kind::Bool, ..Operand::expr(if set { "1" } else { "0" }.into()) });
+            return Ok(Operand::boolean(self.sql, set));
         }
         let mut value = value.cloned().unwrap_or(Value::Null);
         for s in sub {
@@ -300,19 +306,20 @@ impl<'a> Context<'a> {
             (Some("each"), Value::Array(_)) => {
                 let json = self.sql.param(SqlValue::Text(value.to_string()));
                 let je = self.sql.alias("je");
-                let join = format!("LEFT JOIN {} {je}", self.sql.dialect.json_elements(&json));
+                let join = format!("LEFT JOIN {}", self.sql.dialect.json_elements(&json, &je));
                 self.joins.push(join);
                 self.distinct = true;
                 let sub = self.sql.alias("je");
                 let json2 = self.sql.param(SqlValue::Text(value.to_string()));
-                let mut op = Operand::expr(format!("{je}.`value`"));
-                let elements = self.sql.dialect.json_elements(&json2);
-                op.multi = Some(format!("SELECT {sub}.`value` AS `multiMatchValue` FROM {elements} {sub}"));
+                let mut op = Operand::expr(self.sql.column(&je, ELEMENT));
+                let elements = self.sql.dialect.json_elements(&json2, &sub);
+                let value = self.sql.column(&sub, ELEMENT);
+                op.multi = Some(format!("SELECT {value} AS {} FROM {elements}", ident(MULTI_VALUE)));
                 Ok(op)
             }
             (m, v) => {
                 let op = json_to_operand(self.sql, v);
-                Ok(if m == Some("lower") { Operand { sql: format!("LOWER({})", op.sql), ..op } } else { op })
+                Ok(if m == Some("lower") { Operand { sql: self.sql.dialect.lower(&op.sql), ..op } } else { op })
             }
         }
     }
@@ -330,10 +337,10 @@ impl<'a> Context<'a> {
             // PocketBase resolves unknown @request.auth fields to NULL.
             return Ok(Operand::null());
         }
-        let alias = "`__auth`".to_owned();
+        let alias = ident("__auth");
         if self.joined.insert(alias.clone()) {
             let id = self.sql.param(SqlValue::Text(auth.id.clone()));
-            self.joins.push(format!("LEFT JOIN {} {alias} ON {alias}.`id` = {id}", ident(&coll.name)));
+            self.joins.push(format!("LEFT JOIN {} {alias} ON {alias}.\"id\" = {id}", ident(&coll.name)));
         }
         let mut path = vec![key];
         path.extend_from_slice(rest);
@@ -471,7 +478,7 @@ fn split_modifier(name: &str) -> Result<(Vec<&str>, Option<&str>), FilterError> 
 fn json_to_operand(sql: &mut SqlBuilder, v: &Value) -> Operand {
     match v {
         Value::Null => Operand::null(),
-        Value::Bool(b) => Operand { kind: Kind::Bool, ..Operand::expr(if *b { "1" } else { "0" }.into()) },
+        Value::Bool(b) => Operand::boolean(sql, *b),
         Value::Number(n) => {
             Operand::param(sql, n.as_i64().map_or_else(|| SqlValue::Real(n.as_f64().unwrap_or(0.0)), SqlValue::Int))
         }
@@ -538,9 +545,9 @@ fn walk<'c>(
                             });
                         }
                         let je = join_alias(sql, &alias, &format!("{seg}_je"), out.joined.is_some());
-                        push_join(&mut out, &je, format!("LEFT JOIN {} {je}", sql.dialect.json_elements(&column)));
+                        push_join(&mut out, &je, format!("LEFT JOIN {}", sql.dialect.json_elements(&column, &je)));
                         return Ok(Walked {
-                            sql: format!("{je}.`value`"),
+                            sql: format!("{je}.\"value\""),
                             field: target.field("id"),
                             collection: target,
                             alias,
@@ -555,12 +562,12 @@ fn walk<'c>(
                         push_join(
                             &mut out,
                             &je,
-                            format!("LEFT JOIN {} {je}", sql.dialect.json_elements(&format!("{alias}.{}", ident(seg)))),
+                            format!("LEFT JOIN {}", sql.dialect.json_elements(&sql.column(&alias, seg), &je)),
                         );
-                        let on = format!("{next}.`id` = {je}.`value`");
+                        let on = format!("{next}.\"id\" = {je}.\"value\"");
                         join_with_rule(sql, schema, request, &mut out, target, &next, &on)?;
                     } else {
-                        let on = format!("{next}.`id` = {alias}.{}", ident(seg));
+                        let on = format!("{next}.\"id\" = {alias}.{}", ident(seg));
                         join_with_rule(sql, schema, request, &mut out, target, &next, &on)?;
                     }
                     coll = target;
@@ -578,12 +585,11 @@ fn walk<'c>(
             multi = true;
             let next = join_alias(sql, &alias, seg, out.joined.is_some());
             let on = if field.is_multiple() {
-                format!(
-                    "EXISTS (SELECT 1 FROM {} WHERE `value` = {alias}.`id`)",
-                    sql.dialect.json_elements(&format!("{next}.{}", ident(via)))
-                )
+                let el = sql.alias("via");
+                let elements = sql.dialect.json_elements(&sql.column(&next, via), &el);
+                format!("EXISTS (SELECT 1 FROM {elements} WHERE {} = {alias}.\"id\")", sql.column(&el, ELEMENT))
             } else {
-                format!("{next}.{} = {alias}.`id`", ident(via))
+                format!("{next}.{} = {alias}.\"id\"", ident(via))
             };
             join_with_rule(sql, schema, request, &mut out, target, &next, &on)?;
             if last {
@@ -591,7 +597,7 @@ fn walk<'c>(
                     return Err(FilterError::Resolve(format!("modifiers cannot be applied to {seg}")));
                 }
                 return Ok(Walked {
-                    sql: format!("{next}.`id`"),
+                    sql: format!("{next}.\"id\""),
                     field: target.field("id"),
                     collection: target,
                     alias: next,
@@ -621,12 +627,12 @@ fn last_field<'c>(
     let sql_text = match modifier {
         Some("each") if field.is_multiple() => {
             let je = join_alias(sql, alias, &format!("{}_each", field.name), out.joined.is_some());
-            push_join(out, &je, format!("LEFT JOIN {} {je}", sql.dialect.json_elements(&column)));
+            push_join(out, &je, format!("LEFT JOIN {}", sql.dialect.json_elements(&column, &je)));
             multi = true;
-            format!("{je}.`value`")
+            format!("{je}.\"value\"")
         }
         Some("length") if field.is_multiple() => sql.dialect.json_array_length(&column),
-        Some("lower") => format!("LOWER({column})"),
+        Some("lower") => sql.dialect.lower(&column),
         _ => column,
     };
     let json = field.is_json() && !matches!(modifier, Some("each" | "length"));
@@ -635,7 +641,7 @@ fn last_field<'c>(
 
 /// Deterministic aliases in the main query (so repeated paths share a join); fresh ones in subqueries.
 fn join_alias(sql: &mut SqlBuilder, from: &str, seg: &str, shared: bool) -> String {
-    if shared { ident(&format!("{}_{seg}", from.trim_matches('`'))) } else { sql.alias("mmj") }
+    if shared { ident(&format!("{}_{seg}", from.trim_matches('"'))) } else { sql.alias("mmj") }
 }
 
 /// Adds a join unless the main query has it already; `true` when added.
@@ -664,8 +670,8 @@ fn join_with_rule(
         return Ok(());
     }
     let check =
-        super::rule_check(sql, schema, target, &format!("{alias}.`id`"), target.rules.list_rule.as_deref(), request)?;
-    let rule = if check == "1" { String::new() } else { format!(" AND {check}") };
+        super::rule_check(sql, schema, target, &format!("{alias}.\"id\""), target.rules.list_rule.as_deref(), request)?;
+    let rule = if check == sql.dialect.bool_literal(true) { String::new() } else { format!(" AND {check}") };
     push_join(out, alias, format!("LEFT JOIN {} {alias} ON {on}{rule}", ident(&target.name)));
     Ok(())
 }

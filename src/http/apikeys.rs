@@ -13,6 +13,34 @@ use crate::auth::apikeys::{self, ApiKey, Scope};
 
 pub struct KeysApi;
 
+/// One grant: record actions on a collection (name or id; `*` for all).
+#[derive(Debug, Object)]
+#[oai(rename = "Scope")]
+pub struct ScopeDto {
+    pub collection: String,
+    /// Any of `list`, `view`, `create`, `update`, `delete`.
+    pub actions: Vec<String>,
+}
+
+/// A stored key (never its secret).
+#[derive(Debug, Object)]
+#[oai(rename = "ApiKey", rename_all = "camelCase")]
+pub struct ApiKeyDto {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<ScopeDto>,
+    /// When it stops working (`""`: never).
+    pub expires: String,
+    pub created: String,
+}
+
+impl From<ApiKey> for ApiKeyDto {
+    fn from(k: ApiKey) -> Self {
+        let scopes = k.scopes.into_iter().map(|s| ScopeDto { collection: s.collection, actions: s.actions }).collect();
+        Self { id: k.id, name: k.name, scopes, expires: k.expires, created: k.created }
+    }
+}
+
 #[derive(Debug, Object)]
 pub struct NewKey {
     /// What the key is for (shown in lists).
@@ -20,7 +48,7 @@ pub struct NewKey {
     pub name: String,
     /// Record actions per collection, e.g. `[{"collection": "posts", "actions": ["list", "view"]}]`.
     #[oai(default)]
-    pub scopes: Vec<Scope>,
+    pub scopes: Vec<ScopeDto>,
     /// When the key stops working (a date); empty or absent: never.
     #[oai(default)]
     pub expires: String,
@@ -31,7 +59,7 @@ pub struct CreatedKey {
     /// The key itself: send it as `Authorization: <key>`. It is shown this once only.
     pub key: String,
     #[oai(flatten)]
-    pub info: ApiKey,
+    pub info: ApiKeyDto,
 }
 
 #[derive(ApiResponse)]
@@ -47,9 +75,9 @@ impl KeysApi {
     ///
     /// Names, scopes, expiry and last use; never the keys themselves. Superusers only.
     #[oai(path = "/", method = "get", operation_id = "list_keys")]
-    async fn list(&self, state: Data<&AppState>, auth: TokenAuth) -> ApiResult<Json<Vec<ApiKey>>> {
+    async fn list(&self, state: Data<&AppState>, auth: TokenAuth) -> ApiResult<Json<Vec<ApiKeyDto>>> {
         auth.require_superuser()?;
-        Ok(Json(apikeys::list(state.store.as_ref()).await?))
+        Ok(Json(apikeys::list(state.store.as_ref()).await?.into_iter().map(ApiKeyDto::from).collect()))
     }
 
     /// Create an API key.
@@ -60,8 +88,9 @@ impl KeysApi {
     async fn create(&self, state: Data<&AppState>, auth: TokenAuth, body: Json<NewKey>) -> ApiResult<Json<CreatedKey>> {
         auth.require_superuser()?;
         let b = body.0;
-        let (info, key) = apikeys::create(state.store.as_ref(), &b.name, b.scopes, b.expires.trim()).await?;
-        Ok(Json(CreatedKey { key, info }))
+        let scopes = b.scopes.into_iter().map(|s| Scope { collection: s.collection, actions: s.actions }).collect();
+        let (info, key) = apikeys::create(state.store.as_ref(), &b.name, scopes, b.expires.trim()).await?;
+        Ok(Json(CreatedKey { key, info: info.into() }))
     }
 
     /// Revoke an API key.

@@ -17,8 +17,8 @@ use super::error::{ApiError, ApiResult};
 use super::request::request_info;
 use crate::app::AppState;
 use crate::blob::{BlobMeta, BlobStore};
-use crate::files::download::{self, Served};
 use crate::files::sniff;
+use crate::records::download::{self, Served};
 
 pub struct FilesApi;
 

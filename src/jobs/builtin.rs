@@ -1,4 +1,5 @@
-//! The jobs every Croft runs. One line per job on purpose and order.
+//! The jobs every Croft runs; their default schedules (and why those) are in
+//! `config::DEFAULT_JOB_SCHEDULES`.
 
 use futures_util::FutureExt;
 
@@ -6,31 +7,25 @@ use super::JobSpec;
 use crate::app::AppState;
 
 pub static BUILTIN: &[JobSpec] = &[
-    // Nightly: keeps the WAL small and the planner statistics fresh.
     JobSpec {
         name: "db_maintenance",
         description: "Checkpoints the write-ahead log and runs PRAGMA optimize",
-        default_schedule: "0 3 * * *",
         run: |state| db_maintenance(state).boxed(),
     },
-    // After maintenance, so the history it prunes includes last night's run.
     JobSpec {
         name: "history_retention",
         description: "Deletes job history and tick claims older than jobs.history_days",
-        default_schedule: "30 3 * * *",
         run: |state| history_retention(state).boxed(),
     },
-    // Every minute: blobs that no record references any more (retries included).
     JobSpec {
         name: "blob_cleanup",
         description: "Deletes queued files and thumbnails that no record references",
-        default_schedule: "* * * * *",
         run: |state| blob_cleanup(state).boxed(),
     },
 ];
 
 pub async fn blob_cleanup(state: AppState) -> anyhow::Result<()> {
-    let deleted = crate::files::cleanup::run(&state).await?;
+    let deleted = crate::records::cleanup::run(&state).await?;
     if deleted > 0 {
         tracing::info!(deleted, "deleted unreferenced blobs");
     }

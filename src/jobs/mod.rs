@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
 use futures_util::future::BoxFuture;
@@ -25,38 +25,12 @@ use crate::config::JobsConfig;
 pub struct JobSpec {
     pub name: &'static str,
     pub description: &'static str,
-    pub default_schedule: &'static str,
     pub run: fn(AppState) -> BoxFuture<'static, anyhow::Result<()>>,
 }
 
 pub use builtin::BUILTIN;
 
-/// What started a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    Schedule,
-    Manual,
-}
-
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Schedule => "schedule",
-            Self::Manual => "manual",
-        }
-    }
-}
-
-/// One finished run, as kept in the history.
-#[derive(Debug, Clone)]
-pub struct JobRun {
-    pub job: String,
-    pub trigger: Trigger,
-    pub started: DateTime<Utc>,
-    pub duration_ms: i64,
-    pub ok: bool,
-    pub error: String,
-}
+pub use crate::store::model::{JobRun, Trigger};
 
 /// A registered job and its parsed schedule (`None` = disabled).
 pub struct Job {
@@ -86,7 +60,9 @@ impl Jobs {
         let jobs = BUILTIN
             .iter()
             .map(|spec| {
-                let expr = config.schedules.get(spec.name).map_or(spec.default_schedule, String::as_str).trim();
+                let default =
+                    crate::config::DEFAULT_JOB_SCHEDULES.iter().find(|(n, _)| *n == spec.name).map_or("", |(_, s)| *s);
+                let expr = config.schedules.get(spec.name).map_or(default, String::as_str).trim();
                 let schedule = if expr.is_empty() {
                     None
                 } else {

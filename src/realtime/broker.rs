@@ -4,14 +4,21 @@
 
 use std::sync::Mutex;
 
+use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::RecordEvent;
-use crate::app::AppState;
+
+/// Hands one event to this replica's subscribers.
+pub type Deliver = Box<dyn Fn(RecordEvent) -> BoxFuture<'static, ()> + Send + Sync>;
 
 pub trait Broker: Send + Sync {
     /// Queues a committed change for delivery; never blocks the writer.
     fn publish(&self, event: RecordEvent);
+    /// Starts the loop that calls `deliver` for every published event, in order, until
+    /// `shutdown`; `None` if it was started already.
+    fn start(&self, shutdown: CancellationToken, deliver: Deliver) -> Option<tokio::task::JoinHandle<()>>;
 }
 
 /// The single-process broker.
@@ -31,19 +38,15 @@ impl Broker for LocalBroker {
     fn publish(&self, event: RecordEvent) {
         let _ = self.sender.send(event);
     }
-}
 
-impl LocalBroker {
-    /// Starts the fan-out loop (once); it ends with the server.
-    pub fn start(&self, state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
+    fn start(&self, shutdown: CancellationToken, deliver: Deliver) -> Option<tokio::task::JoinHandle<()>> {
         let mut receiver = self.receiver.lock().ok()?.take()?;
-        let state = state.clone();
         Some(tokio::spawn(async move {
             loop {
                 tokio::select! {
-                    () = state.shutdown.cancelled() => return,
+                    () = shutdown.cancelled() => return,
                     event = receiver.recv() => match event {
-                        Some(event) => super::deliver::fan_out(&state, &event).await,
+                        Some(event) => deliver(event).await,
                         None => return,
                     },
                 }

@@ -6,7 +6,6 @@
 //! PostgreSQL LISTEN/NOTIFY one for several replicas later.
 
 mod broker;
-mod deliver;
 mod topic;
 
 use std::collections::HashMap;
@@ -18,8 +17,7 @@ use std::time::Instant;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-pub use broker::{Broker, LocalBroker};
-pub use deliver::{RecordEvent, prepare_delete, publish, send_prepared};
+pub use broker::{Broker, Deliver, LocalBroker};
 pub use topic::Subscription;
 
 /// Messages built ahead of a commit (deletes), each for one client.
@@ -85,6 +83,15 @@ pub struct Stats {
     pub published: AtomicU64,
     pub delivered: AtomicU64,
     pub dropped: AtomicU64,
+}
+
+/// A committed change.
+#[derive(Debug, Clone)]
+pub struct RecordEvent {
+    pub collection: Arc<crate::schema::Collection>,
+    pub id: String,
+    /// `create`, `update` or `delete`.
+    pub action: &'static str,
 }
 
 /// The connected clients.

@@ -8,7 +8,8 @@ use serde_json::{Map, Value, json};
 use super::{RecordError, WriteKind, plan_create, plan_delete, plan_update};
 use crate::app::AppState;
 use crate::filter::RequestInfo;
-use crate::store::{RecordStore, SqlQuery, SqlValue};
+use crate::sql::{SqlBuilder, SqlQuery, SqlValue, ident};
+use crate::store::RecordStore;
 
 #[derive(Debug)]
 pub struct BatchRequest {
@@ -130,7 +131,7 @@ async fn run_all(
     }
     tx.commit().await?;
     if frees_blobs {
-        crate::files::cleanup::kick(state);
+        super::cleanup::kick(state);
     }
     // Subscribers hear about the batch only once it committed, in request order.
     for (plan, prepared) in events {
@@ -206,9 +207,9 @@ async fn one(
 async fn exists(state: &AppState, db: &dyn RecordStore, coll: &str, id: &str) -> Result<bool, RecordError> {
     let schema = state.schema();
     let c = super::collection(&schema, coll)?;
-    let q = SqlQuery {
-        sql: format!("SELECT 1 FROM {} WHERE `id` = ?1", crate::filter::ident(&c.name)),
-        params: vec![SqlValue::Text(id.to_owned())],
-    };
+    let mut sql = SqlBuilder::new(db.dialect());
+    let id = sql.param(SqlValue::Text(id.to_owned()));
+    let q =
+        SqlQuery { sql: format!("SELECT 1 FROM {} WHERE {} = {id}", ident(&c.name), ident("id")), params: sql.params };
     Ok(!db.query(q).await?.is_empty())
 }

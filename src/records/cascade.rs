@@ -4,9 +4,9 @@
 use serde_json::json;
 
 use super::RecordError;
-use crate::filter::ident;
 use crate::schema::{Collection, CollectionKind, FieldKind, Schema};
-use crate::store::{RecordStore, SqlQuery, SqlValue, Statement};
+use crate::sql::{SqlBuilder, SqlQuery, SqlValue, Statement, dialect::ELEMENT, ident};
+use crate::store::RecordStore;
 
 /// What deleting `id` does to records that reference it: cascade (recursively, each cascaded
 /// record cleaning up after itself), refuse (a required reference), or unset.
@@ -39,14 +39,11 @@ fn cleanup<'a>(
                     continue;
                 }
                 let (table, col) = (ident(&other.name), ident(&field.name));
-                let matches = if field.is_multiple() {
-                    format!("EXISTS (SELECT 1 FROM {} WHERE `value` = ?1)", db.dialect().json_elements(&col))
-                } else {
-                    format!("{col} = ?1")
-                };
-                let params = vec![SqlValue::Text(id.to_owned())];
+                let mut sql = SqlBuilder::new(db.dialect());
+                let target = sql.param(SqlValue::Text(id.to_owned()));
+                let matches = super::holds(&mut sql, &col, &target, field.is_multiple());
                 if o.cascade_delete {
-                    let q = SqlQuery { sql: format!("SELECT `id` FROM {table} WHERE {matches}"), params };
+                    let q = SqlQuery { sql: format!("SELECT \"id\" FROM {table} WHERE {matches}"), params: sql.params };
                     for row in db.query(q).await? {
                         let Some(SqlValue::Text(child)) = row.into_iter().next() else { continue };
                         if visited.iter().any(|(c, i)| c == &other.id && i == &child) {
@@ -56,20 +53,15 @@ fn cleanup<'a>(
                         out.extend(cleanup(db, schema, other, &child, visited).await?);
                         if super::files::has_files(other) {
                             let folder = format!("{}/{child}", other.id);
-                            out.extend(crate::files::cleanup::queue(&[folder], std::time::Duration::ZERO));
+                            out.extend(super::cleanup::queue(db, &[folder], std::time::Duration::ZERO));
                         }
-                        out.push(Statement {
-                            query: SqlQuery {
-                                sql: format!("DELETE FROM {table} WHERE `id` = ?1"),
-                                params: vec![SqlValue::Text(child)],
-                            },
-                            must_affect: false,
-                        });
+                        out.push(super::delete_by_id(db.dialect(), &other.name, &child));
                     }
                     continue;
                 }
                 if o.required {
-                    let q = SqlQuery { sql: format!("SELECT 1 FROM {table} WHERE {matches} LIMIT 1"), params };
+                    let q =
+                        SqlQuery { sql: format!("SELECT 1 FROM {table} WHERE {matches} LIMIT 1"), params: sql.params };
                     if !db.query(q).await?.is_empty() {
                         return Err(RecordError::bad(
                             "The record cannot be deleted because it is part of a required reference in another record.",
@@ -79,14 +71,17 @@ fn cleanup<'a>(
                     continue;
                 }
                 let set = if field.is_multiple() {
-                    format!("{col} = (SELECT json_group_array(`value`) FROM json_each({col}) WHERE `value` != ?1)")
+                    let el = sql.alias("el");
+                    let (elements, value) = (sql.dialect.json_array_elements(&col, &el), sql.column(&el, ELEMENT));
+                    format!(
+                        "{col} = (SELECT {} FROM {elements} WHERE {value} != {target})",
+                        sql.dialect.json_array_agg(&value)
+                    )
                 } else {
                     format!("{col} = ''")
                 };
-                out.push(Statement {
-                    query: SqlQuery { sql: format!("UPDATE {table} SET {set} WHERE {matches}"), params },
-                    must_affect: false,
-                });
+                let update = format!("UPDATE {table} SET {set} WHERE {matches}");
+                out.push(Statement::new(SqlQuery { sql: update, params: sql.params }));
             }
         }
         Ok(out)

@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 
 use super::{MAIN, RecordError, columns, export, fetch_rows};
 use crate::app::AppState;
-use crate::filter::{RequestInfo, SqlBuilder, ident, rule_check};
+use crate::filter::{RequestInfo, rule_check};
 use crate::schema::{Collection, FieldKind, Schema};
-use crate::store::{SqlQuery, SqlValue};
+use crate::sql::{SqlBuilder, SqlQuery, SqlValue, ident};
 
 const MAX_DEPTH: usize = 6;
 
@@ -179,14 +179,9 @@ async fn expand_back(
     let mut sql = SqlBuilder::new(state.store.dialect());
     let list = parent_ids.iter().map(|id| sql.param(SqlValue::Text(id.clone()))).collect::<Vec<_>>().join(", ");
     let col = format!("{MAIN}.{}", ident(via));
-    let matches = if field.is_multiple() {
-        format!(
-            "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid({col}) THEN {col} ELSE '[]' END) WHERE `value` IN ({list}))"
-        )
-    } else {
-        format!("{col} IN ({list})")
-    };
-    let check = rule_check(&mut sql, schema, target, &format!("{MAIN}.`id`"), target.rules.view_rule.as_deref(), req)?;
+    let matches = super::holds(&mut sql, &col, &list, field.is_multiple());
+    let check =
+        rule_check(&mut sql, schema, target, &format!("{MAIN}.\"id\""), target.rules.view_rule.as_deref(), req)?;
     let q = format!(
         "SELECT {} FROM {} {MAIN} WHERE {matches} AND {check} LIMIT 1000",
         columns(target, MAIN),
@@ -195,9 +190,7 @@ async fn expand_back(
     let rows = state.store.query(SqlQuery { sql: q, params: sql.params }).await?;
     let mut related: Vec<Value> = rows.iter().map(|r| export(target, r, req)).collect();
     apply_tree(state, schema, target, &mut related, children, req, depth + 1).await?;
-    let unique = target.indexes.iter().any(|i| {
-        i.to_ascii_uppercase().starts_with("CREATE UNIQUE") && i.contains(&format!("`{via}`")) && !i.contains(',')
-    });
+    let unique = target.has_unique_index_on(via);
     for item in items.iter_mut() {
         let Some(id) = item["id"].as_str().map(str::to_owned) else { continue };
         let found: Vec<Value> = related.iter().filter(|r| ids_of(&r[via]).contains(&id)).cloned().collect();

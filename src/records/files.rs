@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::values::field_error;
 use crate::files::{Upload, sniff};
 use crate::schema::{Collection, Field, FieldKind, FileOptions};
-use crate::store::SqlValue;
+use crate::sql::{SqlBuilder, SqlQuery, SqlValue, ident};
 
 /// PocketBase's default `maxSize`: 5 MiB.
 pub const DEFAULT_MAX_SIZE: u64 = 5 << 20;
@@ -168,15 +168,12 @@ pub async fn view_file_base(
     let schema = state.schema();
     for coll in schema.all().iter().filter(|c| c.kind != crate::schema::CollectionKind::View) {
         for field in coll.fields.iter().filter(|f| matches!(f.kind, FieldKind::File(_))) {
-            let col = crate::filter::ident(&field.name);
-            let matches = if field.is_multiple() {
-                format!("EXISTS (SELECT 1 FROM json_each({col}) WHERE `value` = ?1)")
-            } else {
-                format!("{col} = ?1")
-            };
-            let q = crate::store::SqlQuery {
-                sql: format!("SELECT `id` FROM {} WHERE {matches} LIMIT 1", crate::filter::ident(&coll.name)),
-                params: vec![SqlValue::Text(filename.to_owned())],
+            let mut sql = SqlBuilder::new(state.store.dialect());
+            let name = sql.param(SqlValue::Text(filename.to_owned()));
+            let matches = super::holds(&mut sql, &ident(&field.name), &name, field.is_multiple());
+            let q = SqlQuery {
+                sql: format!("SELECT {} FROM {} WHERE {matches} LIMIT 1", ident("id"), ident(&coll.name)),
+                params: sql.params,
             };
             if let Some(SqlValue::Text(id)) = state.store.query(q).await?.first().and_then(|r| r.first()) {
                 return Ok(Some(format!("{}/{id}", coll.id)));

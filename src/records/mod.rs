@@ -3,7 +3,10 @@
 
 pub mod batch;
 mod cascade;
+pub mod cleanup;
 mod count_cache;
+pub mod download;
+pub mod events;
 mod expand;
 pub mod files;
 pub mod values;
@@ -14,9 +17,10 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::app::AppState;
-use crate::filter::{self, RequestInfo, SqlBuilder};
+use crate::filter::{self, RequestInfo};
 use crate::schema::{Collection, CollectionKind, Schema};
-use crate::store::{RecordStore, Row, SqlQuery, SqlValue, StoreError};
+use crate::sql::{Dialect, Row, SqlBuilder, SqlQuery, SqlValue, Statement, dialect::ELEMENT, ident};
+use crate::store::{RecordStore, StoreError};
 
 pub use batch::{BatchError, BatchRequest, BatchResponse};
 pub use count_cache::CountCache;
@@ -24,7 +28,7 @@ pub use expand::apply as expand_records;
 pub use write::{Pending, Plan, WriteKind, create, delete, plan_create, plan_delete, plan_update, update};
 
 /// The alias of the main table in record queries.
-pub const MAIN: &str = "`__r`";
+pub const MAIN: &str = "\"__r\"";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
@@ -112,7 +116,26 @@ pub struct ListResult {
 
 /// `SELECT` list of every field, in field order.
 pub fn columns(c: &Collection, alias: &str) -> String {
-    c.fields.iter().map(|f| format!("{alias}.{}", filter::ident(&f.name))).collect::<Vec<_>>().join(", ")
+    c.fields.iter().map(|f| format!("{alias}.{}", ident(&f.name))).collect::<Vec<_>>().join(", ")
+}
+
+/// Whether the relation or file `column` holds one of the values of `list` (placeholders,
+/// comma-separated): the column itself, or any element of its JSON array when `multiple`.
+pub(crate) fn holds(sql: &mut SqlBuilder, column: &str, list: &str, multiple: bool) -> String {
+    if !multiple {
+        return format!("{column} IN ({list})");
+    }
+    let el = sql.alias("el");
+    let elements = sql.dialect.json_elements(column, &el);
+    format!("EXISTS (SELECT 1 FROM {elements} WHERE {} IN ({list}))", sql.column(&el, ELEMENT))
+}
+
+/// `DELETE FROM <table> WHERE id = <id>`.
+pub(crate) fn delete_by_id(dialect: &'static dyn Dialect, table: &str, id: &str) -> Statement {
+    let mut sql = SqlBuilder::new(dialect);
+    let id = sql.param(SqlValue::Text(id.to_owned()));
+    let text = format!("DELETE FROM {} WHERE {} = {id}", ident(table), ident("id"));
+    Statement::new(SqlQuery { sql: text, params: sql.params })
 }
 
 pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo) -> Result<ListResult, RecordError> {
@@ -125,12 +148,13 @@ pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo)
     let mut sql = SqlBuilder::new(state.store.dialect());
     let q = filter::compile_query(&mut sql, &schema, &coll, MAIN, p.filter.as_deref(), p.sort.as_deref(), req)?;
     let rule =
-        filter::rule_check(&mut sql, &schema, &coll, &format!("{MAIN}.`id`"), coll.rules.list_rule.as_deref(), req)?;
+        filter::rule_check(&mut sql, &schema, &coll, &format!("{MAIN}.\"id\""), coll.rules.list_rule.as_deref(), req)?;
     // A bare `WHERE 1` would keep SQLite from its fast whole-table count.
-    let conditions: Vec<String> = std::iter::once(rule).chain(q.where_sql.clone()).filter(|c| c != "1").collect();
+    let always = sql.dialect.bool_literal(true);
+    let conditions: Vec<String> = std::iter::once(rule).chain(q.where_sql.clone()).filter(|c| c != always).collect();
     let where_clause =
         if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
-    let from = format!("FROM {} {MAIN} {}{where_clause}", filter::ident(&coll.name), q.joins);
+    let from = format!("FROM {} {MAIN} {}{where_clause}", ident(&coll.name), q.joins);
     // Insertion order unless sorted; views have no row ids and keep SQLite's order.
     let order = match (q.order_by.is_empty(), coll.kind == crate::schema::CollectionKind::View) {
         (false, _) => format!(" ORDER BY {}", q.order_by.join(", ")),
@@ -147,7 +171,7 @@ pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo)
         (-1, -1)
     } else {
         // Joins that can repeat rows need DISTINCT; a plain table counts faster without it.
-        let counted = if q.distinct { format!("COUNT(DISTINCT {MAIN}.`id`)") } else { "COUNT(*)".to_owned() };
+        let counted = if q.distinct { format!("COUNT(DISTINCT {MAIN}.\"id\")") } else { "COUNT(*)".to_owned() };
         let count_sql = format!("SELECT {counted} {from}");
         // The LIMIT/OFFSET parameters are the last two; the count query doesn't use them.
         let count_params = params[..params.len() - 2].to_vec();
@@ -224,15 +248,19 @@ pub async fn fetch_rows(
     }
     let mut sql = SqlBuilder::new(db.dialect());
     let list = ids.iter().map(|id| sql.param(SqlValue::Text(id.clone()))).collect::<Vec<_>>().join(", ");
-    let check = filter::rule_check(&mut sql, schema, coll, &format!("{MAIN}.`id`"), rule, req)?;
+    let check = filter::rule_check(&mut sql, schema, coll, &format!("{MAIN}.\"id\""), rule, req)?;
     let q = format!(
-        "SELECT {} FROM {} {MAIN} WHERE {MAIN}.`id` IN ({list}) AND {check}",
+        "SELECT {} FROM {} {MAIN} WHERE {MAIN}.\"id\" IN ({list}) AND {check}",
         columns(coll, MAIN),
-        filter::ident(&coll.name)
+        ident(&coll.name)
     );
     let q = SqlQuery { sql: q, params: sql.params };
     // Rows by primary key with no rule to evaluate are a point lookup.
-    if check == "1" && ids.len() <= 64 { Ok(db.lookup(q).await?) } else { Ok(db.query(q).await?) }
+    if check == db.dialect().bool_literal(true) && ids.len() <= 64 {
+        Ok(db.lookup(q).await?)
+    } else {
+        Ok(db.query(q).await?)
+    }
 }
 
 /// A stored row as PocketBase shows it to this caller.

@@ -4,12 +4,10 @@
 use serde_json::{Map, Value, json};
 
 use crate::schema::{Field, FieldKind};
-use crate::store::SqlValue;
+use crate::sql::SqlValue;
 
 /// A field-level validation failure: `{code, message, params?}`.
-pub fn field_error(code: &str, message: &str) -> Value {
-    json!({"code": code, "message": message})
-}
+pub use crate::error::field_error;
 
 fn blank() -> Value {
     field_error("validation_required", "Cannot be blank.")
@@ -168,7 +166,7 @@ pub fn validate(field: &Field, v: &Value) -> Result<(), Value> {
             Ok(())
         }
         FieldKind::Email(_) => match v.as_str() {
-            Some(s) if crate::auth::superusers::is_email(s) => Ok(()),
+            Some(s) if crate::schema::is_email(s) => Ok(()),
             _ => Err(field_error("validation_is_email", "Must be a valid email address.")),
         },
         FieldKind::Url(_) => match v.as_str() {

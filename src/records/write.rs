@@ -6,12 +6,14 @@ use serde_json::{Map, Value, json};
 use super::values::{self, field_error};
 use super::{MAIN, RecordError, fetch_rows};
 use crate::app::AppState;
-use crate::filter::{self, RequestInfo, SqlBuilder, ident};
+use crate::filter::{self, RequestInfo};
 use crate::schema::{Collection, CollectionKind, Field, FieldKind, Schema};
 use std::sync::Arc;
 
-use crate::files::{Upload, cleanup};
-use crate::store::{RecordStore, SqlQuery, SqlValue, Statement, StoreError};
+use super::cleanup;
+use crate::files::Upload;
+use crate::sql::{Dialect, Row, SqlBuilder, SqlQuery, SqlValue, Statement, ident};
+use crate::store::{RecordStore, StoreError};
 
 const FAILED_CREATE: &str = "Failed to create record.";
 const FAILED_UPDATE: &str = "Failed to update record.";
@@ -77,7 +79,7 @@ impl Plan {
         match err {
             StoreError::Precondition(_) if self.kind == WriteKind::Create => RecordError::bad(FAILED_CREATE, json!({})),
             StoreError::Precondition(_) => RecordError::NotFound,
-            StoreError::Conflict(what) => RecordError::bad(message, unique_error(&what)),
+            StoreError::Conflict { columns, .. } => RecordError::bad(message, unique_error(&columns)),
             e => e.into(),
         }
     }
@@ -92,7 +94,7 @@ impl Plan {
     /// for long. Returns the keys stored, for [`discard_uploads`] if the transaction fails.
     pub async fn store_uploads(&self, state: &AppState, db: &dyn RecordStore) -> Result<Vec<String>, RecordError> {
         let keys = self.upload_keys();
-        let Some(queue) = cleanup::queue(&keys, cleanup::UPLOAD_GRACE) else { return Ok(keys) };
+        let Some(queue) = cleanup::queue(db, &keys, cleanup::UPLOAD_GRACE) else { return Ok(keys) };
         db.execute(vec![queue]).await?;
         let blobs = state.files.blobs();
         for (upload, key) in self.uploads.iter().zip(&keys) {
@@ -107,7 +109,7 @@ impl Plan {
     /// Realtime delete messages, built before the delete runs.
     pub async fn prepare_events(&self, state: &AppState) -> crate::realtime::Prepared {
         if self.kind == WriteKind::Delete {
-            crate::realtime::prepare_delete(state, &self.coll, &self.id).await
+            super::events::prepare_delete(state, &self.coll, &self.id).await
         } else {
             Vec::new()
         }
@@ -118,9 +120,9 @@ impl Plan {
         let action = match self.kind {
             WriteKind::Create => "create",
             WriteKind::Update => "update",
-            WriteKind::Delete => return crate::realtime::send_prepared(state, prepared),
+            WriteKind::Delete => return super::events::send_prepared(state, prepared),
         };
-        crate::realtime::publish(
+        super::events::publish(
             state,
             crate::realtime::RecordEvent { collection: self.coll.clone(), id: self.id.clone(), action },
         );
@@ -261,9 +263,9 @@ pub async fn plan_create(
     if !errors.is_empty() {
         return Err(RecordError::bad(FAILED_CREATE, Value::Object(errors)));
     }
-    let mut statements = vec![insert(&coll, &row)];
+    let mut statements = vec![insert(db.dialect(), &coll, &row)];
     let upload_keys: Vec<String> = files.store.iter().map(|u| crate::files::key(&coll.id, &id, &u.name)).collect();
-    statements.extend(cleanup::confirm(&upload_keys));
+    statements.extend(cleanup::confirm(db, &upload_keys));
     let rule_req = with_body(req, &body, "POST");
     match rule_gate(db, &schema, &coll, &id, coll.rules.create_rule.as_deref(), &rule_req).await? {
         Gate::Pass => {}
@@ -349,12 +351,12 @@ pub async fn plan_update(
         Gate::Deny => return Err(RecordError::NotFound),
     }
     if !row.is_empty() {
-        statements.push(update_statement(&coll, id, &row));
+        statements.push(update_statement(db.dialect(), &coll, id, &row));
     }
     let removed: Vec<String> = files.removed.iter().map(|n| crate::files::key(&coll.id, id, n)).collect();
     let upload_keys: Vec<String> = files.store.iter().map(|u| crate::files::key(&coll.id, id, &u.name)).collect();
-    statements.extend(cleanup::confirm(&upload_keys));
-    statements.extend(cleanup::queue(&removed, std::time::Duration::ZERO));
+    statements.extend(cleanup::confirm(db, &upload_keys));
+    statements.extend(cleanup::queue(db, &removed, std::time::Duration::ZERO));
     Ok(Plan {
         coll,
         id: id.to_owned(),
@@ -384,14 +386,8 @@ pub async fn plan_delete(
     }
     statements.extend(super::cascade::reference_cleanup(db, &schema, &coll, id).await?);
     // The record's folder: every file and thumbnail it had (checked against references first).
-    statements.extend(cleanup::queue(&[format!("{}/{id}", coll.id)], std::time::Duration::ZERO));
-    statements.push(Statement {
-        query: SqlQuery {
-            sql: format!("DELETE FROM {} WHERE `id` = ?1", ident(&coll.name)),
-            params: vec![SqlValue::Text(id.to_owned())],
-        },
-        must_affect: true,
-    });
+    statements.extend(cleanup::queue(db, &[format!("{}/{id}", coll.id)], std::time::Duration::ZERO));
+    statements.push(super::delete_by_id(db.dialect(), &coll.name, id).must_affect());
     Ok(Plan {
         coll,
         id: id.to_owned(),
@@ -455,42 +451,34 @@ async fn rule_gate(
     }
     let mut sql = SqlBuilder::new(db.dialect());
     let id_param = sql.param(SqlValue::Text(id.to_owned()));
-    let check = filter::rule_check(&mut sql, schema, coll, &format!("{MAIN}.`id`"), Some(rule), req)?;
-    let table = ident(&coll.name);
-    Ok(Gate::Check(Statement {
-        query: SqlQuery {
-            sql: format!(
-                "UPDATE {table} SET `id` = `id` WHERE `id` IN (SELECT {MAIN}.`id` FROM {table} {MAIN} WHERE {MAIN}.`id` = {id_param} AND {check})"
-            ),
-            params: sql.params,
-        },
-        must_affect: true,
-    }))
+    let main_id = sql.column(MAIN, "id");
+    let check = filter::rule_check(&mut sql, schema, coll, &main_id, Some(rule), req)?;
+    let (table, id) = (ident(&coll.name), ident("id"));
+    let text = format!(
+        "UPDATE {table} SET {id} = {id} WHERE {id} IN (SELECT {main_id} FROM {table} {MAIN} WHERE {main_id} = {id_param} AND {check})"
+    );
+    Ok(Gate::Check(Statement::new(SqlQuery { sql: text, params: sql.params }).must_affect()))
 }
 
-fn insert(coll: &Collection, row: &[(String, SqlValue)]) -> Statement {
+fn insert(dialect: &'static dyn Dialect, coll: &Collection, row: &[(String, SqlValue)]) -> Statement {
+    let mut sql = SqlBuilder::new(dialect);
     let cols: Vec<String> = row.iter().map(|(c, _)| ident(c)).collect();
-    let marks: Vec<String> = (1..=row.len()).map(|i| format!("?{i}")).collect();
-    Statement {
-        query: SqlQuery {
-            sql: format!("INSERT INTO {} ({}) VALUES ({})", ident(&coll.name), cols.join(", "), marks.join(", ")),
-            params: row.iter().map(|(_, v)| v.clone()).collect(),
-        },
-        must_affect: true,
-    }
+    let marks: Vec<String> = row.iter().map(|(_, v)| sql.param(v.clone())).collect();
+    let text = format!("INSERT INTO {} ({}) VALUES ({})", ident(&coll.name), cols.join(", "), marks.join(", "));
+    Statement::new(SqlQuery { sql: text, params: sql.params }).must_affect()
 }
 
-fn update_statement(coll: &Collection, id: &str, row: &[(String, SqlValue)]) -> Statement {
-    let sets: Vec<String> = row.iter().enumerate().map(|(i, (c, _))| format!("{} = ?{}", ident(c), i + 1)).collect();
-    let mut params: Vec<SqlValue> = row.iter().map(|(_, v)| v.clone()).collect();
-    params.push(SqlValue::Text(id.to_owned()));
-    Statement {
-        query: SqlQuery {
-            sql: format!("UPDATE {} SET {} WHERE `id` = ?{}", ident(&coll.name), sets.join(", "), params.len()),
-            params,
-        },
-        must_affect: true,
-    }
+fn update_statement(
+    dialect: &'static dyn Dialect,
+    coll: &Collection,
+    id: &str,
+    row: &[(String, SqlValue)],
+) -> Statement {
+    let mut sql = SqlBuilder::new(dialect);
+    let sets: Vec<String> = row.iter().map(|(c, v)| format!("{} = {}", ident(c), sql.param(v.clone()))).collect();
+    let id = sql.param(SqlValue::Text(id.to_owned()));
+    let text = format!("UPDATE {} SET {} WHERE {} = {id}", ident(&coll.name), sets.join(", "), ident("id"));
+    Statement::new(SqlQuery { sql: text, params: sql.params }).must_affect()
 }
 
 /// The value to store for `field` on create; `None` leaves the column default.
@@ -582,7 +570,7 @@ fn confirm_password(coll: &Collection, body: &Map<String, Value>) -> Result<(), 
 async fn auth_password(
     coll: &Collection,
     body: &Map<String, Value>,
-    current: Option<&crate::store::Row>,
+    current: Option<&Row>,
     manager: bool,
     errors: &mut Map<String, Value>,
     row: &mut Vec<(String, SqlValue)>,
@@ -615,7 +603,7 @@ async fn auth_password(
         let old = body.get("oldPassword").and_then(Value::as_str).unwrap_or_default();
         if old.is_empty() {
             errors.insert("oldPassword".into(), field_error("validation_required", "Cannot be blank."));
-        } else if !crate::auth::verify_password(old, hash.as_deref()).await {
+        } else if !crate::password::verify_password(old, hash.as_deref()).await {
             errors.insert(
                 "oldPassword".into(),
                 field_error("validation_invalid_old_password", "Missing or invalid old password."),
@@ -625,7 +613,7 @@ async fn auth_password(
     if errors.contains_key("password") || errors.contains_key("passwordConfirm") || errors.contains_key("oldPassword") {
         return Ok(());
     }
-    let hash = crate::auth::hash_password(password).await?;
+    let hash = crate::password::hash_password(password).await?;
     row.retain(|(c, _)| c != "password" && c != "tokenKey");
     row.push(("password".into(), SqlValue::Text(hash)));
     row.push(("tokenKey".into(), SqlValue::Text(crate::ids::secret_key())));
@@ -658,7 +646,7 @@ async fn check_relations(
         let Some(target) = schema.by_id(&o.collection_id) else { continue };
         let mut sql = SqlBuilder::new(db.dialect());
         let list = ids.iter().map(|id| sql.param(SqlValue::Text(id.clone()))).collect::<Vec<_>>().join(", ");
-        let q = format!("SELECT COUNT(*) FROM {} WHERE `id` IN ({list})", ident(&target.name));
+        let q = format!("SELECT COUNT(*) FROM {} WHERE \"id\" IN ({list})", ident(&target.name));
         let found = db.lookup(SqlQuery { sql: q, params: sql.params }).await?;
         let n = match found.first().and_then(|r| r.first()) {
             Some(SqlValue::Int(n)) => *n as usize,
@@ -678,15 +666,13 @@ async fn check_relations(
     Ok(())
 }
 
-/// `UNIQUE constraint failed: posts.email` -> `{"email": validation_not_unique}`.
-fn unique_error(what: &str) -> Value {
-    let column = what.rsplit(['.', ' ']).next().unwrap_or("id").trim_matches('`');
-    let mut data = Map::new();
-    for col in what.split(", ").filter_map(|c| c.rsplit('.').next()) {
-        data.insert(col.trim_matches('`').to_owned(), field_error("validation_not_unique", "Value must be unique."));
-    }
+/// The columns of a failed unique constraint -> `{"email": validation_not_unique}` (`id` when
+/// the constraint is on an expression).
+fn unique_error(columns: &[String]) -> Value {
+    let unique = || field_error("validation_not_unique", "Value must be unique.");
+    let mut data: Map<String, Value> = columns.iter().map(|c| (c.clone(), unique())).collect();
     if data.is_empty() {
-        data.insert(column.to_owned(), field_error("validation_not_unique", "Value must be unique."));
+        data.insert("id".to_owned(), unique());
     }
     Value::Object(data)
 }

@@ -76,6 +76,20 @@ pub struct Collection {
     pub options: Map<String, Value>,
 }
 
+/// A deliberately plain check: one `@`, a non-empty local part, a dotted domain, no spaces.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    s.len() <= 254
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 impl Collection {
     /// PocketBase's default id: `pbc_` + crc32 of type and name.
     pub fn default_id(kind: CollectionKind, name: &str) -> String {
@@ -88,6 +102,17 @@ impl Collection {
 
     pub fn is_auth(&self) -> bool {
         self.kind == CollectionKind::Auth
+    }
+
+    /// Whether one of the collection's indexes is a UNIQUE index on `field` alone (the index
+    /// text as PocketBase writes it, with the column in backticks or double quotes).
+    pub fn has_unique_index_on(&self, field: &str) -> bool {
+        let quoted = [format!("`{field}`"), format!("\"{field}\"")];
+        self.indexes.iter().any(|i| {
+            i.to_ascii_uppercase().starts_with("CREATE UNIQUE")
+                && quoted.iter().any(|q| i.contains(q.as_str()))
+                && !i.contains(',')
+        })
     }
 
     /// The view query of a view collection.

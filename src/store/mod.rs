@@ -1,7 +1,9 @@
 //! Persistence behind one trait, so that a PostgreSQL backend can replace SQLite without any
 //! change above this module. Nothing outside `store/` sees rusqlite types.
 
+pub mod model;
 mod sqlite;
+pub mod system;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,20 +11,27 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::auth::{AuthCollection, AuthRecord, NewAuthRecord};
-use crate::jobs::JobRun;
 use crate::schema::Collection;
+use crate::sql::{Dialect, Row, SqlQuery, Statement};
+use model::{AuthCollection, AuthRecord, JobRun, NewAuthRecord};
 
 pub use sqlite::SqliteStore;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Errors every backend normalises into.
+/// Errors every backend normalises into; callers match on the kind, never on driver text.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique constraint failed (SQLite 2067 / PostgreSQL 23505); the text names the constraint.
-    #[error("unique violation: {0}")]
-    Conflict(String),
+    /// A unique constraint failed (SQLite 2067 / 1555, PostgreSQL 23505). `columns` is empty
+    /// when the constraint is on an expression.
+    #[error("unique violation on {table} ({})", columns.join(", "))]
+    Conflict { table: String, columns: Vec<String> },
+    /// The row to change does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The database stayed locked past its timeout (SQLite BUSY, PostgreSQL lock timeout).
+    #[error("the database is busy")]
+    Busy,
     /// Statement number N of a transaction affected no row although it had to (a failed rule
     /// or a vanished record); everything was rolled back.
     #[error("precondition of statement {0} failed")]
@@ -31,48 +40,10 @@ pub enum StoreError {
     Other(#[from] anyhow::Error),
 }
 
-/// A value bound to, or read from, an SQL statement.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SqlValue {
-    Null,
-    Int(i64),
-    Real(f64),
-    Text(String),
-}
-
-impl From<&str> for SqlValue {
-    fn from(s: &str) -> Self {
-        Self::Text(s.to_owned())
-    }
-}
-
-/// SQL text with numbered placeholders (`?1`, `?2`, …) and their values.
-#[derive(Debug, Clone, Default)]
-pub struct SqlQuery {
-    pub sql: String,
-    pub params: Vec<SqlValue>,
-}
-
-pub type Row = Vec<SqlValue>;
-
-/// One statement of a write transaction.
-#[derive(Debug, Clone)]
-pub struct Statement {
-    pub query: SqlQuery,
-    /// Roll the transaction back with [`StoreError::Precondition`] if no row was affected.
-    pub must_affect: bool,
-}
-
-impl Statement {
-    /// `DELETE FROM <table> WHERE id = ?` for Croft's own system tables (names are constants).
-    pub fn delete_by_id(table: &'static str, id: &str) -> Self {
-        Self {
-            query: SqlQuery {
-                sql: format!("DELETE FROM {table} WHERE id = ?1"),
-                params: vec![SqlValue::Text(id.to_owned())],
-            },
-            must_affect: false,
-        }
+impl StoreError {
+    /// Whether a unique constraint on `column` failed.
+    pub fn is_conflict_on(&self, column: &str) -> bool {
+        matches!(self, Self::Conflict { columns, .. } if columns.iter().any(|c| c == column))
     }
 }
 
@@ -124,7 +95,7 @@ pub trait CollectionStore: Send + Sync {
 #[async_trait]
 pub trait RecordStore: Send + Sync {
     /// How SQL for this backend is spelled.
-    fn dialect(&self) -> &'static dyn crate::filter::dialect::Dialect;
+    fn dialect(&self) -> &'static dyn Dialect;
     /// Moves on every committed write; caches of query results are valid for one value.
     fn write_generation(&self) -> u64;
     /// Evaluates a boolean expression that references no table (a rule on request values only).

@@ -1,10 +1,10 @@
 //! The blob deletion queue: referenced blobs are never deleted, unreferenced ones are, uploads
 //! whose transaction committed leave no queue entry, and cascaded deletes take files along.
 
-use croft::files::cleanup;
 use croft::filter::RequestInfo;
 use croft::records;
-use croft::store::{SqlQuery, SqlValue};
+use croft::records::cleanup;
+use croft::sql::{SqlQuery, SqlValue};
 use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
@@ -45,7 +45,8 @@ async fn referenced_blobs_survive_the_queue_and_unreferenced_ones_do_not() {
     let kept = croft::files::key(&cid, &id, &names[0]);
     let stray = croft::files::key(&cid, &id, "stray_0123456789.txt");
     blobs.put_bytes(&stray, bytes::Bytes::from_static(b"x")).await.expect("stray");
-    let queue = cleanup::queue(&[kept.clone(), stray.clone(), format!("{cid}/{id}")], std::time::Duration::ZERO);
+    let keys = [kept.clone(), stray.clone(), format!("{cid}/{id}")];
+    let queue = cleanup::queue(state.store.as_ref(), &keys, std::time::Duration::ZERO);
     state.store.execute(queue.into_iter().collect()).await.expect("queue");
     cleanup::run(state).await.expect("cleanup");
     assert!(blobs.head(&kept).await.expect("head").is_some(), "a referenced blob is never deleted");

@@ -88,9 +88,9 @@ async fn indexed_filters_use_the_index() {
     let plan = app
         .state
         .store
-        .query(croft::store::SqlQuery {
-            sql: "EXPLAIN QUERY PLAN SELECT `__r`.`id` FROM `posts` `__r` WHERE 1 AND (`__r`.`title` = ?1)".into(),
-            params: vec![croft::store::SqlValue::Text("beta".into())],
+        .query(croft::sql::SqlQuery {
+            sql: r#"EXPLAIN QUERY PLAN SELECT "__r"."id" FROM "posts" "__r" WHERE 1 AND ("__r"."title" = ?1)"#.into(),
+            params: vec![croft::sql::SqlValue::Text("beta".into())],
         })
         .await
         .expect("explain");
@@ -99,7 +99,7 @@ async fn indexed_filters_use_the_index() {
     // And the builder emits exactly that shape for `title = 'beta'`.
     let schema = app.state.schema();
     let coll = schema.get("posts").expect("posts");
-    let mut sql = croft::filter::SqlBuilder::default();
+    let mut sql = croft::sql::SqlBuilder::new(&croft::sql::SQLITE);
     let q = croft::filter::compile_query(
         &mut sql,
         &schema,
@@ -110,7 +110,7 @@ async fn indexed_filters_use_the_index() {
         &superuser(),
     )
     .expect("compile");
-    assert_eq!(q.where_sql.as_deref(), Some("(`__r`.`title` = ?1)"));
+    assert_eq!(q.where_sql.as_deref(), Some(r#"("__r"."title" = ?1)"#));
     app.stop().await;
 }
 

@@ -18,7 +18,7 @@ async fn a_failing_import_changes_nothing() {
     let tables = app
         .state
         .store
-        .query(croft::store::SqlQuery {
+        .query(croft::sql::SqlQuery {
             sql: "SELECT name FROM sqlite_master WHERE name IN ('fine', 'broken')".into(),
             params: vec![],
         })

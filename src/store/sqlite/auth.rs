@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteStore, ident};
-use crate::auth::{AuthCollection, AuthRecord, NewAuthRecord};
+use crate::store::model::{AuthCollection, AuthRecord, NewAuthRecord};
 use crate::store::{AuthStore, StoreError, StoreResult};
 
 const RECORD_COLUMNS: &str = "id, email, emailVisibility, verified, password, tokenKey, created, updated";

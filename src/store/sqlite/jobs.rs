@@ -6,7 +6,7 @@ use rusqlite::params;
 
 use super::SqliteStore;
 use crate::dates;
-use crate::jobs::{JobRun, Trigger};
+use crate::store::model::{JobRun, Trigger};
 use crate::store::{JobStore, StoreResult};
 
 #[async_trait]

@@ -47,7 +47,7 @@ pub struct SqliteStore {
     writer: writer::Writer,
     /// Auth collections by id or lower-cased name; every request with a token needs one, and
     /// they change only through `apply_changes`, which clears this.
-    auth_cache: std::sync::RwLock<std::collections::HashMap<String, Option<crate::auth::AuthCollection>>>,
+    auth_cache: std::sync::RwLock<std::collections::HashMap<String, Option<crate::store::model::AuthCollection>>>,
 }
 
 /// Pragmas, plus the math functions filters use (`geoDistance`) that SQLite's default build lacks.
@@ -260,16 +260,36 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> StoreResult<T> + Send +
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
         match &err {
-            rusqlite::Error::SqliteFailure(e, msg) if e.code == ErrorCode::ConstraintViolation => {
-                // 2067 = SQLITE_CONSTRAINT_UNIQUE, 1555 = SQLITE_CONSTRAINT_PRIMARYKEY
-                if matches!(e.extended_code, 2067 | 1555) {
-                    return Self::Conflict(msg.clone().unwrap_or_default());
-                }
-                Self::Other(err.into())
+            // 2067 = SQLITE_CONSTRAINT_UNIQUE, 1555 = SQLITE_CONSTRAINT_PRIMARYKEY
+            rusqlite::Error::SqliteFailure(e, msg)
+                if e.code == ErrorCode::ConstraintViolation && matches!(e.extended_code, 2067 | 1555) =>
+            {
+                unique_violation(msg.as_deref().unwrap_or_default())
             }
+            rusqlite::Error::SqliteFailure(e, _)
+                if matches!(e.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+            {
+                Self::Busy
+            }
+            rusqlite::Error::QueryReturnedNoRows => Self::NotFound,
             _ => Self::Other(err.into()),
         }
     }
+}
+
+/// SQLite's `UNIQUE constraint failed: posts.a, posts.b` (or `… failed: index 'name'` for an
+/// index on expressions) as the table and columns.
+fn unique_violation(message: &str) -> StoreError {
+    let list = message.split_once(": ").map_or("", |(_, l)| l);
+    let mut table = String::new();
+    let mut columns = Vec::new();
+    for item in list.split(", ") {
+        if let Some((t, c)) = item.split_once('.') {
+            table = t.to_owned();
+            columns.push(c.to_owned());
+        }
+    }
+    StoreError::Conflict { table, columns }
 }
 
 #[async_trait]
@@ -369,6 +389,18 @@ mod tests {
         let insert = |c: &mut Connection| c.execute("INSERT INTO _params (id) VALUES ('x')", []);
         store.data.write(insert).await.expect("first insert");
         let err = store.data.write(insert).await.expect_err("duplicate");
-        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        assert!(
+            matches!(&err, StoreError::Conflict { table, columns } if table == "_params" && columns == &["id"]),
+            "{err:?}"
+        );
+        assert!(err.is_conflict_on("id") && !err.is_conflict_on("email"));
+        assert!(matches!(
+            unique_violation("UNIQUE constraint failed: posts.a, posts.b"),
+            StoreError::Conflict { table, columns } if table == "posts" && columns == ["a", "b"]
+        ));
+        assert!(matches!(
+            unique_violation("UNIQUE constraint failed: index 'idx_lower'"),
+            StoreError::Conflict { table, columns } if table.is_empty() && columns.is_empty()
+        ));
     }
 }

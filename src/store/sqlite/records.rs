@@ -5,7 +5,8 @@ use rusqlite::types::{ToSqlOutput, Value as SqliteValue, ValueRef};
 use rusqlite::{Connection, ToSql};
 
 use super::SqliteStore;
-use crate::store::{RecordStore, Row, SqlQuery, SqlValue, Statement, StoreError, StoreResult, Transaction};
+use crate::sql::{Dialect, Row, SQLITE, SqlQuery, SqlValue, Statement};
+use crate::store::{RecordStore, StoreError, StoreResult, Transaction};
 
 impl ToSql for SqlValue {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -92,8 +93,8 @@ impl RecordStore for SqliteStore {
         evaluate_inline(&expr)
     }
 
-    fn dialect(&self) -> &'static dyn crate::filter::dialect::Dialect {
-        &crate::filter::dialect::SQLITE
+    fn dialect(&self) -> &'static dyn Dialect {
+        &SQLITE
     }
 
     async fn query(&self, q: SqlQuery) -> StoreResult<Vec<Row>> {

@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use tokio::sync::oneshot;
 
 use super::records::{execute_all, run_query};
-use crate::store::{RecordStore, Row, SqlQuery, Statement, StoreError, StoreResult, Transaction};
+use crate::sql::{Dialect, Row, SQLITE, SqlQuery, Statement};
+use crate::store::{RecordStore, StoreError, StoreResult, Transaction};
 
 enum Cmd {
     Query(SqlQuery, oneshot::Sender<StoreResult<Vec<Row>>>),
@@ -70,8 +71,8 @@ impl SqliteTx {
 
 #[async_trait]
 impl RecordStore for SqliteTx {
-    fn dialect(&self) -> &'static dyn crate::filter::dialect::Dialect {
-        &crate::filter::dialect::SQLITE
+    fn dialect(&self) -> &'static dyn Dialect {
+        &SQLITE
     }
 
     async fn query(&self, q: SqlQuery) -> StoreResult<Vec<Row>> {

@@ -12,7 +12,8 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::records::execute_all;
-use crate::store::{Statement, StoreError, StoreResult};
+use crate::sql::Statement;
+use crate::store::{StoreError, StoreResult};
 
 /// Most requests committed together.
 const MAX_GROUP: usize = 256;
@@ -124,7 +125,7 @@ fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{SqlQuery, SqlValue};
+    use crate::sql::{SqlQuery, SqlValue};
 
     fn stmt(sql: &str, id: &str, must_affect: bool) -> Statement {
         Statement { query: SqlQuery { sql: sql.into(), params: vec![SqlValue::Text(id.into())] }, must_affect }
@@ -150,7 +151,7 @@ mod tests {
         ];
         let results = commit_group(&store.data.write, &group);
         assert!(results[0].is_ok());
-        assert!(matches!(results[1], Err(StoreError::Conflict(_))), "{:?}", results[1]);
+        assert!(matches!(results[1], Err(StoreError::Conflict { .. })), "{:?}", results[1]);
         assert!(matches!(results[2], Err(StoreError::Precondition(1))), "{:?}", results[2]);
         assert!(results[3].is_ok());
         let conn = store.data.read.get().expect("reader");

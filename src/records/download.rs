@@ -7,7 +7,7 @@ use crate::filter::RequestInfo;
 use crate::records::RecordError;
 use crate::schema::{CollectionKind, FieldKind};
 
-use super::{sniff, thumbs};
+use crate::files::{sniff, thumbs};
 
 /// The default thumbnail size every image field allows.
 const DEFAULT_THUMB: &str = "100x100";

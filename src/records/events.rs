@@ -8,21 +8,12 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{Broker, Client, Message, Subscription};
 use crate::app::AppState;
-use crate::filter::{RequestInfo, SqlBuilder};
+use crate::filter::RequestInfo;
+use crate::realtime::{Client, Message, Prepared, RecordEvent, Subscription};
 use crate::records::{self, MAIN};
 use crate::schema::Collection;
-use crate::store::{SqlQuery, SqlValue};
-
-/// A committed change.
-#[derive(Debug, Clone)]
-pub struct RecordEvent {
-    pub collection: Arc<Collection>,
-    pub id: String,
-    /// `create`, `update` or `delete`.
-    pub action: &'static str,
-}
+use crate::sql::{SqlBuilder, SqlQuery, SqlValue, ident};
 
 /// Hands a committed create or update to the broker; subscribers get it off the request's path.
 pub fn publish(state: &AppState, event: RecordEvent) {
@@ -40,7 +31,7 @@ pub async fn fan_out(state: &AppState, event: &RecordEvent) {
 }
 
 /// Builds the delete messages while the record still exists; send them after the commit.
-pub async fn prepare_delete(state: &AppState, collection: &Arc<Collection>, id: &str) -> super::Prepared {
+pub async fn prepare_delete(state: &AppState, collection: &Arc<Collection>, id: &str) -> Prepared {
     if state.realtime.client_count() == 0 {
         return Vec::new();
     }
@@ -49,7 +40,7 @@ pub async fn prepare_delete(state: &AppState, collection: &Arc<Collection>, id: 
 }
 
 /// Sends prepared messages (delete events after their commit).
-pub fn send_prepared(state: &AppState, prepared: super::Prepared) {
+pub fn send_prepared(state: &AppState, prepared: Prepared) {
     state.realtime.stats.published.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     for (client, message) in prepared {
         state.realtime.deliver(&client, message);
@@ -115,14 +106,14 @@ async fn render(
     // The subscription's filter is a client filter: @request/@collection only for superusers.
     let filter = sub.query.get("filter").map(String::as_str).filter(|f| !f.trim().is_empty());
     let q = crate::filter::compile_query(&mut sql, &schema, c, MAIN, filter, None, &req).ok()?;
-    let check = crate::filter::rule_check(&mut sql, &schema, c, &format!("{MAIN}.`id`"), rule, &req).ok()?;
+    let check = crate::filter::rule_check(&mut sql, &schema, c, &format!("{MAIN}.\"id\""), rule, &req).ok()?;
     let id = sql.param(SqlValue::Text(event.id.clone()));
-    let mut conditions = vec![format!("{MAIN}.`id` = {id}"), check];
+    let mut conditions = vec![format!("{MAIN}.\"id\" = {id}"), check];
     conditions.extend(q.where_sql);
     let select = format!(
         "SELECT {} FROM {} {MAIN} {} WHERE {} LIMIT 1",
         records::columns(c, MAIN),
-        crate::filter::ident(&c.name),
+        ident(&c.name),
         q.joins,
         conditions.join(" AND ")
     );

@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use crate::app::AppState;
 use crate::filter::RequestInfo;
-use crate::store::{SqlQuery, SqlValue, Statement};
+use crate::sql::Statement;
+use crate::store::model::QueuedBlob;
+use crate::store::{RecordStore, system};
 
 /// How long an upload may take to be committed before it counts as an orphan.
 pub const UPLOAD_GRACE: Duration = Duration::from_secs(3600);
@@ -22,45 +24,14 @@ fn at(delay: Duration) -> String {
     crate::dates::format(when)
 }
 
-/// Queues `keys` (blobs, or folders of blobs) for deletion after `delay`.
-pub fn queue(keys: &[String], delay: Duration) -> Option<Statement> {
-    if keys.is_empty() {
-        return None;
-    }
-    let when = SqlValue::Text(at(delay));
-    let mut params = vec![when];
-    let rows: Vec<String> = keys
-        .iter()
-        .map(|k| {
-            params.push(SqlValue::Text(k.clone()));
-            format!("(?{}, ?1)", params.len())
-        })
-        .collect();
-    Some(Statement {
-        query: SqlQuery {
-            sql: format!(
-                "INSERT INTO _blobQueue (key, notBefore) VALUES {} ON CONFLICT(key) DO UPDATE SET notBefore = excluded.notBefore, attempts = 0",
-                rows.join(", ")
-            ),
-            params,
-        },
-        must_affect: false,
-    })
+/// Queues `keys` (blobs, or folders of blobs) for deletion after `delay`, in `db`'s transaction.
+pub fn queue(db: &dyn RecordStore, keys: &[String], delay: Duration) -> Option<Statement> {
+    system::queue_blobs(db, keys, &at(delay))
 }
 
 /// Takes `keys` off the queue: their uploads are now referenced by the committing record.
-pub fn confirm(keys: &[String]) -> Option<Statement> {
-    if keys.is_empty() {
-        return None;
-    }
-    let marks: Vec<String> = (1..=keys.len()).map(|i| format!("?{i}")).collect();
-    Some(Statement {
-        query: SqlQuery {
-            sql: format!("DELETE FROM _blobQueue WHERE key IN ({})", marks.join(", ")),
-            params: keys.iter().map(|k| SqlValue::Text(k.clone())).collect(),
-        },
-        must_affect: false,
-    })
+pub fn confirm(db: &dyn RecordStore, keys: &[String]) -> Option<Statement> {
+    system::confirm_blobs(db, keys)
 }
 
 /// Runs a pass soon, in the background (after a commit that queued deletions).
@@ -78,28 +49,16 @@ pub async fn run(state: &AppState) -> anyhow::Result<usize> {
     let _one = state.files.cleanup_lock.lock().await;
     let mut deleted = 0;
     loop {
-        let due = state
-            .store
-            .query(SqlQuery {
-                sql:
-                    "SELECT key, notBefore, attempts FROM _blobQueue WHERE notBefore <= ?1 ORDER BY notBefore LIMIT ?2"
-                        .into(),
-                params: vec![SqlValue::Text(at(Duration::ZERO)), SqlValue::Int(BATCH)],
-            })
-            .await?;
+        let due = system::due_blobs(state.store.as_ref(), &at(Duration::ZERO), BATCH).await?;
         let n = due.len();
-        for row in due {
-            let [SqlValue::Text(key), SqlValue::Text(when), attempts] = row.as_slice() else { continue };
-            let attempts = if let SqlValue::Int(a) = attempts { *a } else { 0 };
-            let outcome = delete_unreferenced(state, key).await;
-            let statement = match &outcome {
+        for blob in due {
+            match delete_unreferenced(state, &blob.key).await {
                 Ok(count) => {
                     deleted += count;
-                    done(key, when)
+                    system::blob_done(state.store.as_ref(), &blob).await?;
                 }
-                Err(e) => retry(key, when, attempts, &format!("{e:#}")),
-            };
-            state.store.execute(vec![statement]).await?;
+                Err(e) => retry(state, &blob, &format!("{e:#}")).await?,
+            }
         }
         if n < BATCH as usize {
             return Ok(deleted);
@@ -107,33 +66,14 @@ pub async fn run(state: &AppState) -> anyhow::Result<usize> {
     }
 }
 
-fn done(key: &str, when: &str) -> Statement {
-    Statement {
-        query: SqlQuery {
-            sql: "DELETE FROM _blobQueue WHERE key = ?1 AND notBefore = ?2".into(),
-            params: vec![SqlValue::Text(key.into()), SqlValue::Text(when.into())],
-        },
-        must_affect: false,
-    }
-}
-
 /// Backs off exponentially, up to an hour between attempts.
-fn retry(key: &str, when: &str, attempts: i64, error: &str) -> Statement {
+async fn retry(state: &AppState, blob: &QueuedBlob, error: &str) -> anyhow::Result<()> {
+    let attempts = blob.attempts;
     let wait = Duration::from_secs(10u64.saturating_mul(1 << attempts.clamp(0, 9))).min(Duration::from_secs(3600));
-    tracing::warn!(key, attempts, error, "blob deletion failed; will retry");
-    Statement {
-        query: SqlQuery {
-            sql: "UPDATE _blobQueue SET attempts = attempts + 1, lastError = ?3, notBefore = ?4 WHERE key = ?1 AND notBefore = ?2"
-                .into(),
-            params: vec![
-                SqlValue::Text(key.into()),
-                SqlValue::Text(when.into()),
-                SqlValue::Text(error.chars().take(500).collect()),
-                SqlValue::Text(at(wait)),
-            ],
-        },
-        must_affect: false,
-    }
+    tracing::warn!(key = %blob.key, attempts, error, "blob deletion failed; will retry");
+    let error: String = error.chars().take(500).collect();
+    system::blob_retry(state.store.as_ref(), blob, &error, &at(wait)).await?;
+    Ok(())
 }
 
 /// Deletes the blob `key` (with its thumbnails) or every blob under the folder `key`, except
