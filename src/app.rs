@@ -13,8 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::jobs::Jobs;
+
+mod jobs;
 use crate::schema::Schema;
 use crate::store::Store;
+pub use jobs::BUILTIN;
 
 /// Shared state: a cheap clone over one `Arc`.
 #[derive(Clone)]
@@ -24,7 +27,7 @@ pub struct Inner {
     pub config: Config,
     pub data_dir: PathBuf,
     pub store: Arc<dyn Store>,
-    pub jobs: Jobs,
+    pub jobs: Jobs<AppState>,
     /// The current collections; replaced as a whole after every schema change.
     schema: std::sync::RwLock<Arc<Schema>>,
     /// Record operations hold it shared, schema changes exclusively: a request never runs SQL
@@ -38,10 +41,10 @@ pub struct Inner {
     pub broker: Arc<dyn crate::realtime::Broker>,
     /// Rate-limit windows: the `rateLimits` settings, failed sign-ins, OTP attempts, resent mails.
     pub limiter: crate::limits::Limiter,
-    /// The settings as last read or written.
-    pub settings_cache: std::sync::RwLock<Option<Arc<crate::settings::Settings>>>,
+    /// The settings, cached.
+    pub settings: crate::settings::SettingsService,
     /// Blob storage, uploads, thumbnails.
-    pub files: crate::files::Files,
+    pub files: Arc<crate::files::Files>,
     /// Cancelled when the server begins to shut down; long-lived streams watch it.
     pub shutdown: CancellationToken,
 }
@@ -57,11 +60,12 @@ impl AppState {
     /// Prepares the data directory, opens and migrates the store, validates the job schedules.
     pub async fn build(config: Config, data_dir: PathBuf) -> anyhow::Result<Self> {
         crate::config::ensure_data_dir(&data_dir)?;
-        let jobs = Jobs::from_config(&config.jobs)?;
-        let files = crate::files::Files::new(&data_dir, &config.storage)?;
+        let jobs = Jobs::from_config(BUILTIN, &config.jobs)?;
+        let files = Arc::new(crate::files::Files::new(&data_dir, &config.storage)?);
         let store = crate::store::open(&data_dir).await?;
         let schema = Schema::new(store.load_collections().await.context("cannot read the collections")?);
         let schema = std::sync::RwLock::new(Arc::new(schema));
+        let settings = crate::settings::SettingsService::new(store.clone(), files.clone());
         let state = Self(Arc::new(Inner {
             config,
             data_dir,
@@ -74,10 +78,10 @@ impl AppState {
             broker: Arc::new(crate::realtime::LocalBroker::default()),
             files,
             limiter: Default::default(),
-            settings_cache: Default::default(),
+            settings,
             shutdown: CancellationToken::new(),
         }));
-        let settings = crate::settings::load(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let settings = state.settings.load().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         if settings.s3.enabled {
             state.files.apply_settings(&settings.s3).context("the s3 settings do not work")?;
         }

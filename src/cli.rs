@@ -202,10 +202,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Apikey { action } => apikey(AppState::build(config, cli.dir).await?, action).await,
         Command::Storage { action: StorageAction::Migrate { to } } => {
             let state = AppState::build(config, cli.dir).await?;
-            let report = crate::files::migrate::migrate(&state, to == "s3").await?;
+            let switched = migrate_storage(&state, to == "s3").await?;
             state.store.close().await?;
-            println!("copied {} files ({} bytes), {} already there", report.copied, report.bytes, report.skipped);
-            if report.switched {
+            if switched {
                 println!("files are now stored in {to}; restart running servers to pick up the change");
             } else {
                 println!("the configuration fixes storage.backend: set it to \"{to}\" and restart to switch");
@@ -213,6 +212,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Copies the files to the other backend, then points the settings at it unless the
+/// configuration fixes the backend; whether the settings were switched.
+async fn migrate_storage(state: &AppState, to_s3: bool) -> anyhow::Result<bool> {
+    let settings = state.settings.load().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let s3 = crate::blob::S3Config::from_config(&state.config.storage).unwrap_or_else(|| settings.s3.clone());
+    let report = crate::files::migrate::migrate(&state.files, to_s3.then_some(&s3)).await?;
+    println!("copied {} files ({} bytes), {} already there", report.copied, report.bytes, report.skipped);
+    if !state.config.storage.backend.is_empty() {
+        return Ok(false);
+    }
+    let patch = serde_json::json!({"s3": {"enabled": to_s3}});
+    state.settings.update(&patch).await.map_err(|e| anyhow::anyhow!("cannot switch the settings: {e:?}"))?;
+    Ok(true)
 }
 
 async fn serve(config: config::Config, dir: PathBuf) -> anyhow::Result<()> {

@@ -5,8 +5,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
-use crate::store::StoreError;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::files::Files;
+use crate::store::{Store, StoreError};
 
 const KEY: &str = "settings";
 
@@ -85,55 +87,73 @@ impl From<StoreError> for SettingsError {
     }
 }
 
-pub async fn load(state: &AppState) -> Result<Settings, SettingsError> {
-    Ok(shared(state).await?.as_ref().clone())
+/// The settings, cached above the store. [`SettingsService::invalidate`] is the hook for a
+/// change made elsewhere (another process or replica): the next read goes to the store.
+pub struct SettingsService {
+    store: Arc<dyn Store>,
+    files: Arc<Files>,
+    cache: RwLock<Option<Arc<Settings>>>,
 }
 
-/// The settings, read once and kept until they change through [`update`] (a change made by
-/// another process, such as `croft storage migrate`, is seen after a restart).
-pub async fn shared(state: &AppState) -> Result<std::sync::Arc<Settings>, SettingsError> {
-    if let Some(s) = state.settings_cache.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone() {
-        return Ok(s);
+impl SettingsService {
+    pub fn new(store: Arc<dyn Store>, files: Arc<Files>) -> Self {
+        Self { store, files, cache: RwLock::default() }
     }
-    let settings: Settings = match state.store.param(KEY).await? {
-        Some(text) => {
-            serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("stored settings are unreadable: {e}"))?
+
+    pub async fn load(&self) -> Result<Settings, SettingsError> {
+        Ok(self.shared().await?.as_ref().clone())
+    }
+
+    /// The settings, read once and kept until they change through [`SettingsService::update`]
+    /// or [`SettingsService::invalidate`].
+    pub async fn shared(&self) -> Result<Arc<Settings>, SettingsError> {
+        if let Some(s) = self.cache.read().unwrap_or_else(PoisonError::into_inner).clone() {
+            return Ok(s);
         }
-        None => Settings::default(),
-    };
-    let settings = std::sync::Arc::new(settings);
-    *state.settings_cache.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(settings.clone());
-    Ok(settings)
-}
+        let settings: Settings = match self.store.param(KEY).await? {
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("stored settings are unreadable: {e}"))?
+            }
+            None => Settings::default(),
+        };
+        let settings = Arc::new(settings);
+        *self.cache.write().unwrap_or_else(PoisonError::into_inner) = Some(settings.clone());
+        Ok(settings)
+    }
 
-/// Merges `patch` into the stored settings (objects deeply), validates and saves.
-pub async fn update(state: &AppState, patch: &Value) -> Result<Settings, SettingsError> {
-    let stored = load(state).await?;
-    let mut current = serde_json::to_value(&stored).map_err(anyhow::Error::from)?;
-    merge(&mut current, patch);
-    // An empty secret (what reading the settings shows) keeps the stored one.
-    if current.pointer("/s3/secret").and_then(Value::as_str).is_some_and(str::is_empty) {
-        current["s3"]["secret"] = Value::String(stored.s3.secret.clone());
+    /// Forgets the cached settings.
+    pub fn invalidate(&self) {
+        *self.cache.write().unwrap_or_else(PoisonError::into_inner) = None;
     }
-    if current.pointer("/smtp/password").and_then(Value::as_str).is_some_and(str::is_empty) {
-        current["smtp"]["password"] = Value::String(stored.smtp.password.clone());
-    }
-    let settings: Settings = serde_json::from_value(current).map_err(|e| {
-        SettingsError::Invalid(json!({"settings": {"code": "validation_invalid", "message": e.to_string()}}))
-    })?;
-    validate(&settings)?;
-    if settings.s3 != stored.s3 {
-        state.files.apply_settings(&settings.s3).map_err(|e| {
-            SettingsError::Invalid(
-                json!({"s3": {"endpoint": {"code": "validation_invalid", "message": format!("{e:#}")}}}),
-            )
+
+    /// Merges `patch` into the stored settings (objects deeply), validates and saves.
+    pub async fn update(&self, patch: &Value) -> Result<Settings, SettingsError> {
+        let stored = self.load().await?;
+        let mut current = serde_json::to_value(&stored).map_err(anyhow::Error::from)?;
+        merge(&mut current, patch);
+        // An empty secret (what reading the settings shows) keeps the stored one.
+        if current.pointer("/s3/secret").and_then(Value::as_str).is_some_and(str::is_empty) {
+            current["s3"]["secret"] = Value::String(stored.s3.secret.clone());
+        }
+        if current.pointer("/smtp/password").and_then(Value::as_str).is_some_and(str::is_empty) {
+            current["smtp"]["password"] = Value::String(stored.smtp.password.clone());
+        }
+        let settings: Settings = serde_json::from_value(current).map_err(|e| {
+            SettingsError::Invalid(json!({"settings": {"code": "validation_invalid", "message": e.to_string()}}))
         })?;
+        validate(&settings)?;
+        if settings.s3 != stored.s3 {
+            self.files.apply_settings(&settings.s3).map_err(|e| {
+                SettingsError::Invalid(
+                    json!({"s3": {"endpoint": {"code": "validation_invalid", "message": format!("{e:#}")}}}),
+                )
+            })?;
+        }
+        let text = serde_json::to_string(&settings).map_err(anyhow::Error::from)?;
+        self.store.set_param(KEY, &text).await?;
+        *self.cache.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(settings.clone()));
+        Ok(settings)
     }
-    let text = serde_json::to_string(&settings).map_err(anyhow::Error::from)?;
-    state.store.set_param(KEY, &text).await?;
-    *state.settings_cache.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
-        Some(std::sync::Arc::new(settings.clone()));
-    Ok(settings)
 }
 
 /// The settings as the API shows them: secrets blanked.

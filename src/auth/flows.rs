@@ -352,7 +352,7 @@ async fn send_test_email(state: &AppState, collection_key: &str, template: &str,
 
 /// The SMTP settings and the sender, as the settings say now.
 async fn mailer(state: &AppState) -> anyhow::Result<(crate::mail::SmtpConfig, crate::mail::Sender)> {
-    let settings = crate::settings::load(state).await.map_err(|e| anyhow::anyhow!("cannot read the settings: {e}"))?;
+    let settings = state.settings.load().await.map_err(|e| anyhow::anyhow!("cannot read the settings: {e}"))?;
     let sender =
         crate::mail::Sender { name: settings.meta.sender_name.clone(), address: settings.meta.sender_address.clone() };
     Ok((settings.smtp.clone(), sender))
@@ -385,7 +385,7 @@ async fn render(
     to: &str,
     placeholders: &[(&str, &str)],
 ) -> anyhow::Result<crate::mail::Email> {
-    let meta = crate::settings::load(state).await.map_err(|e| anyhow::anyhow!("{e}"))?.meta;
+    let meta = state.settings.load().await.map_err(|e| anyhow::anyhow!("{e}"))?.meta;
     let (subject, body) = super::templates::get(coll, template);
     let fill = |text: &str| {
         let mut out =

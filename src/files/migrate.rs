@@ -7,8 +7,8 @@ use anyhow::Context;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
-use crate::app::AppState;
-use crate::blob::BlobStore;
+use super::Files;
+use crate::blob::{BlobStore, S3Config};
 
 /// What a migration did.
 #[derive(Debug, Default)]
@@ -16,18 +16,15 @@ pub struct Report {
     pub copied: usize,
     pub skipped: usize,
     pub bytes: u64,
-    /// Whether the settings now point at the target (false when the configuration pins the backend).
-    pub switched: bool,
 }
 
-pub async fn migrate(state: &AppState, to_s3: bool) -> anyhow::Result<Report> {
-    let source = state.files.blobs();
-    let settings = crate::settings::load(state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let target = if to_s3 {
-        let s3 = crate::blob::S3Config::from_config(&state.config.storage).unwrap_or_else(|| settings.s3.clone());
-        BlobStore::s3(&s3).context("set the s3 settings (dashboard or PATCH /api/settings) first")?
-    } else {
-        state.files.local()?
+/// Copies every blob from the current store to the bucket `to_s3` (or, without one, to the
+/// local directory). Switching the settings afterwards is the caller's.
+pub async fn migrate(files: &Files, to_s3: Option<&S3Config>) -> anyhow::Result<Report> {
+    let source = files.blobs();
+    let target = match to_s3 {
+        Some(s3) => BlobStore::s3(s3).context("set the s3 settings (dashboard or PATCH /api/settings) first")?,
+        None => files.local()?,
     };
     anyhow::ensure!(source.describe() != target.describe(), "files are already in {}", target.describe());
     target.check().await.with_context(|| format!("{} is not usable", target.describe()))?;
@@ -41,25 +38,18 @@ pub async fn migrate(state: &AppState, to_s3: bool) -> anyhow::Result<Report> {
             report.skipped += 1;
             continue;
         }
-        copy(state, &source, &target, &key).await.with_context(|| format!("cannot copy {key}"))?;
+        copy(files, &source, &target, &key).await.with_context(|| format!("cannot copy {key}"))?;
         let copied = target.head(&key).await?.map(|m| m.size);
         anyhow::ensure!(copied == Some(meta.size), "{key}: the copy has {copied:?} bytes, the original {}", meta.size);
         report.copied += 1;
         report.bytes += meta.size;
     }
-    if state.config.storage.backend.is_empty() {
-        let patch = serde_json::json!({"s3": {"enabled": to_s3}});
-        crate::settings::update(state, &patch)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot switch the settings: {e:?}"))?;
-        report.switched = true;
-    }
     Ok(report)
 }
 
-async fn copy(state: &AppState, source: &BlobStore, target: &BlobStore, key: &str) -> anyhow::Result<()> {
+async fn copy(files: &Files, source: &BlobStore, target: &BlobStore, key: &str) -> anyhow::Result<()> {
     let read = source.get(key, None).await?.context("vanished while copying")?;
-    let temp = state.files.tmp_dir.join(format!("migrate-{}", crate::ids::record_id()));
+    let temp = files.tmp_dir.join(format!("migrate-{}", crate::ids::record_id()));
     let result = async {
         let mut file = tokio::fs::File::create(&temp).await?;
         let mut body = read.body;

@@ -109,7 +109,9 @@ pub async fn rate_limit<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<R
     let Some(state) = req.data::<crate::app::AppState>().cloned() else {
         return ep.call(req).await.map(IntoResponse::into_response);
     };
-    let settings = crate::settings::shared(&state)
+    let settings = state
+        .settings
+        .shared()
         .await
         .map_err(|e| poem::Error::from_string(e.to_string(), StatusCode::INTERNAL_SERVER_ERROR))?;
     if settings.rate_limits.enabled {

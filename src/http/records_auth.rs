@@ -253,7 +253,7 @@ struct FailureGuard<'a> {
 impl<'a> FailureGuard<'a> {
     async fn new(state: &'a AppState, req: &Request, collection: &str, identity: &str) -> ApiResult<Self> {
         use super::limits::{FAILURE_WINDOW, MAX_FAILURES};
-        let settings = crate::settings::shared(state).await?;
+        let settings = state.settings.shared().await?;
         let ip = super::limits::client_ip(req, &settings.trusted_proxy);
         let keys = [format!("failed-ip|{ip}"), format!("failed-id|{collection}|{}", identity.to_lowercase())];
         if keys.iter().any(|k| state.limiter.exhausted(k, MAX_FAILURES, FAILURE_WINDOW)) {
@@ -313,7 +313,7 @@ async fn finish(
     if let Some(mfa_id) = crate::auth::mfa::check(state, &principal, method, mfa_id, &info).await? {
         return Ok(SignIn::MfaRequired(Json(MfaRequired { mfa_id })));
     }
-    let settings = crate::settings::shared(state).await?;
+    let settings = state.settings.shared().await?;
     let ip = super::limits::client_ip(req, &settings.trusted_proxy);
     let agent = req.header("user-agent").unwrap_or_default();
     if let Err(e) = crate::auth::flows::auth_alert(state, &principal, &ip, agent).await {

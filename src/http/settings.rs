@@ -63,7 +63,7 @@ impl SettingsApi {
     #[oai(path = "/", method = "get", operation_id = "get_settings")]
     async fn get_settings(&self, state: Data<&AppState>, auth: TokenAuth) -> ApiResult<Json<Value>> {
         auth.require_superuser()?;
-        let s = crate::settings::redacted(crate::settings::load(&state).await?);
+        let s = crate::settings::redacted(state.settings.load().await?);
         Ok(Json(serde_json::to_value(s).map_err(ApiError::internal)?))
     }
 
@@ -78,7 +78,7 @@ impl SettingsApi {
         body: Json<Value>,
     ) -> ApiResult<Json<Value>> {
         auth.require_superuser()?;
-        let s = crate::settings::redacted(crate::settings::update(&state, &body.0).await?);
+        let s = crate::settings::redacted(state.settings.update(&body.0).await?);
         Ok(Json(serde_json::to_value(s).map_err(ApiError::internal)?))
     }
 
@@ -114,7 +114,7 @@ impl SettingsApi {
                 json!({"filesystem": {"code": "validation_in_invalid", "message": "Must be a valid value."}}),
             ));
         }
-        let s = crate::settings::load(&state).await?;
+        let s = state.settings.load().await?;
         if !s.s3.enabled {
             return Err(ApiError::bad_request("S3 storage is not enabled.", json!({})));
         }

@@ -6,8 +6,6 @@
 //! does not hand to jobs, and its open bug #113 can stop a repeating job whose next tick fell
 //! into the past. Here each job sleeps until its next tick, claims it, and runs it.
 
-mod builtin;
-
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,29 +16,38 @@ use croner::parser::{CronParser, Seconds, Year};
 use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::AppState;
 use crate::config::JobsConfig;
+use crate::store::Store;
 
-/// A job the binary knows how to run.
-pub struct JobSpec {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub run: fn(AppState) -> BoxFuture<'static, anyhow::Result<()>>,
+/// What jobs run with: the server's state, which hands the scheduler its store and registry.
+pub trait JobContext: Clone + Send + Sync + 'static {
+    fn store(&self) -> &dyn Store;
+    fn jobs(&self) -> &Jobs<Self>;
 }
 
-pub use builtin::BUILTIN;
+/// A job the binary knows how to run, over the context `C`.
+pub struct JobSpec<C: 'static> {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub run: fn(C) -> BoxFuture<'static, anyhow::Result<()>>,
+}
 
 pub use crate::store::model::{JobRun, Trigger};
 
 /// A registered job and its parsed schedule (`None` = disabled).
-pub struct Job {
-    pub spec: &'static JobSpec,
+pub struct Job<C: 'static> {
+    pub spec: &'static JobSpec<C>,
     pub schedule: Option<(String, Cron)>,
 }
 
 /// The registry: every known job with its schedule. Cheap to clone.
-#[derive(Clone)]
-pub struct Jobs(Arc<Vec<Job>>);
+pub struct Jobs<C: 'static>(Arc<Vec<Job<C>>>);
+
+impl<C> Clone for Jobs<C> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -48,16 +55,16 @@ pub enum JobError {
     Unknown(String),
 }
 
-impl Jobs {
-    /// Builds the registry, refusing unknown job names and invalid cron expressions.
-    pub fn from_config(config: &JobsConfig) -> anyhow::Result<Self> {
+impl<C> Jobs<C> {
+    /// Builds the registry of `specs`, refusing unknown job names and invalid cron expressions.
+    pub fn from_config(specs: &'static [JobSpec<C>], config: &JobsConfig) -> anyhow::Result<Self> {
         for name in config.schedules.keys() {
-            if !BUILTIN.iter().any(|j| j.name == name) {
-                let known: Vec<&str> = BUILTIN.iter().map(|j| j.name).collect();
+            if !specs.iter().any(|j| j.name == name) {
+                let known: Vec<&str> = specs.iter().map(|j| j.name).collect();
                 bail!("jobs.schedules names an unknown job {name:?}; known jobs: {}", known.join(", "));
             }
         }
-        let jobs = BUILTIN
+        let jobs = specs
             .iter()
             .map(|spec| {
                 let default =
@@ -74,11 +81,11 @@ impl Jobs {
         Ok(Self(Arc::new(jobs)))
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Job> {
+    pub fn iter(&self) -> impl Iterator<Item = &Job<C>> {
         self.0.iter()
     }
 
-    pub fn get(&self, name: &str) -> Result<&Job, JobError> {
+    pub fn get(&self, name: &str) -> Result<&Job<C>, JobError> {
         self.0.iter().find(|j| j.spec.name == name).ok_or_else(|| JobError::Unknown(name.to_owned()))
     }
 }
@@ -94,9 +101,9 @@ pub fn parse_cron(expr: &str) -> anyhow::Result<Cron> {
 }
 
 /// Starts one schedule loop per enabled job; they end when `shutdown` is cancelled.
-pub fn start(state: &AppState, shutdown: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
+pub fn start<C: JobContext>(state: &C, shutdown: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
     state
-        .jobs
+        .jobs()
         .iter()
         .filter_map(|job| {
             let Some((expr, cron)) = &job.schedule else {
@@ -109,7 +116,7 @@ pub fn start(state: &AppState, shutdown: &CancellationToken) -> Vec<tokio::task:
         .collect()
 }
 
-async fn schedule_loop(state: AppState, spec: &'static JobSpec, cron: Cron, shutdown: CancellationToken) {
+async fn schedule_loop<C: JobContext>(state: C, spec: &'static JobSpec<C>, cron: Cron, shutdown: CancellationToken) {
     loop {
         let Ok(tick) = cron.find_next_occurrence(&Utc::now(), false) else {
             tracing::warn!(job = spec.name, "the schedule has no next occurrence; the job stops");
@@ -120,7 +127,7 @@ async fn schedule_loop(state: AppState, spec: &'static JobSpec, cron: Cron, shut
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(wait) => {}
         }
-        match state.store.claim_job_tick(spec.name, tick).await {
+        match state.store().claim_job_tick(spec.name, tick).await {
             Ok(true) => {
                 execute(&state, spec, Trigger::Schedule).await;
             }
@@ -131,12 +138,12 @@ async fn schedule_loop(state: AppState, spec: &'static JobSpec, cron: Cron, shut
 }
 
 /// Runs a job now, outside its schedule, and records the run.
-pub async fn run_now(state: &AppState, name: &str) -> Result<JobRun, JobError> {
-    let spec = state.jobs.get(name)?.spec;
+pub async fn run_now<C: JobContext>(state: &C, name: &str) -> Result<JobRun, JobError> {
+    let spec = state.jobs().get(name)?.spec;
     Ok(execute(state, spec, Trigger::Manual).await)
 }
 
-async fn execute(state: &AppState, spec: &'static JobSpec, trigger: Trigger) -> JobRun {
+async fn execute<C: JobContext>(state: &C, spec: &'static JobSpec<C>, trigger: Trigger) -> JobRun {
     let started = Utc::now();
     let clock = Instant::now();
     // A panicking job must not take the scheduler down with it.
@@ -156,7 +163,7 @@ async fn execute(state: &AppState, spec: &'static JobSpec, trigger: Trigger) -> 
             tracing::error!(job = spec.name, trigger = trigger.as_str(), error = %format!("{err:#}"), "job failed")
         }
     }
-    if let Err(err) = state.store.insert_job_run(&run).await {
+    if let Err(err) = state.store().insert_job_run(&run).await {
         tracing::error!(job = spec.name, error = %err, "cannot record the job run");
     }
     run
@@ -177,19 +184,26 @@ mod tests {
         assert!(parse_cron("*/5 * * * *").is_ok());
     }
 
+    static SPECS: &[JobSpec<()>] = &[JobSpec {
+        name: "db_maintenance",
+        description: "a job with a default schedule",
+        run: |()| Box::pin(async { Ok(()) }),
+    }];
+
     #[test]
     fn registry_refuses_unknown_and_invalid() {
         let mut config = JobsConfig::default();
-        assert!(Jobs::from_config(&config).is_ok());
+        config.schedules.retain(|name, _| name == SPECS[0].name);
+        let jobs = Jobs::from_config(SPECS, &config).expect("valid");
+        assert_eq!(jobs.get(SPECS[0].name).expect("known").schedule.as_ref().map(|s| s.0.as_str()), Some("0 3 * * *"));
         config.schedules.insert("nope".into(), "* * * * *".into());
-        assert!(Jobs::from_config(&config).is_err());
+        assert!(Jobs::from_config(SPECS, &config).is_err());
         let mut config = JobsConfig::default();
-        config.schedules.insert(BUILTIN[0].name.into(), "every day".into());
-        let err = Jobs::from_config(&config).err().expect("invalid cron");
-        assert!(format!("{err:#}").contains(BUILTIN[0].name), "{err:#}");
-        let mut config = JobsConfig::default();
-        config.schedules.insert(BUILTIN[0].name.into(), String::new());
-        let jobs = Jobs::from_config(&config).expect("disabled is fine");
-        assert!(jobs.get(BUILTIN[0].name).expect("known").schedule.is_none());
+        config.schedules = [(SPECS[0].name.to_owned(), "every day".to_owned())].into();
+        let err = Jobs::from_config(SPECS, &config).err().expect("invalid cron");
+        assert!(format!("{err:#}").contains(SPECS[0].name), "{err:#}");
+        config.schedules = [(SPECS[0].name.to_owned(), String::new())].into();
+        let jobs = Jobs::from_config(SPECS, &config).expect("disabled is fine");
+        assert!(jobs.get(SPECS[0].name).expect("known").schedule.is_none());
     }
 }

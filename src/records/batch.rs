@@ -90,7 +90,7 @@ async fn run_stored(
     req: &RequestInfo,
     stored: &mut Vec<String>,
 ) -> Result<Vec<BatchResponse>, BatchError> {
-    let settings = crate::settings::load(state).await.map_err(|e| BatchError::Internal(anyhow::anyhow!("{e}")))?;
+    let settings = state.settings.load().await.map_err(|e| BatchError::Internal(anyhow::anyhow!("{e}")))?;
     if !settings.batch.enabled {
         return Err(BatchError::Disabled);
     }

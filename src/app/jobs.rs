@@ -3,10 +3,21 @@
 
 use futures_util::FutureExt;
 
-use super::JobSpec;
-use crate::app::AppState;
+use super::AppState;
+use crate::jobs::{JobContext, JobSpec, Jobs};
+use crate::store::Store;
 
-pub static BUILTIN: &[JobSpec] = &[
+impl JobContext for AppState {
+    fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    fn jobs(&self) -> &Jobs<Self> {
+        &self.jobs
+    }
+}
+
+pub static BUILTIN: &[JobSpec<AppState>] = &[
     JobSpec {
         name: "db_maintenance",
         description: "Checkpoints the write-ahead log and runs PRAGMA optimize",
