@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::{self, AppState};
+use crate::app::AppState;
 use crate::auth::superusers;
 use crate::config::{self, Overrides, Sources};
+use crate::server;
 
 #[derive(Debug, Parser)]
 #[command(name = "croft", version, about = "A PocketBase-compatible backend in one binary", propagate_version = true)]
@@ -183,7 +184,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             // never create one just to print the document.
             if cli.dir.join("data.db").is_file() {
                 let state = AppState::build(config, cli.dir).await?;
-                crate::http::merge_collections(&mut doc, &state.schema());
+                crate::http::merge_collections(&mut doc, &state.schema.snapshot());
                 state.store.close().await?;
             }
             println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -235,12 +236,12 @@ async fn serve(config: config::Config, dir: PathBuf) -> anyhow::Result<()> {
     }
     tracing::info!(config = ?config, dir = %dir.display(), "starting");
     let state = AppState::build(config, dir).await?;
-    let running = app::start(state.clone()).await?;
+    let running = server::start(state.clone()).await?;
     let base = format!("http://{}", running.addr);
     println!(
         "Server started at {base}\n├─ REST API:  {base}/api/\n├─ Dashboard: {base}/_/\n└─ API docs:  {base}/api/docs"
     );
-    if let Some(token) = crate::auth::installer::prepare(state.store.as_ref()).await? {
+    if let Some(token) = crate::auth::installer::prepare(&state.auth).await? {
         println!(
             "\nNo superuser exists yet. Open this one-time link (valid for an hour) to create the first one:\n  {base}/_/#/install/{token}\nor run: croft superuser upsert EMAIL PASSWORD --dir {}",
             state.data_dir.display()
@@ -266,7 +267,6 @@ async fn migrate_status(dir: &std::path::Path) -> anyhow::Result<()> {
 }
 
 async fn superuser(state: AppState, action: SuperuserAction) -> anyhow::Result<()> {
-    let store = state.store.as_ref();
     let describe = |e: crate::auth::AuthError| match e {
         crate::auth::AuthError::Invalid(errors) => {
             let list: Vec<String> = errors.0.iter().map(|(f, e)| format!("{f}: {}", e.message)).collect();
@@ -279,25 +279,25 @@ async fn superuser(state: AppState, action: SuperuserAction) -> anyhow::Result<(
     };
     let message = match action {
         SuperuserAction::Upsert { email, password } => {
-            match superusers::upsert(store, &email, &password).await.map_err(describe)? {
+            match superusers::upsert(&state.auth, &email, &password).await.map_err(describe)? {
                 superusers::Upserted::Created => format!("created superuser {email}"),
                 superusers::Upserted::Updated => format!("updated superuser {email}"),
             }
         }
         SuperuserAction::Create { email, password } => {
-            superusers::create(store, &email, &password).await.map_err(describe)?;
+            superusers::create(&state.auth, &email, &password).await.map_err(describe)?;
             format!("created superuser {email}")
         }
         SuperuserAction::Update { email, password } => {
-            superusers::update(store, &email, &password).await.map_err(describe)?;
+            superusers::update(&state.auth, &email, &password).await.map_err(describe)?;
             format!("updated superuser {email}")
         }
         SuperuserAction::Delete { email } => {
-            superusers::delete(store, &email).await.map_err(describe)?;
+            superusers::delete(&state.auth, &email).await.map_err(describe)?;
             format!("deleted superuser {email}")
         }
         SuperuserAction::Otp { email } => {
-            let (otp_id, code, secs) = crate::auth::otp::for_superuser(&state, &email).await.map_err(|e| match e {
+            let (otp_id, code, secs) = crate::auth::otp::for_superuser(&state.auth, &email).await.map_err(|e| match e {
                 crate::auth::AuthError::Forbidden(_) => anyhow::anyhow!(
                     "OTP is not enabled for _superusers; enable it first: PATCH /api/collections/_superusers {{\"otp\": {{\"enabled\": true}}}}"
                 ),
@@ -314,7 +314,7 @@ async fn superuser(state: AppState, action: SuperuserAction) -> anyhow::Result<(
 async fn collections(state: AppState, action: CollectionsAction) -> anyhow::Result<()> {
     match action {
         CollectionsAction::Export { file } => {
-            let list: Vec<serde_json::Value> = state.schema().all().iter().map(|c| c.public_json()).collect();
+            let list: Vec<serde_json::Value> = state.schema.snapshot().all().iter().map(|c| c.public_json()).collect();
             let text = serde_json::to_string_pretty(&list)?;
             if file.as_os_str() == "-" {
                 println!("{text}");
@@ -336,7 +336,7 @@ async fn collections(state: AppState, action: CollectionsAction) -> anyhow::Resu
             let collections: Vec<crate::schema::Collection> =
                 serde_json::from_value(list).context("the file is not a list of collections in PocketBase's format")?;
             let n = collections.len();
-            crate::collections::import(&state, collections, delete_missing).await.map_err(|e| match e {
+            crate::collections::import(&state.records, collections, delete_missing).await.map_err(|e| match e {
                 crate::schema::SchemaError::Invalid(data) => anyhow::anyhow!("the collections are invalid: {data}"),
                 other => anyhow::Error::new(other),
             })?;

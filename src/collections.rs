@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::app::AppState;
+use crate::records::Records;
 use crate::schema::{Collection, SchemaError, validate_collection};
 use crate::store::{SchemaChange, StoreError};
 
@@ -25,9 +25,9 @@ fn store_error(e: StoreError) -> SchemaError {
     }
 }
 
-pub async fn create(state: &AppState, mut new: Collection) -> Result<Collection, SchemaError> {
-    let _schema = state.schema_guard.write().await;
-    let schema = state.schema();
+pub async fn create(state: &Records, mut new: Collection) -> Result<Collection, SchemaError> {
+    let _schema = state.schema.writing().await;
+    let schema = state.schema.snapshot();
     infer_view_fields(state, &mut new, &schema).await?;
     let checked = validate_collection(&mut new, None, &schema);
     with_rule_errors(checked, &new, &schema)?;
@@ -42,9 +42,9 @@ pub async fn create(state: &AppState, mut new: Collection) -> Result<Collection,
     Ok(new)
 }
 
-pub async fn update(state: &AppState, key: &str, patch: Value) -> Result<Collection, SchemaError> {
-    let _schema = state.schema_guard.write().await;
-    let schema = state.schema();
+pub async fn update(state: &Records, key: &str, patch: Value) -> Result<Collection, SchemaError> {
+    let _schema = state.schema.writing().await;
+    let schema = state.schema.snapshot();
     let old = schema.get(key).ok_or(SchemaError::NotFound)?.as_ref().clone();
     let mut merged = serde_json::to_value(&old).map_err(anyhow::Error::from)?;
     if let (Some(m), Some(p)) = (merged.as_object_mut(), patch.as_object()) {
@@ -68,9 +68,9 @@ pub async fn update(state: &AppState, key: &str, patch: Value) -> Result<Collect
     Ok(new)
 }
 
-pub async fn delete(state: &AppState, key: &str) -> Result<(), SchemaError> {
-    let _schema = state.schema_guard.write().await;
-    let schema = state.schema();
+pub async fn delete(state: &Records, key: &str) -> Result<(), SchemaError> {
+    let _schema = state.schema.writing().await;
+    let schema = state.schema.snapshot();
     let coll = schema.get(key).ok_or(SchemaError::NotFound)?;
     if coll.system {
         return Err(SchemaError::Invalid(
@@ -100,9 +100,9 @@ pub async fn delete(state: &AppState, key: &str) -> Result<(), SchemaError> {
     Ok(())
 }
 
-pub async fn truncate(state: &AppState, key: &str) -> Result<(), SchemaError> {
-    let _schema = state.schema_guard.write().await;
-    let schema = state.schema();
+pub async fn truncate(state: &Records, key: &str) -> Result<(), SchemaError> {
+    let _schema = state.schema.writing().await;
+    let schema = state.schema.snapshot();
     let coll = schema.get(key).ok_or(SchemaError::NotFound)?;
     state.store.truncate_collection(coll).await.map_err(store_error)?;
     crate::records::cleanup::kick(state);
@@ -148,7 +148,7 @@ fn with_rule_errors(
 
 /// A view's fields come from its query, which must be a valid SELECT with an `id` column.
 async fn infer_view_fields(
-    state: &AppState,
+    state: &Records,
     c: &mut Collection,
     schema: &crate::schema::Schema,
 ) -> Result<(), SchemaError> {
@@ -209,9 +209,9 @@ fn keep_secrets(old: &Collection, new: &mut Collection) {
 /// Imports a whole schema (PocketBase's collections JSON): collections are matched by id,
 /// then by name, and created or updated; with `delete_missing` the others are deleted.
 /// System collections are left as they are.
-pub async fn import(state: &AppState, collections: Vec<Collection>, delete_missing: bool) -> Result<(), SchemaError> {
-    let _schema = state.schema_guard.write().await;
-    let current = state.schema();
+pub async fn import(state: &Records, collections: Vec<Collection>, delete_missing: bool) -> Result<(), SchemaError> {
+    let _schema = state.schema.writing().await;
+    let current = state.schema.snapshot();
     let incoming: Vec<Collection> = collections.into_iter().filter(|c| !c.system).collect();
     // Validate every collection against the schema as it will be, so relations between
     // imported collections resolve whatever their order.

@@ -24,6 +24,7 @@ pub mod query_string;
 pub mod realtime;
 pub mod records;
 pub mod schema;
+pub mod server;
 pub mod settings;
 pub mod sql;
 pub mod store;

@@ -36,7 +36,7 @@ pub static BUILTIN: &[JobSpec<AppState>] = &[
 ];
 
 pub async fn blob_cleanup(state: AppState) -> anyhow::Result<()> {
-    let deleted = crate::records::cleanup::run(&state).await?;
+    let deleted = crate::records::cleanup::run(&state.records).await?;
     if deleted > 0 {
         tracing::info!(deleted, "deleted unreferenced blobs");
     }

@@ -7,8 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::tokens::{self, TYPE_EMAIL_CHANGE, TYPE_PASSWORD_RESET, TYPE_VERIFICATION};
-use super::{AuthCollection, AuthError, AuthRecord, Principal};
-use crate::app::AppState;
+use super::{Auth, AuthCollection, AuthError, AuthRecord, Principal};
 use crate::error::{FieldErrors, code};
 use crate::filter::RequestInfo;
 use crate::store::model::AuthOrigin;
@@ -19,7 +18,7 @@ const RESEND_AFTER: Duration = Duration::from_secs(120);
 const MSG_INVALID: &str = "An error occurred while validating the submitted data.";
 
 /// At most one email of a kind per record in this window (the shared rate limiter counts).
-fn may_send(state: &AppState, kind: &str, coll: &AuthCollection, record: &AuthRecord) -> bool {
+fn may_send(state: &Auth, kind: &str, coll: &AuthCollection, record: &AuthRecord) -> bool {
     state.limiter.hit(&format!("mail|{kind}|{}|{}", coll.id, record.id), 1, RESEND_AFTER)
 }
 
@@ -45,12 +44,12 @@ pub(super) fn check_email(field: &str, email: &str) -> Result<(), AuthError> {
     Ok(())
 }
 
-async fn collection(state: &AppState, key: &str) -> Result<AuthCollection, AuthError> {
-    state.store.auth_collection(key).await?.ok_or(AuthError::CollectionNotFound)
+async fn collection(state: &Auth, key: &str) -> Result<AuthCollection, AuthError> {
+    state.collection(key)
 }
 
 /// `POST /api/collections/{c}/request-verification`.
-pub async fn request_verification(state: &AppState, key: &str, email: &str) -> Result<(), AuthError> {
+pub async fn request_verification(state: &Auth, key: &str, email: &str) -> Result<(), AuthError> {
     let coll = collection(state, key).await?;
     if coll.is_superusers() {
         return Err(rejected("All superusers are verified by default."));
@@ -66,7 +65,7 @@ pub async fn request_verification(state: &AppState, key: &str, email: &str) -> R
 }
 
 /// `POST /api/collections/{c}/confirm-verification`.
-pub async fn confirm_verification(state: &AppState, key: &str, token: &str) -> Result<(), AuthError> {
+pub async fn confirm_verification(state: &Auth, key: &str, token: &str) -> Result<(), AuthError> {
     let coll = collection(state, key).await?;
     if coll.is_superusers() {
         return Err(rejected("All superusers are verified by default."));
@@ -86,7 +85,7 @@ pub async fn confirm_verification(state: &AppState, key: &str, token: &str) -> R
 }
 
 /// `POST /api/collections/{c}/request-password-reset`.
-pub async fn request_password_reset(state: &AppState, key: &str, email: &str) -> Result<(), AuthError> {
+pub async fn request_password_reset(state: &Auth, key: &str, email: &str) -> Result<(), AuthError> {
     let coll = collection(state, key).await?;
     if !coll.password_auth {
         return Err(rejected("The collection is not configured to allow password authentication."));
@@ -104,7 +103,7 @@ pub async fn request_password_reset(state: &AppState, key: &str, email: &str) ->
 /// `POST /api/collections/{c}/confirm-password-reset`: sets the password (which signs out every
 /// session) and, since the token proved the mailbox, marks the record verified.
 pub async fn confirm_password_reset(
-    state: &AppState,
+    state: &Auth,
     key: &str,
     token: &str,
     password: &str,
@@ -149,8 +148,8 @@ pub async fn confirm_password_reset(
 }
 
 /// The collection's minimum password length (PocketBase's default: 8).
-fn password_min(state: &AppState, coll: &AuthCollection) -> usize {
-    let schema = state.schema();
+fn password_min(state: &Auth, coll: &AuthCollection) -> usize {
+    let schema = state.schema.snapshot();
     match schema.get(&coll.id).and_then(|c| c.field("password")).map(|f| &f.kind) {
         Some(crate::schema::FieldKind::Password(o)) if o.min > 0 => o.min as usize,
         _ => 8,
@@ -159,7 +158,7 @@ fn password_min(state: &AppState, coll: &AuthCollection) -> usize {
 
 /// `POST /api/collections/{c}/request-email-change` (the record itself, signed in).
 pub async fn request_email_change(
-    state: &AppState,
+    state: &Auth,
     key: &str,
     caller: Option<&Principal>,
     new_email: &str,
@@ -187,7 +186,7 @@ pub async fn request_email_change(
 }
 
 /// `POST /api/collections/{c}/confirm-email-change`: needs the current password too.
-pub async fn confirm_email_change(state: &AppState, key: &str, token: &str, password: &str) -> Result<(), AuthError> {
+pub async fn confirm_email_change(state: &Auth, key: &str, token: &str, password: &str) -> Result<(), AuthError> {
     let coll = collection(state, key).await?;
     if coll.is_superusers() {
         return Err(rejected("All superusers can change their emails directly."));
@@ -214,7 +213,7 @@ pub async fn confirm_email_change(state: &AppState, key: &str, token: &str, pass
 
 /// The record a token of `kind` was issued to, in this collection.
 async fn redeem(
-    state: &AppState,
+    state: &Auth,
     coll: &AuthCollection,
     token: &str,
     kind: &str,
@@ -222,7 +221,7 @@ async fn redeem(
     if token.is_empty() {
         return Err(invalid("token", code::REQUIRED, "Cannot be blank."));
     }
-    let Some((principal, claims)) = super::verify_token_of(state.store.as_ref(), token, kind).await? else {
+    let Some((principal, claims)) = super::verify_token_of(state, token, kind).await? else {
         return Err(invalid("token", "validation_invalid_token", "Invalid or expired token."));
     };
     if principal.collection.id != coll.id {
@@ -236,9 +235,9 @@ async fn redeem(
 }
 
 /// Writes through the records layer (validation, realtime events), as a superuser.
-async fn save(state: &AppState, coll: &AuthCollection, id: &str, body: Value) -> Result<(), AuthError> {
+async fn save(state: &Auth, coll: &AuthCollection, id: &str, body: Value) -> Result<(), AuthError> {
     let body: Map<String, Value> = body.as_object().cloned().unwrap_or_default();
-    match crate::records::update(state, &coll.id, id, body, Vec::new(), &RequestInfo::superuser()).await {
+    match crate::records::update(&state.records, &coll.id, id, body, Vec::new(), &RequestInfo::superuser()).await {
         Ok(_) => Ok(()),
         Err(crate::records::RecordError::BadRequest { message, data }) => Err(AuthError::Rejected { message, data }),
         Err(crate::records::RecordError::NotFound) => Err(AuthError::NotFound),
@@ -247,13 +246,13 @@ async fn save(state: &AppState, coll: &AuthCollection, id: &str, body: Value) ->
 }
 
 /// Mails a one-time password.
-pub(super) async fn send_otp(state: &AppState, coll: &AuthCollection, record: &AuthRecord, otp_id: &str, code: &str) {
+pub(super) async fn send_otp(state: &Auth, coll: &AuthCollection, record: &AuthRecord, otp_id: &str, code: &str) {
     send(state, coll, record, "otp", &record.email, &[("{OTP}", code), ("{OTP_ID}", otp_id)]).await;
 }
 
 /// The login alert: each sign-in records its origin (IP + user agent) in `_authOrigins`; a
 /// sign-in from an origin the record never used (not its first sign-in) mails an alert.
-pub async fn auth_alert(state: &AppState, p: &Principal, ip: &str, user_agent: &str) -> Result<(), AuthError> {
+pub async fn auth_alert(state: &Auth, p: &Principal, ip: &str, user_agent: &str) -> Result<(), AuthError> {
     use md5::{Digest, Md5};
     if !p.collection.options["authAlert"]["enabled"].as_bool().unwrap_or(false) {
         return Ok(());
@@ -289,7 +288,7 @@ pub async fn auth_alert(state: &AppState, p: &Principal, ip: &str, user_agent: &
 
 /// Marks a record verified (its mailbox was proven by a code or token sent there).
 pub(super) async fn mark_verified(
-    state: &AppState,
+    state: &Auth,
     coll: &AuthCollection,
     id: &str,
     random_password: bool,
@@ -305,7 +304,7 @@ pub(super) async fn mark_verified(
 
 /// `POST /api/settings/test/email`: one of the collection's emails, with a placeholder token,
 /// sent now (so that a failure is reported to the caller).
-pub async fn send_test(state: &AppState, collection_key: &str, template: &str, to: &str) -> Result<(), AuthError> {
+pub async fn send_test(state: &Auth, collection_key: &str, template: &str, to: &str) -> Result<(), AuthError> {
     const FAILED: &str = "Failed to send the test email.";
     send_test_email(state, collection_key, template, to).await.map_err(|e| match e {
         AuthError::Rejected { data, .. } => AuthError::Rejected { message: FAILED.to_owned(), data },
@@ -313,7 +312,7 @@ pub async fn send_test(state: &AppState, collection_key: &str, template: &str, t
     })
 }
 
-async fn send_test_email(state: &AppState, collection_key: &str, template: &str, to: &str) -> Result<(), AuthError> {
+async fn send_test_email(state: &Auth, collection_key: &str, template: &str, to: &str) -> Result<(), AuthError> {
     check_email("email", to)?;
     let key = if collection_key.is_empty() { super::SUPERUSERS } else { collection_key };
     let coll = collection(state, key).await?;
@@ -351,7 +350,7 @@ async fn send_test_email(state: &AppState, collection_key: &str, template: &str,
 }
 
 /// The SMTP settings and the sender, as the settings say now.
-async fn mailer(state: &AppState) -> anyhow::Result<(crate::mail::SmtpConfig, crate::mail::Sender)> {
+async fn mailer(state: &Auth) -> anyhow::Result<(crate::mail::SmtpConfig, crate::mail::Sender)> {
     let settings = state.settings.load().await.map_err(|e| anyhow::anyhow!("cannot read the settings: {e}"))?;
     let sender =
         crate::mail::Sender { name: settings.meta.sender_name.clone(), address: settings.meta.sender_address.clone() };
@@ -360,7 +359,7 @@ async fn mailer(state: &AppState) -> anyhow::Result<(crate::mail::SmtpConfig, cr
 
 /// Renders the collection's template (or PocketBase's default) and sends it in the background.
 async fn send(
-    state: &AppState,
+    state: &Auth,
     coll: &AuthCollection,
     record: &AuthRecord,
     template: &str,
@@ -378,7 +377,7 @@ async fn send(
 }
 
 async fn render(
-    state: &AppState,
+    state: &Auth,
     coll: &AuthCollection,
     record: &AuthRecord,
     template: &str,

@@ -6,8 +6,7 @@
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{AuthError, superusers};
-use crate::store::Store;
+use super::{Auth, AuthError, superusers};
 
 const PARAM: &str = "installer";
 const LIFETIME_SECS: i64 = 3600;
@@ -17,8 +16,9 @@ fn digest(token: &str) -> String {
 }
 
 /// A fresh installer token when no superuser exists (replacing any earlier one).
-pub async fn prepare(store: &dyn Store) -> Result<Option<String>, AuthError> {
-    if superusers::count(store).await? > 0 {
+pub async fn prepare(auth: &Auth) -> Result<Option<String>, AuthError> {
+    let store = auth.store.as_ref();
+    if superusers::count(auth).await? > 0 {
         return Ok(None);
     }
     let token = crate::ids::secret_key();
@@ -34,13 +34,14 @@ fn refused() -> AuthError {
 
 /// Creates the first superuser with a valid installer token; the token is used up.
 pub async fn complete(
-    store: &dyn Store,
+    auth: &Auth,
     token: &str,
     email: &str,
     password: &str,
     confirm: &str,
 ) -> Result<super::AuthRecord, AuthError> {
-    if superusers::count(store).await? > 0 {
+    let store = auth.store.as_ref();
+    if superusers::count(auth).await? > 0 {
         return Err(refused());
     }
     let stored: serde_json::Value =
@@ -55,7 +56,7 @@ pub async fn complete(
             data: json!({"passwordConfirm": {"code": "validation_values_mismatch", "message": "Values don't match."}}),
         });
     }
-    let record = superusers::create(store, email, password).await?;
+    let record = superusers::create(auth, email, password).await?;
     store.set_param(PARAM, "null").await?;
     Ok(record)
 }

@@ -4,8 +4,7 @@
 
 use serde_json::json;
 
-use super::{AuthError, Principal};
-use crate::app::AppState;
+use super::{Auth, AuthError, Principal};
 use crate::filter::RequestInfo;
 use crate::store::model::Mfa;
 use crate::store::system;
@@ -16,7 +15,7 @@ fn bad(message: &str) -> AuthError {
 
 /// `None`: the sign-in is complete. `Some(id)`: a second factor is needed (answer 401 `{mfaId}`).
 pub async fn check(
-    state: &AppState,
+    state: &Auth,
     p: &Principal,
     method: &str,
     mfa_id: Option<&str>,
@@ -60,9 +59,9 @@ pub async fn check(
 }
 
 /// An empty rule asks every record for a second factor; otherwise the records it matches.
-async fn wanted(state: &AppState, p: &Principal, rule: Option<&str>, req: &RequestInfo) -> Result<bool, AuthError> {
+async fn wanted(state: &Auth, p: &Principal, rule: Option<&str>, req: &RequestInfo) -> Result<bool, AuthError> {
     let Some(rule) = rule.filter(|r| !r.trim().is_empty()) else { return Ok(true) };
-    let schema = state.schema();
+    let schema = state.schema.snapshot();
     let Some(coll) = schema.get(&p.collection.id) else { return Ok(true) };
     let found = crate::records::fetch_visible(state.store.as_ref(), &schema, coll, &p.record.id, Some(rule), req)
         .await
@@ -70,7 +69,7 @@ async fn wanted(state: &AppState, p: &Principal, rule: Option<&str>, req: &Reque
     Ok(found.is_some())
 }
 
-async fn delete(state: &AppState, id: &str) -> Result<(), AuthError> {
+async fn delete(state: &Auth, id: &str) -> Result<(), AuthError> {
     system::delete_mfa(state.store.as_ref(), id).await?;
     Ok(())
 }

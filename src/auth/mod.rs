@@ -13,7 +13,33 @@ pub mod tokens;
 
 pub use crate::password::{hash_password, verify_password};
 
+use std::sync::Arc;
+
+use crate::limits::Limiter;
+use crate::records::Records;
+use crate::schema::Registry;
+use crate::settings::SettingsService;
+use crate::store::Store;
+
 pub use crate::store::model::{AuthCollection, AuthRecord, NewAuthRecord, SUPERUSERS, SUPERUSERS_ID, TokenConfig};
+
+/// The auth service: the handles sign-in, tokens and the auth flows use.
+#[derive(Clone)]
+pub struct Auth {
+    pub store: Arc<dyn Store>,
+    pub schema: Arc<Registry>,
+    pub records: Records,
+    /// Failed sign-ins, OTP attempts and resent mails are counted here.
+    pub limiter: Arc<Limiter>,
+    pub settings: Arc<SettingsService>,
+}
+
+impl Auth {
+    /// The auth collection by id or name (case-insensitive), from the current schema.
+    pub fn collection(&self, id_or_name: &str) -> Result<AuthCollection, AuthError> {
+        self.schema.snapshot().auth_collection(id_or_name).cloned().ok_or(AuthError::CollectionNotFound)
+    }
+}
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -69,13 +95,14 @@ impl From<crate::store::StoreError> for AuthError {
 
 /// Signs in with an identity (email or another identity field) and a password.
 pub async fn authenticate_with_password(
-    store: &dyn crate::store::Store,
+    auth: &Auth,
     collection: &str,
     identity: &str,
     password: &str,
     identity_field: Option<&str>,
 ) -> Result<(Principal, String), AuthError> {
-    let coll = store.auth_collection(collection).await?.ok_or(AuthError::CollectionNotFound)?;
+    let store = auth.store.as_ref();
+    let coll = auth.collection(collection)?;
     if !coll.password_auth {
         return Err(AuthError::InvalidCredentials);
     }
@@ -100,11 +127,11 @@ pub async fn authenticate_with_password(
 }
 
 /// Resolves a bearer token (or API key) to its principal; `None` for anything invalid or expired.
-pub async fn authenticate_token(store: &dyn crate::store::Store, token: &str) -> Result<Option<Principal>, AuthError> {
+pub async fn authenticate_token(auth: &Auth, token: &str) -> Result<Option<Principal>, AuthError> {
     if apikeys::is_key(token) {
-        return Ok(apikeys::authenticate(store, token).await?.map(key_principal));
+        return Ok(apikeys::authenticate(auth.store.as_ref(), token).await?.map(key_principal));
     }
-    authenticate_token_of(store, token, tokens::TYPE_AUTH).await
+    authenticate_token_of(auth, token, tokens::TYPE_AUTH).await
 }
 
 /// An API key as a caller: named by a collection `_apiKeys` that no rule or route knows.
@@ -134,43 +161,36 @@ fn key_principal(key: apikeys::ApiKey) -> Principal {
 }
 
 /// Resolves a file token (`?token=` of protected files) to its principal.
-pub async fn authenticate_file_token(
-    store: &dyn crate::store::Store,
-    token: &str,
-) -> Result<Option<Principal>, AuthError> {
-    authenticate_token_of(store, token, tokens::TYPE_FILE).await
+pub async fn authenticate_file_token(auth: &Auth, token: &str) -> Result<Option<Principal>, AuthError> {
+    authenticate_token_of(auth, token, tokens::TYPE_FILE).await
 }
 
 /// Resolves a token of `kind` to its principal and claims; `None` for anything invalid.
 pub async fn verify_token_of(
-    store: &dyn crate::store::Store,
+    auth: &Auth,
     token: &str,
     kind: &str,
 ) -> Result<Option<(Principal, tokens::Claims)>, AuthError> {
-    let Some(principal) = authenticate_token_of(store, token, kind).await? else { return Ok(None) };
+    let Some(principal) = authenticate_token_of(auth, token, kind).await? else { return Ok(None) };
     let claims = tokens::verify(token, &principal.collection, &principal.record);
     Ok(claims.map(|c| (principal, c)))
 }
 
-async fn authenticate_token_of(
-    store: &dyn crate::store::Store,
-    token: &str,
-    kind: &str,
-) -> Result<Option<Principal>, AuthError> {
+async fn authenticate_token_of(auth: &Auth, token: &str, kind: &str) -> Result<Option<Principal>, AuthError> {
     let Some(claims) = tokens::peek(token) else {
         return Ok(None);
     };
     if claims.kind != kind {
         return Ok(None);
     }
-    let Some(coll) = store.auth_collection(&claims.collection_id).await? else {
+    let Some(coll) = auth.schema.snapshot().auth_collection(&claims.collection_id).cloned() else {
         return Ok(None);
     };
     // A collection name in the token must not stand in for its id.
     if coll.id != claims.collection_id {
         return Ok(None);
     }
-    let Some(record) = store.auth_record(&coll, &claims.id).await? else {
+    let Some(record) = auth.store.auth_record(&coll, &claims.id).await? else {
         return Ok(None);
     };
     Ok(tokens::verify(token, &coll, &record).map(|_| Principal { collection: coll, record, key: None }))

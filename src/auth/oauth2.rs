@@ -7,8 +7,7 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{AuthCollection, AuthError, Principal};
-use crate::app::AppState;
+use super::{Auth, AuthCollection, AuthError, Principal};
 use crate::filter::RequestInfo;
 use crate::store::model::ExternalAuth;
 use crate::store::system;
@@ -207,12 +206,12 @@ fn failed(message: &str) -> AuthError {
 /// Exchanges the code, reads the user, and finds, links or creates the record. Returns the
 /// principal and PocketBase's `meta` (the provider's user plus `isNew`).
 pub async fn authenticate(
-    state: &AppState,
+    state: &Auth,
     key: &str,
     login: Login,
     caller: Option<&Principal>,
 ) -> Result<(Principal, Value), AuthError> {
-    let coll = state.store.auth_collection(key).await?.ok_or(AuthError::CollectionNotFound)?;
+    let coll = state.collection(key)?;
     if !coll.options["oauth2"]["enabled"].as_bool().unwrap_or(false) {
         return Err(AuthError::Forbidden("The collection is not configured to allow OAuth2 authentication."));
     }
@@ -317,7 +316,7 @@ async fn user_info(p: &Provider, access: &str) -> anyhow::Result<OAuthUser> {
 /// The record for the provider's user: already linked; the signed-in caller; the record with a
 /// provider-verified email; or a new record (verified only when the provider verified the email).
 async fn link(
-    state: &AppState,
+    state: &Auth,
     coll: &AuthCollection,
     p: &Provider,
     user: &OAuthUser,
@@ -362,7 +361,7 @@ async fn link(
 }
 
 /// A new record from `createData` and the mapped fields, with a random password.
-async fn create(state: &AppState, coll: &AuthCollection, user: &OAuthUser, login: &Login) -> Result<String, AuthError> {
+async fn create(state: &Auth, coll: &AuthCollection, user: &OAuthUser, login: &Login) -> Result<String, AuthError> {
     if coll.is_superusers() {
         return Err(failed("Failed to authenticate."));
     }
@@ -388,7 +387,7 @@ async fn create(state: &AppState, coll: &AuthCollection, user: &OAuthUser, login
         body.insert("verified".into(), json!(true));
     }
     let internal = RequestInfo::superuser();
-    match crate::records::create(state, &coll.id, body, Vec::new(), &internal).await {
+    match crate::records::create(&state.records, &coll.id, body, Vec::new(), &internal).await {
         Ok(record) => Ok(record["id"].as_str().unwrap_or_default().to_owned()),
         Err(crate::records::RecordError::BadRequest { data, .. }) => {
             Err(AuthError::Rejected { message: "Failed to authenticate.".into(), data })

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{AuthCollection, AuthError, Principal};
-use crate::app::AppState;
+use super::{Auth, AuthCollection, AuthError, Principal};
 use crate::error::{FieldErrors, code};
 use crate::store::model::Otp;
 use crate::store::system;
@@ -34,8 +33,8 @@ fn expired() -> AuthError {
 
 /// `POST /api/collections/{c}/request-otp`: the id of a code mailed to `email`. Unknown emails
 /// get a fresh random id too, so the answer tells nothing.
-pub async fn request(state: &AppState, key: &str, email: &str) -> Result<String, AuthError> {
-    let coll = state.store.auth_collection(key).await?.ok_or(AuthError::CollectionNotFound)?;
+pub async fn request(state: &Auth, key: &str, email: &str) -> Result<String, AuthError> {
+    let coll = state.collection(key)?;
     let (enabled, duration, length) = options(&coll);
     if !enabled {
         return Err(disabled());
@@ -59,7 +58,7 @@ pub async fn request(state: &AppState, key: &str, email: &str) -> Result<String,
 
 /// Stores a new code for the record: `(otpId, code)`.
 async fn issue(
-    state: &AppState,
+    state: &Auth,
     coll: &AuthCollection,
     record: &super::AuthRecord,
     length: usize,
@@ -82,8 +81,8 @@ async fn issue(
 
 /// `croft superuser otp EMAIL`: a code for a superuser, printed instead of mailed (for a server
 /// without working email). The `_superusers` collection must have OTP enabled.
-pub async fn for_superuser(state: &AppState, email: &str) -> Result<(String, String, i64), AuthError> {
-    let coll = state.store.auth_collection(super::SUPERUSERS).await?.ok_or(AuthError::CollectionNotFound)?;
+pub async fn for_superuser(state: &Auth, email: &str) -> Result<(String, String, i64), AuthError> {
+    let coll = state.collection(super::SUPERUSERS)?;
     let (enabled, duration, length) = options(&coll);
     if !enabled {
         return Err(disabled());
@@ -95,8 +94,8 @@ pub async fn for_superuser(state: &AppState, email: &str) -> Result<(String, Str
 
 /// `POST /api/collections/{c}/auth-with-otp`: the record the code was for, once. A record that
 /// was unverified and got the code at its own address becomes verified.
-pub async fn redeem(state: &AppState, key: &str, otp_id: &str, password: &str) -> Result<Principal, AuthError> {
-    let coll = state.store.auth_collection(key).await?.ok_or(AuthError::CollectionNotFound)?;
+pub async fn redeem(state: &Auth, key: &str, otp_id: &str, password: &str) -> Result<Principal, AuthError> {
+    let coll = state.collection(key)?;
     let (enabled, duration, _) = options(&coll);
     if !enabled {
         return Err(disabled());
@@ -138,7 +137,7 @@ pub async fn redeem(state: &AppState, key: &str, otp_id: &str, password: &str) -
     Ok(Principal { collection: coll, record, key: None })
 }
 
-async fn delete(state: &AppState, id: &str) -> Result<(), AuthError> {
+async fn delete(state: &Auth, id: &str) -> Result<(), AuthError> {
     system::delete_otp(state.store.as_ref(), id).await?;
     Ok(())
 }

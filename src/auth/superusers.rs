@@ -1,6 +1,6 @@
 //! Superuser administration, used by `croft superuser …` and the first-run flow.
 
-use super::{AuthCollection, AuthError, AuthRecord, NewAuthRecord, SUPERUSERS, hash_password};
+use super::{Auth, AuthCollection, AuthError, AuthRecord, NewAuthRecord, SUPERUSERS, hash_password};
 use crate::error::{FieldErrors, code};
 use crate::store::Store;
 
@@ -14,8 +14,8 @@ pub enum Upserted {
     Updated,
 }
 
-async fn collection(store: &dyn Store) -> Result<AuthCollection, AuthError> {
-    store.auth_collection(SUPERUSERS).await?.ok_or(AuthError::CollectionNotFound)
+fn collection(auth: &Auth) -> Result<AuthCollection, AuthError> {
+    auth.collection(SUPERUSERS)
 }
 
 async fn find(store: &dyn Store, coll: &AuthCollection, email: &str) -> Result<Option<AuthRecord>, AuthError> {
@@ -23,20 +23,22 @@ async fn find(store: &dyn Store, coll: &AuthCollection, email: &str) -> Result<O
 }
 
 /// Creates the superuser, or sets the password of an existing one.
-pub async fn upsert(store: &dyn Store, email: &str, password: &str) -> Result<Upserted, AuthError> {
-    let coll = collection(store).await?;
+pub async fn upsert(auth: &Auth, email: &str, password: &str) -> Result<Upserted, AuthError> {
+    let store = auth.store.as_ref();
+    let coll = collection(auth)?;
     if find(store, &coll, email).await?.is_some() {
-        update(store, email, password).await?;
+        update(auth, email, password).await?;
         Ok(Upserted::Updated)
     } else {
-        create(store, email, password).await?;
+        create(auth, email, password).await?;
         Ok(Upserted::Created)
     }
 }
 
-pub async fn create(store: &dyn Store, email: &str, password: &str) -> Result<AuthRecord, AuthError> {
+pub async fn create(auth: &Auth, email: &str, password: &str) -> Result<AuthRecord, AuthError> {
     validate(Some(email), password)?;
-    let coll = collection(store).await?;
+    let store = auth.store.as_ref();
+    let coll = collection(auth)?;
     let new = NewAuthRecord {
         id: crate::ids::record_id(),
         email: email.to_owned(),
@@ -49,24 +51,27 @@ pub async fn create(store: &dyn Store, email: &str, password: &str) -> Result<Au
 }
 
 /// Sets a new password; every token issued before stops working.
-pub async fn update(store: &dyn Store, email: &str, password: &str) -> Result<(), AuthError> {
+pub async fn update(auth: &Auth, email: &str, password: &str) -> Result<(), AuthError> {
     validate(None, password)?;
-    let coll = collection(store).await?;
+    let store = auth.store.as_ref();
+    let coll = collection(auth)?;
     let record = find(store, &coll, email).await?.ok_or(AuthError::NotFound)?;
     let hash = hash_password(password).await?;
     store.set_password(&coll, &record.id, &hash, &crate::ids::secret_key()).await?;
     Ok(())
 }
 
-pub async fn delete(store: &dyn Store, email: &str) -> Result<(), AuthError> {
-    let coll = collection(store).await?;
+pub async fn delete(auth: &Auth, email: &str) -> Result<(), AuthError> {
+    let store = auth.store.as_ref();
+    let coll = collection(auth)?;
     let record = find(store, &coll, email).await?.ok_or(AuthError::NotFound)?;
     store.delete_auth_record(&coll, &record.id).await?;
     Ok(())
 }
 
-pub async fn count(store: &dyn Store) -> Result<u64, AuthError> {
-    let coll = collection(store).await?;
+pub async fn count(auth: &Auth) -> Result<u64, AuthError> {
+    let store = auth.store.as_ref();
+    let coll = collection(auth)?;
     Ok(store.count_auth_records(&coll).await?)
 }
 
@@ -97,13 +102,14 @@ pub use crate::schema::is_email;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SqliteStore;
 
     #[tokio::test]
     async fn upsert_update_delete() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::open(dir.path()).expect("open");
-        let store: &dyn Store = &store;
+        let state = crate::app::AppState::build(crate::config::Config::default(), dir.path().to_path_buf())
+            .await
+            .expect("state");
+        let store = &state.auth;
         assert_eq!(count(store).await.expect("count"), 0);
         assert_eq!(upsert(store, "a@example.com", "password123").await.expect("create"), Upserted::Created);
         let (p, token) =

@@ -40,7 +40,7 @@ async fn check_token(req: &Request, key: ApiKey) -> poem::Result<Principal> {
         return Err(ApiError::internal(anyhow::anyhow!("app state missing from request")).into());
     };
     let token = strip_bearer(&key.key);
-    match crate::auth::authenticate_token(state.store.as_ref(), token).await {
+    match crate::auth::authenticate_token(&state.auth, token).await {
         Ok(Some(principal)) => Ok(principal),
         Ok(None) => Err(ApiError::unauthorized().into()),
         Err(err) => Err(ApiError::from(err).into()),

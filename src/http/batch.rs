@@ -52,7 +52,8 @@ impl serde::Serialize for super::error::ErrorBody {
 /// limits are checked when it runs).
 fn batch_caps(state: &AppState) -> impl Fn(&str) -> Option<u64> + Sync + use<> {
     let largest = state
-        .schema()
+        .schema
+        .snapshot()
         .all()
         .iter()
         .flat_map(|c| c.fields.iter())
@@ -97,7 +98,7 @@ impl BatchApi {
             }
         }
         let info = request_info(req, auth.principal());
-        let results = records::batch::run(&state, requests, &info).await?;
+        let results = records::batch::run(&state.records, requests, &info).await?;
         Ok(Json(results.into_iter().map(|r| BatchResult { status: r.status, body: r.body }).collect()))
     }
 }

@@ -61,7 +61,7 @@ impl CollectionsApi {
         #[oai(name = "perPage")] per_page: Query<Option<i64>>,
     ) -> ApiResult<Json<RecordList>> {
         auth.require_superuser()?;
-        let schema = state.schema();
+        let schema = state.schema.snapshot();
         let page = page.0.unwrap_or(1).max(1);
         let per_page = per_page.0.filter(|p| *p > 0).unwrap_or(30).min(1000);
         let all = schema.all();
@@ -101,7 +101,7 @@ impl CollectionsApi {
                 serde_json::json!({"collections": {"code": "validation_invalid", "message": e.to_string()}}),
             )
         })?;
-        crate::collections::import(&state, collections, delete_missing).await?;
+        crate::collections::import(&state.records, collections, delete_missing).await?;
         Ok(NoContent::Done)
     }
 
@@ -123,7 +123,7 @@ impl CollectionsApi {
         collection: Path<String>,
     ) -> ApiResult<Json<Value>> {
         auth.require_superuser()?;
-        let schema = state.schema();
+        let schema = state.schema.snapshot();
         let c = schema.get(&collection).ok_or_else(|| ApiError::not_found(super::error::MSG_NOT_FOUND))?;
         Ok(Json(c.public_json()))
     }
@@ -139,7 +139,7 @@ impl CollectionsApi {
         body: Json<Value>,
     ) -> ApiResult<Json<Value>> {
         auth.require_superuser()?;
-        let created = crate::collections::create(&state, parse_collection(body.0)?)
+        let created = crate::collections::create(&state.records, parse_collection(body.0)?)
             .await
             .map_err(|e| schema_error(e, "Failed to create collection."))?;
         Ok(Json(created.public_json()))
@@ -157,7 +157,7 @@ impl CollectionsApi {
         body: Json<Value>,
     ) -> ApiResult<Json<Value>> {
         auth.require_superuser()?;
-        let updated = crate::collections::update(&state, &collection, body.0)
+        let updated = crate::collections::update(&state.records, &collection, body.0)
             .await
             .map_err(|e| schema_error(e, "Failed to update collection."))?;
         Ok(Json(updated.public_json()))
@@ -174,7 +174,7 @@ impl CollectionsApi {
         collection: Path<String>,
     ) -> ApiResult<NoContent> {
         auth.require_superuser()?;
-        crate::collections::delete(&state, &collection).await?;
+        crate::collections::delete(&state.records, &collection).await?;
         Ok(NoContent::Done)
     }
 
@@ -187,7 +187,7 @@ impl CollectionsApi {
         collection: Path<String>,
     ) -> ApiResult<NoContent> {
         auth.require_superuser()?;
-        crate::collections::truncate(&state, &collection).await?;
+        crate::collections::truncate(&state.records, &collection).await?;
         Ok(NoContent::Done)
     }
 }

@@ -73,11 +73,11 @@ impl FilesApi {
         token: Query<Option<String>>,
     ) -> ApiResult<Served200> {
         let principal = match token.0.as_deref().filter(|t| !t.is_empty()) {
-            Some(t) => crate::auth::authenticate_file_token(state.store.as_ref(), t).await.map_err(ApiError::from)?,
+            Some(t) => crate::auth::authenticate_file_token(&state.auth, t).await.map_err(ApiError::from)?,
             None => None,
         };
         let located = download::locate(
-            &state,
+            &state.records,
             download::Request {
                 collection: &collection,
                 record_id: &record_id,

@@ -119,7 +119,7 @@ pub async fn rate_limit<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<R
             .header("authorization")
             .map(|t| t.trim_start_matches("Bearer ").trim_start_matches("bearer ").trim().to_owned());
         let principal = match token.filter(|t| !t.is_empty()) {
-            Some(t) => crate::auth::authenticate_token(state.store.as_ref(), &t).await.ok().flatten(),
+            Some(t) => crate::auth::authenticate_token(&state.auth, &t).await.ok().flatten(),
             None => None,
         };
         let superuser = principal.as_ref().is_some_and(crate::auth::Principal::is_superuser);

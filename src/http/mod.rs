@@ -167,7 +167,7 @@ fn body_limit_for(state: &AppState, req: &poem::Request) -> u64 {
         return base;
     }
     let parts: Vec<&str> = req.uri().path().trim_matches('/').split('/').collect();
-    let schema = state.schema();
+    let schema = state.schema.snapshot();
     let files = |c: &crate::schema::Collection| -> u64 {
         c.fields
             .iter()

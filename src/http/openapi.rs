@@ -158,7 +158,7 @@ impl DocsApi {
     #[oai(path = "/openapi.json", method = "get", operation_id = "get_openapi")]
     async fn get_openapi(&self, state: poem::web::Data<&crate::app::AppState>) -> Json<Value> {
         let mut document = self.docs.get().map(|d| d.document.clone()).unwrap_or_default();
-        super::openapi_collections::merge(&mut document, &state.schema());
+        super::openapi_collections::merge(&mut document, &state.schema.snapshot());
         Json(document)
     }
 

@@ -56,7 +56,7 @@ fn parse_bool(s: Option<&str>) -> bool {
 
 /// A record body, with files for the collection's file fields.
 async fn read_record_form(state: &AppState, collection: &str, req: &Request, body: poem::Body) -> ApiResult<Form> {
-    let schema = state.schema();
+    let schema = state.schema.snapshot();
     let cap = file_caps(schema.get(collection).map(AsRef::as_ref));
     read_form(req, body, Some(FileParts { dir: &state.files.tmp_dir, cap: &cap })).await
 }
@@ -98,7 +98,7 @@ impl RecordsApi {
             skip_total: parse_bool(skip_total.0.as_deref()),
             expand: expand.0,
         };
-        let r = records::list(&state, &collection, params, &info).await?;
+        let r = records::list(&state.records, &collection, params, &info).await?;
         Ok(Json(RecordList {
             page: r.page,
             per_page: r.per_page,
@@ -124,7 +124,7 @@ impl RecordsApi {
         #[allow(unused_variables)] fields: Query<Option<String>>,
     ) -> ApiResult<Json<Value>> {
         let info = request_info(req, principal(&auth));
-        Ok(Json(records::view(&state, &collection, &id, expand.0.as_deref(), &info).await?))
+        Ok(Json(records::view(&state.records, &collection, &id, expand.0.as_deref(), &info).await?))
     }
 
     /// Create a record.
@@ -144,9 +144,9 @@ impl RecordsApi {
     ) -> ApiResult<Json<Value>> {
         let info = request_info(req, principal(&auth));
         let form = read_record_form(&state, &collection, req, body).await?;
-        let mut created = records::create(&state, &collection, form.data, form.uploads, &info).await?;
+        let mut created = records::create(&state.records, &collection, form.data, form.uploads, &info).await?;
         if let (Some(expand), Some(id)) = (expand.0.as_deref(), created["id"].as_str().map(str::to_owned))
-            && let Ok(v) = records::view(&state, &collection, &id, Some(expand), &info).await
+            && let Ok(v) = records::view(&state.records, &collection, &id, Some(expand), &info).await
         {
             created = v;
         }
@@ -171,9 +171,9 @@ impl RecordsApi {
     ) -> ApiResult<Json<Value>> {
         let info = request_info(req, principal(&auth));
         let form = read_record_form(&state, &collection, req, body).await?;
-        let mut updated = records::update(&state, &collection, &id, form.data, form.uploads, &info).await?;
+        let mut updated = records::update(&state.records, &collection, &id, form.data, form.uploads, &info).await?;
         if let Some(expand) = expand.0.as_deref()
-            && let Ok(v) = records::view(&state, &collection, &id, Some(expand), &info).await
+            && let Ok(v) = records::view(&state.records, &collection, &id, Some(expand), &info).await
         {
             updated = v;
         }
@@ -193,7 +193,7 @@ impl RecordsApi {
         id: Path<String>,
     ) -> ApiResult<Deleted> {
         let info = request_info(req, principal(&auth));
-        records::delete(&state, &collection, &id, &info).await?;
+        records::delete(&state.records, &collection, &id, &info).await?;
         Ok(Deleted::Deleted)
     }
 }

@@ -133,7 +133,7 @@ impl RecordAuthApi {
         }
         let guard = FailureGuard::new(&state, req, &collection, &b.identity).await?;
         let signed_in = crate::auth::authenticate_with_password(
-            state.store.as_ref(),
+            &state.auth,
             &collection,
             &b.identity,
             &b.password,
@@ -166,7 +166,8 @@ impl RecordAuthApi {
             redirect_url: if b.redirect_url.is_empty() { b.redirect_url_legacy } else { b.redirect_url },
             create_data: b.create_data.and_then(|v| v.as_object().cloned()).unwrap_or_default(),
         };
-        let (principal, meta) = crate::auth::oauth2::authenticate(&state, &collection, login, auth.principal()).await?;
+        let (principal, meta) =
+            crate::auth::oauth2::authenticate(&state.auth, &collection, login, auth.principal()).await?;
         let token =
             crate::auth::tokens::issue_auth(&principal.collection, &principal.record).map_err(ApiError::internal)?;
         finish(&state, req, principal, token, "oauth2", b.mfa_id.as_deref(), Some(meta)).await
@@ -182,7 +183,7 @@ impl RecordAuthApi {
         collection: Path<String>,
         body: Json<OtpRequest>,
     ) -> ApiResult<Json<OtpId>> {
-        let otp_id = crate::auth::otp::request(&state, &collection, body.0.email.trim()).await?;
+        let otp_id = crate::auth::otp::request(&state.auth, &collection, body.0.email.trim()).await?;
         Ok(Json(OtpId { otp_id }))
     }
 
@@ -197,7 +198,8 @@ impl RecordAuthApi {
     ) -> ApiResult<SignIn> {
         let b = body.0;
         let guard = FailureGuard::new(&state, req, &collection, &b.otp_id).await?;
-        let principal = guard.record(crate::auth::otp::redeem(&state, &collection, &b.otp_id, &b.password).await)?;
+        let principal =
+            guard.record(crate::auth::otp::redeem(&state.auth, &collection, &b.otp_id, &b.password).await)?;
         let token =
             crate::auth::tokens::issue_auth(&principal.collection, &principal.record).map_err(ApiError::internal)?;
         finish(&state, req, principal, token, "otp", b.mfa_id.as_deref(), None).await
@@ -208,12 +210,12 @@ impl RecordAuthApi {
     /// Password (with its identity fields), OAuth2 providers, MFA and OTP, as PocketBase shapes it.
     #[oai(path = "/:collection/auth-methods", method = "get", operation_id = "list_auth_methods")]
     async fn list_auth_methods(&self, state: Data<&AppState>, collection: Path<String>) -> ApiResult<Json<Value>> {
-        let schema = state.schema();
+        let schema = state.schema.snapshot();
         let c = schema.get(&collection).ok_or_else(|| ApiError::not_found("Missing or invalid collection context."))?;
         if !c.is_auth() {
             return Err(ApiError::not_found("Missing or invalid auth collection context."));
         }
-        let coll = state.store.auth_collection(&c.id).await?.ok_or(crate::auth::AuthError::CollectionNotFound)?;
+        let coll = state.auth.collection(&c.id)?;
         let providers: Vec<Value> =
             crate::auth::oauth2::providers(&coll).await.iter().map(crate::auth::oauth2::auth_method).collect();
         Ok(Json(auth_methods(&c.options, providers)))
@@ -295,7 +297,7 @@ async fn finish(
     let mfa_id = mfa_id.filter(|m| !m.is_empty()).or_else(|| info.query.get("mfaId").map(String::as_str));
     let mfa_id = mfa_id.map(str::to_owned);
     let mfa_id = mfa_id.as_deref();
-    let schema = state.schema();
+    let schema = state.schema.snapshot();
     if let Some(coll) = schema.get(&principal.collection.id) {
         let rule = coll.options.get("authRule").map_or(Some(""), Value::as_str);
         let allowed = !principal.is_superuser()
@@ -310,13 +312,13 @@ async fn finish(
             ));
         }
     }
-    if let Some(mfa_id) = crate::auth::mfa::check(state, &principal, method, mfa_id, &info).await? {
+    if let Some(mfa_id) = crate::auth::mfa::check(&state.auth, &principal, method, mfa_id, &info).await? {
         return Ok(SignIn::MfaRequired(Json(MfaRequired { mfa_id })));
     }
     let settings = state.settings.shared().await?;
     let ip = super::limits::client_ip(req, &settings.trusted_proxy);
     let agent = req.header("user-agent").unwrap_or_default();
-    if let Err(e) = crate::auth::flows::auth_alert(state, &principal, &ip, agent).await {
+    if let Err(e) = crate::auth::flows::auth_alert(&state.auth, &principal, &ip, agent).await {
         tracing::warn!(error = %e, "failed to record the sign-in origin");
     }
     Ok(SignIn::Done(Json(AuthResponse { token, record: record_json(state, &principal).await?, meta })))
@@ -346,7 +348,7 @@ fn auth_methods(options: &serde_json::Map<String, Value>, providers: Vec<Value>)
 
 /// The whole record as its owner sees it (every visible field, its own email included).
 pub async fn record_json(state: &AppState, p: &Principal) -> ApiResult<Value> {
-    let schema = state.schema();
+    let schema = state.schema.snapshot();
     if let Some(coll) = schema.get(&p.collection.id) {
         let info = crate::filter::RequestInfo {
             auth: Some(super::request::auth_info(p)),
@@ -472,11 +474,10 @@ impl InstallerApi {
     #[oai(path = "/installer", method = "post", operation_id = "create_first_superuser")]
     async fn install(&self, state: Data<&AppState>, body: Json<Install>) -> ApiResult<Json<AuthResponse>> {
         let b = body.0;
-        let store = state.store.as_ref();
         let record =
-            crate::auth::installer::complete(store, &b.token, b.email.trim(), &b.password, &b.password_confirm).await?;
-        let collection =
-            store.auth_collection(crate::auth::SUPERUSERS).await?.ok_or(crate::auth::AuthError::CollectionNotFound)?;
+            crate::auth::installer::complete(&state.auth, &b.token, b.email.trim(), &b.password, &b.password_confirm)
+                .await?;
+        let collection = state.auth.collection(crate::auth::SUPERUSERS)?;
         let token = crate::auth::tokens::issue_auth(&collection, &record).map_err(ApiError::internal)?;
         let principal = Principal { collection, record, key: None };
         Ok(Json(AuthResponse { token, record: record_json(&state, &principal).await?, meta: None }))

@@ -77,7 +77,7 @@ impl RecordAuthEmailApi {
         collection: Path<String>,
         body: Json<EmailBody>,
     ) -> ApiResult<Done> {
-        flows::request_verification(&state, &collection, body.0.email.trim()).await?;
+        flows::request_verification(&state.auth, &collection, body.0.email.trim()).await?;
         Ok(Done::Done)
     }
 
@@ -89,7 +89,7 @@ impl RecordAuthEmailApi {
         collection: Path<String>,
         body: Json<TokenBody>,
     ) -> ApiResult<Done> {
-        flows::confirm_verification(&state, &collection, &body.0.token).await?;
+        flows::confirm_verification(&state.auth, &collection, &body.0.token).await?;
         Ok(Done::Done)
     }
 
@@ -101,7 +101,7 @@ impl RecordAuthEmailApi {
         collection: Path<String>,
         body: Json<EmailBody>,
     ) -> ApiResult<Done> {
-        flows::request_password_reset(&state, &collection, body.0.email.trim()).await?;
+        flows::request_password_reset(&state.auth, &collection, body.0.email.trim()).await?;
         Ok(Done::Done)
     }
 
@@ -114,7 +114,7 @@ impl RecordAuthEmailApi {
         body: Json<PasswordResetBody>,
     ) -> ApiResult<Done> {
         let b = body.0;
-        flows::confirm_password_reset(&state, &collection, &b.token, &b.password, &b.password_confirm).await?;
+        flows::confirm_password_reset(&state.auth, &collection, &b.token, &b.password, &b.password_confirm).await?;
         Ok(Done::Done)
     }
 
@@ -127,7 +127,7 @@ impl RecordAuthEmailApi {
         collection: Path<String>,
         body: Json<EmailChangeBody>,
     ) -> ApiResult<Done> {
-        flows::request_email_change(&state, &collection, auth.principal(), body.0.new_email.trim()).await?;
+        flows::request_email_change(&state.auth, &collection, auth.principal(), body.0.new_email.trim()).await?;
         Ok(Done::Done)
     }
 
@@ -139,7 +139,7 @@ impl RecordAuthEmailApi {
         collection: Path<String>,
         body: Json<EmailChangeConfirmBody>,
     ) -> ApiResult<Done> {
-        flows::confirm_email_change(&state, &collection, &body.0.token, &body.0.password).await?;
+        flows::confirm_email_change(&state.auth, &collection, &body.0.token, &body.0.password).await?;
         Ok(Done::Done)
     }
 
@@ -166,7 +166,7 @@ impl RecordAuthEmailApi {
             ));
         }
         let store = state.store.as_ref();
-        let coll = store.auth_collection(&collection).await?.ok_or(crate::auth::AuthError::CollectionNotFound)?;
+        let coll = state.auth.collection(&collection)?;
         let record = store.auth_record(&coll, &id).await?.ok_or(crate::auth::AuthError::NotFound)?;
         let token = crate::auth::tokens::issue_static(&coll, &record, body.0.duration).map_err(ApiError::internal)?;
         let principal = crate::auth::Principal { collection: coll, record, key: None };

@@ -96,7 +96,7 @@ impl SettingsApi {
     ) -> ApiResult<TestS3Response> {
         auth.require_superuser()?;
         let b = body.0;
-        crate::auth::flows::send_test(&state, &b.collection, &b.template, b.email.trim()).await?;
+        crate::auth::flows::send_test(&state.auth, &b.collection, &b.template, b.email.trim()).await?;
         Ok(TestS3Response::Ok)
     }
 

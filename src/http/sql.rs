@@ -76,7 +76,7 @@ impl SqlApi {
             .map_err(|e| ApiError::bad_request(&format!("Failed to execute query. Raw error:\n{e}"), json!({})))?;
         if write && result.affected_rows == 0 && result.columns.is_empty() {
             // Possibly DDL: collections are real tables, so pick up any change to them.
-            state.reload_schema().await.map_err(ApiError::internal)?;
+            state.records.reload_schema().await.map_err(ApiError::internal)?;
         }
         Ok(Json(SqlResponse {
             exec_time: result.exec_time_ms,

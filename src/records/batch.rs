@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
+use super::Records;
 use super::{RecordError, WriteKind, plan_create, plan_delete, plan_update};
-use crate::app::AppState;
 use crate::filter::RequestInfo;
 use crate::sql::{SqlBuilder, SqlQuery, SqlValue, ident};
 use crate::store::RecordStore;
@@ -72,7 +72,7 @@ pub fn parse(value: &Value) -> Result<Vec<BatchRequest>, BatchError> {
 }
 
 pub async fn run(
-    state: &AppState,
+    state: &Records,
     requests: Vec<BatchRequest>,
     req: &RequestInfo,
 ) -> Result<Vec<BatchResponse>, BatchError> {
@@ -85,7 +85,7 @@ pub async fn run(
 }
 
 async fn run_stored(
-    state: &AppState,
+    state: &Records,
     requests: Vec<BatchRequest>,
     req: &RequestInfo,
     stored: &mut Vec<String>,
@@ -105,13 +105,13 @@ async fn run_stored(
             json!({"requests": {"code": "validation_length_too_long", "message": format!("The length must be no more than {max}.")}}),
         ));
     }
-    let _schema = state.schema_guard.read().await;
+    let _schema = state.schema.reading().await;
     let timeout = Duration::from_secs(u64::try_from(settings.batch.timeout).unwrap_or(3).max(1));
     tokio::time::timeout(timeout, run_all(state, requests, req, stored)).await.map_err(|_| BatchError::Timeout)?
 }
 
 async fn run_all(
-    state: &AppState,
+    state: &Records,
     requests: Vec<BatchRequest>,
     req: &RequestInfo,
     stored: &mut Vec<String>,
@@ -164,7 +164,7 @@ fn target(url: &str) -> Option<(String, Option<String>)> {
 }
 
 async fn one(
-    state: &AppState,
+    state: &Records,
     db: &dyn RecordStore,
     r: BatchRequest,
     info: &RequestInfo,
@@ -204,8 +204,8 @@ async fn one(
     Ok((BatchResponse { status, body: body.unwrap_or(Value::Null) }, plan, prepared))
 }
 
-async fn exists(state: &AppState, db: &dyn RecordStore, coll: &str, id: &str) -> Result<bool, RecordError> {
-    let schema = state.schema();
+async fn exists(state: &Records, db: &dyn RecordStore, coll: &str, id: &str) -> Result<bool, RecordError> {
+    let schema = state.schema.snapshot();
     let c = super::collection(&schema, coll)?;
     let mut sql = SqlBuilder::new(db.dialect());
     let id = sql.param(SqlValue::Text(id.to_owned()));

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::app::AppState;
+use super::Records;
 use crate::filter::RequestInfo;
 use crate::sql::Statement;
 use crate::store::model::QueuedBlob;
@@ -35,7 +35,7 @@ pub fn confirm(db: &dyn RecordStore, keys: &[String]) -> Option<Statement> {
 }
 
 /// Runs a pass soon, in the background (after a commit that queued deletions).
-pub fn kick(state: &AppState) {
+pub fn kick(state: &Records) {
     let state = state.clone();
     tokio::spawn(async move {
         if let Err(e) = run(&state).await {
@@ -45,7 +45,7 @@ pub fn kick(state: &AppState) {
 }
 
 /// Deletes every due key (one pass at a time per server); returns how many blobs were deleted.
-pub async fn run(state: &AppState) -> anyhow::Result<usize> {
+pub async fn run(state: &Records) -> anyhow::Result<usize> {
     let _one = state.files.cleanup_lock.lock().await;
     let mut deleted = 0;
     loop {
@@ -67,7 +67,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<usize> {
 }
 
 /// Backs off exponentially, up to an hour between attempts.
-async fn retry(state: &AppState, blob: &QueuedBlob, error: &str) -> anyhow::Result<()> {
+async fn retry(state: &Records, blob: &QueuedBlob, error: &str) -> anyhow::Result<()> {
     let attempts = blob.attempts;
     let wait = Duration::from_secs(10u64.saturating_mul(1 << attempts.clamp(0, 9))).min(Duration::from_secs(3600));
     tracing::warn!(key = %blob.key, attempts, error, "blob deletion failed; will retry");
@@ -78,7 +78,7 @@ async fn retry(state: &AppState, blob: &QueuedBlob, error: &str) -> anyhow::Resu
 
 /// Deletes the blob `key` (with its thumbnails) or every blob under the folder `key`, except
 /// those a committed record references.
-async fn delete_unreferenced(state: &AppState, key: &str) -> anyhow::Result<usize> {
+async fn delete_unreferenced(state: &Records, key: &str) -> anyhow::Result<usize> {
     let blobs = state.files.blobs();
     let segments: Vec<&str> = key.split('/').collect();
     let mut candidates = Vec::new();
@@ -99,14 +99,14 @@ async fn delete_unreferenced(state: &AppState, key: &str) -> anyhow::Result<usiz
 }
 
 /// Whether a committed record references the blob (a thumbnail counts as its original).
-pub async fn referenced(state: &AppState, key: &str) -> anyhow::Result<bool> {
+pub async fn referenced(state: &Records, key: &str) -> anyhow::Result<bool> {
     let segments: Vec<&str> = key.split('/').collect();
     let (coll_id, record_id, name) = match segments.as_slice() {
         [c, r, name] => (*c, *r, *name),
         [c, r, thumbs, _] if thumbs.starts_with("thumbs_") => (*c, *r, &thumbs["thumbs_".len()..]),
         _ => return Ok(false),
     };
-    let schema = state.schema();
+    let schema = state.schema.snapshot();
     let Some(coll) = schema.by_id(coll_id) else { return Ok(false) };
     let internal = RequestInfo::superuser();
     let rows =

@@ -2,7 +2,7 @@
 //! PocketBase's checks (the file belongs to the record; protected files need a file token and
 //! the record's viewRule), with the thumbnail in its place when one is asked for and possible.
 
-use crate::app::AppState;
+use super::Records;
 use crate::filter::RequestInfo;
 use crate::records::RecordError;
 use crate::schema::{CollectionKind, FieldKind};
@@ -29,8 +29,8 @@ pub struct Request<'a> {
     pub token_auth: RequestInfo,
 }
 
-pub async fn locate(state: &AppState, r: Request<'_>) -> Result<Served, RecordError> {
-    let schema = state.schema();
+pub async fn locate(state: &Records, r: Request<'_>) -> Result<Served, RecordError> {
+    let schema = state.schema.snapshot();
     let coll = schema.get(r.collection).ok_or(RecordError::CollectionNotFound)?.clone();
     let internal = RequestInfo::superuser();
     let record = crate::records::fetch_visible(state.store.as_ref(), &schema, &coll, r.record_id, Some(""), &internal)
@@ -79,7 +79,7 @@ fn field_holds(record: &serde_json::Map<String, serde_json::Value>, field: &str,
 
 /// The thumbnail, made if missing; `None` (serve the original) when the original is no image
 /// or the thumbnail cannot be made.
-async fn thumbnail(state: &AppState, base: &str, filename: &str, spec: &str, size: thumbs::Size) -> Option<Served> {
+async fn thumbnail(state: &Records, base: &str, filename: &str, spec: &str, size: thumbs::Size) -> Option<Served> {
     let blobs = state.files.blobs();
     let original = format!("{base}/{filename}");
     let name = format!("{spec}_{filename}");

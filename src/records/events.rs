@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::app::AppState;
+use super::Records;
 use crate::filter::RequestInfo;
 use crate::realtime::{Client, Message, Prepared, RecordEvent, Subscription};
 use crate::records::{self, MAIN};
@@ -16,7 +16,7 @@ use crate::schema::Collection;
 use crate::sql::{SqlBuilder, SqlQuery, SqlValue, ident};
 
 /// Hands a committed create or update to the broker; subscribers get it off the request's path.
-pub fn publish(state: &AppState, event: RecordEvent) {
+pub fn publish(state: &Records, event: RecordEvent) {
     state.realtime.stats.published.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if state.realtime.client_count() > 0 {
         state.broker.publish(event);
@@ -24,14 +24,14 @@ pub fn publish(state: &AppState, event: RecordEvent) {
 }
 
 /// Delivers one event to this replica's subscribers (the broker's fan-out loop calls it).
-pub async fn fan_out(state: &AppState, event: &RecordEvent) {
+pub async fn fan_out(state: &Records, event: &RecordEvent) {
     for (client, message) in messages(state, event).await {
         state.realtime.deliver(&client, message);
     }
 }
 
 /// Builds the delete messages while the record still exists; send them after the commit.
-pub async fn prepare_delete(state: &AppState, collection: &Arc<Collection>, id: &str) -> Prepared {
+pub async fn prepare_delete(state: &Records, collection: &Arc<Collection>, id: &str) -> Prepared {
     if state.realtime.client_count() == 0 {
         return Vec::new();
     }
@@ -40,14 +40,14 @@ pub async fn prepare_delete(state: &AppState, collection: &Arc<Collection>, id: 
 }
 
 /// Sends prepared messages (delete events after their commit).
-pub fn send_prepared(state: &AppState, prepared: Prepared) {
+pub fn send_prepared(state: &Records, prepared: Prepared) {
     state.realtime.stats.published.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     for (client, message) in prepared {
         state.realtime.deliver(&client, message);
     }
 }
 
-async fn messages(state: &AppState, event: &RecordEvent) -> Vec<(Arc<Client>, Message)> {
+async fn messages(state: &Records, event: &RecordEvent) -> Vec<(Arc<Client>, Message)> {
     let c = &event.collection;
     let mut out = Vec::new();
     // Clients with the same identity and subscription options get the same payload.
@@ -80,7 +80,7 @@ async fn messages(state: &AppState, event: &RecordEvent) -> Vec<(Arc<Client>, Me
 
 /// The message data for one subscriber, or `None` when its rules or filter hide the record.
 async fn render(
-    state: &AppState,
+    state: &Records,
     event: &RecordEvent,
     sub: &Subscription,
     auth: Option<crate::filter::AuthInfo>,
@@ -101,7 +101,7 @@ async fn render(
     if !req.key_allows(&c.name, &c.id, if sub.record.is_some() { "view" } else { "list" }) {
         return None;
     }
-    let schema = state.schema();
+    let schema = state.schema.snapshot();
     let mut sql = SqlBuilder::new(state.store.dialect());
     // The subscription's filter is a client filter: @request/@collection only for superusers.
     let filter = sub.query.get("filter").map(String::as_str).filter(|f| !f.trim().is_empty());

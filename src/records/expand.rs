@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::Records;
 use super::{MAIN, RecordError, columns, export, fetch_rows};
-use crate::app::AppState;
 use crate::filter::{RequestInfo, rule_check};
 use crate::schema::{Collection, FieldKind, Schema};
 use crate::sql::{SqlBuilder, SqlQuery, SqlValue, ident};
@@ -30,7 +30,7 @@ fn parse(expand: &str) -> Tree {
 }
 
 pub async fn apply(
-    state: &AppState,
+    state: &Records,
     schema: &Schema,
     coll: &Collection,
     items: &mut [Value],
@@ -80,7 +80,7 @@ fn resolves(schema: &Schema, coll: &Collection, path: &str) -> bool {
 }
 
 fn apply_tree<'a>(
-    state: &'a AppState,
+    state: &'a Records,
     schema: &'a Schema,
     coll: &'a Collection,
     items: &'a mut [Value],
@@ -121,7 +121,7 @@ fn ids_of(v: &Value) -> Vec<String> {
 
 #[allow(clippy::too_many_arguments)]
 async fn expand_relation(
-    state: &AppState,
+    state: &Records,
     schema: &Schema,
     target: &Collection,
     items: &mut [Value],
@@ -155,7 +155,7 @@ async fn expand_relation(
 
 #[allow(clippy::too_many_arguments)]
 async fn expand_back(
-    state: &AppState,
+    state: &Records,
     schema: &Schema,
     coll: &Collection,
     items: &mut [Value],

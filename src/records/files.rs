@@ -161,11 +161,8 @@ pub fn has_files(coll: &Collection) -> bool {
 
 /// Where the file of a view record lives: the folder of the base record that holds it (stored
 /// names carry a random part, so the name finds its record).
-pub async fn view_file_base(
-    state: &crate::app::AppState,
-    filename: &str,
-) -> Result<Option<String>, super::RecordError> {
-    let schema = state.schema();
+pub async fn view_file_base(state: &super::Records, filename: &str) -> Result<Option<String>, super::RecordError> {
+    let schema = state.schema.snapshot();
     for coll in schema.all().iter().filter(|c| c.kind != crate::schema::CollectionKind::View) {
         for field in coll.fields.iter().filter(|f| matches!(f.kind, FieldKind::File(_))) {
             let mut sql = SqlBuilder::new(state.store.dialect());

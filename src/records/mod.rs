@@ -16,16 +16,42 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::app::AppState;
+use crate::files::Files;
 use crate::filter::{self, RequestInfo};
+use crate::realtime::{Broker, Hub};
+use crate::schema::Registry;
 use crate::schema::{Collection, CollectionKind, Schema};
+use crate::settings::SettingsService;
 use crate::sql::{Dialect, Row, SqlBuilder, SqlQuery, SqlValue, Statement, dialect::ELEMENT, ident};
-use crate::store::{RecordStore, StoreError};
+use crate::store::{RecordStore, Store, StoreError};
 
 pub use batch::{BatchError, BatchRequest, BatchResponse};
 pub use count_cache::CountCache;
 pub use expand::apply as expand_records;
 pub use write::{Pending, Plan, WriteKind, create, delete, plan_create, plan_delete, plan_update, update};
+
+/// The records service: the handles record operations use, and nothing more.
+#[derive(Clone)]
+pub struct Records {
+    pub store: Arc<dyn Store>,
+    pub schema: Arc<Registry>,
+    pub files: Arc<Files>,
+    /// List counts, valid until the next write.
+    pub counts: Arc<CountCache>,
+    /// Connected realtime clients (this replica's).
+    pub realtime: Arc<Hub>,
+    /// Committed changes on their way to subscribers.
+    pub broker: Arc<dyn Broker>,
+    pub settings: Arc<SettingsService>,
+}
+
+impl Records {
+    /// Reloads the schema from the store (after a change).
+    pub async fn reload_schema(&self) -> anyhow::Result<()> {
+        self.schema.replace(self.store.load_collections().await?);
+        Ok(())
+    }
+}
 
 /// The alias of the main table in record queries.
 pub const MAIN: &str = "\"__r\"";
@@ -138,9 +164,9 @@ pub(crate) fn delete_by_id(dialect: &'static dyn Dialect, table: &str, id: &str)
     Statement::new(SqlQuery { sql: text, params: sql.params })
 }
 
-pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo) -> Result<ListResult, RecordError> {
-    let _schema = state.schema_guard.read().await;
-    let schema = state.schema();
+pub async fn list(state: &Records, key: &str, p: ListParams, req: &RequestInfo) -> Result<ListResult, RecordError> {
+    let _schema = state.schema.reading().await;
+    let schema = state.schema.snapshot();
     let coll = granted(&schema, key, "list", req)?;
     unlocked(coll.rules.list_rule.as_ref(), req)?;
     let page = p.page.max(1);
@@ -187,11 +213,11 @@ pub async fn list(state: &AppState, key: &str, p: ListParams, req: &RequestInfo)
 
 /// Counts are the expensive half of a list; they are cached until the next write anywhere
 /// (the store's write generation moves), so repeated pages of an unchanged list count once.
-async fn count(state: &AppState, q: SqlQuery) -> Result<i64, RecordError> {
+async fn count(state: &Records, q: SqlQuery) -> Result<i64, RecordError> {
     let key = format!("{}\u{0}{:?}", q.sql, q.params);
     let generation = state.store.write_generation();
     state
-        .count_cache
+        .counts
         .get_or_compute(&key, generation, || async {
             Ok(match state.store.query(q).await?.first().and_then(|r| r.first()) {
                 Some(SqlValue::Int(n)) => *n,
@@ -202,14 +228,14 @@ async fn count(state: &AppState, q: SqlQuery) -> Result<i64, RecordError> {
 }
 
 pub async fn view(
-    state: &AppState,
+    state: &Records,
     key: &str,
     id: &str,
     expand: Option<&str>,
     req: &RequestInfo,
 ) -> Result<Value, RecordError> {
-    let _schema = state.schema_guard.read().await;
-    let schema = state.schema();
+    let _schema = state.schema.reading().await;
+    let schema = state.schema.snapshot();
     let coll = granted(&schema, key, "view", req)?;
     unlocked(coll.rules.view_rule.as_ref(), req)?;
     let mut record = fetch_visible(state.store.as_ref(), &schema, &coll, id, coll.rules.view_rule.as_deref(), req)

@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
+use super::Records;
 use super::values::{self, field_error};
 use super::{MAIN, RecordError, fetch_rows};
-use crate::app::AppState;
 use crate::filter::{self, RequestInfo};
 use crate::schema::{Collection, CollectionKind, Field, FieldKind, Schema};
 use std::sync::Arc;
@@ -92,7 +92,7 @@ impl Plan {
     /// Stores the uploads, each queued for deletion first (with a grace period that the
     /// transaction ends by taking it off the queue): whatever fails, no blob is left behind
     /// for long. Returns the keys stored, for [`discard_uploads`] if the transaction fails.
-    pub async fn store_uploads(&self, state: &AppState, db: &dyn RecordStore) -> Result<Vec<String>, RecordError> {
+    pub async fn store_uploads(&self, state: &Records, db: &dyn RecordStore) -> Result<Vec<String>, RecordError> {
         let keys = self.upload_keys();
         let Some(queue) = cleanup::queue(db, &keys, cleanup::UPLOAD_GRACE) else { return Ok(keys) };
         db.execute(vec![queue]).await?;
@@ -107,7 +107,7 @@ impl Plan {
     }
 
     /// Realtime delete messages, built before the delete runs.
-    pub async fn prepare_events(&self, state: &AppState) -> crate::realtime::Prepared {
+    pub async fn prepare_events(&self, state: &Records) -> crate::realtime::Prepared {
         if self.kind == WriteKind::Delete {
             super::events::prepare_delete(state, &self.coll, &self.id).await
         } else {
@@ -116,7 +116,7 @@ impl Plan {
     }
 
     /// Tells realtime subscribers about the committed change.
-    pub fn publish(&self, state: &AppState, prepared: crate::realtime::Prepared) {
+    pub fn publish(&self, state: &Records, prepared: crate::realtime::Prepared) {
         let action = match self.kind {
             WriteKind::Create => "create",
             WriteKind::Update => "update",
@@ -131,7 +131,7 @@ impl Plan {
     /// The record after the transaction committed, as the caller may see it.
     pub async fn result(
         &self,
-        state: &AppState,
+        state: &Records,
         db: &dyn RecordStore,
         req: &RequestInfo,
     ) -> Result<Option<Value>, RecordError> {
@@ -143,7 +143,7 @@ impl Plan {
         }
         // Read as a superuser (the caller's rules already passed), shown as the caller may see it.
         let internal = RequestInfo::superuser();
-        let schema = state.schema();
+        let schema = state.schema.snapshot();
         let rows = fetch_rows(db, &schema, &self.coll, std::slice::from_ref(&self.id), Some(""), &internal).await?;
         let row = rows.first().ok_or(RecordError::NotFound)?;
         let mut out = super::export(&self.coll, row, req);
@@ -158,7 +158,7 @@ impl Plan {
 }
 
 /// Deletes uploads stored for a transaction that failed (best effort: they stay queued).
-pub async fn discard_uploads(state: &AppState, keys: &[String]) {
+pub async fn discard_uploads(state: &Records, keys: &[String]) {
     let blobs = state.files.blobs();
     for key in keys {
         if let Err(e) = blobs.delete(key).await {
@@ -168,40 +168,40 @@ pub async fn discard_uploads(state: &AppState, keys: &[String]) {
 }
 
 pub async fn create(
-    state: &AppState,
+    state: &Records,
     key: &str,
     body: Map<String, Value>,
     uploads: Vec<Upload>,
     req: &RequestInfo,
 ) -> Result<Value, RecordError> {
-    let _schema = state.schema_guard.read().await;
+    let _schema = state.schema.reading().await;
     let db = state.store.as_ref();
     let plan = plan_create(state, db, key, Input { body, uploads }, req, &[]).await?;
     run(state, db, &plan, req).await
 }
 
 pub async fn update(
-    state: &AppState,
+    state: &Records,
     key: &str,
     id: &str,
     body: Map<String, Value>,
     uploads: Vec<Upload>,
     req: &RequestInfo,
 ) -> Result<Value, RecordError> {
-    let _schema = state.schema_guard.read().await;
+    let _schema = state.schema.reading().await;
     let db = state.store.as_ref();
     let plan = plan_update(state, db, key, id, Input { body, uploads }, req, &[]).await?;
     run(state, db, &plan, req).await
 }
 
-pub async fn delete(state: &AppState, key: &str, id: &str, req: &RequestInfo) -> Result<(), RecordError> {
-    let _schema = state.schema_guard.read().await;
+pub async fn delete(state: &Records, key: &str, id: &str, req: &RequestInfo) -> Result<(), RecordError> {
+    let _schema = state.schema.reading().await;
     let db = state.store.as_ref();
     let plan = plan_delete(state, db, key, id, req).await?;
     run(state, db, &plan, req).await.map(|_| ())
 }
 
-async fn run(state: &AppState, db: &dyn RecordStore, plan: &Plan, req: &RequestInfo) -> Result<Value, RecordError> {
+async fn run(state: &Records, db: &dyn RecordStore, plan: &Plan, req: &RequestInfo) -> Result<Value, RecordError> {
     // Delete events are evaluated while the record still exists and sent after the commit.
     let prepared = plan.prepare_events(state).await;
     let stored = plan.store_uploads(state, db).await?;
@@ -217,7 +217,7 @@ async fn run(state: &AppState, db: &dyn RecordStore, plan: &Plan, req: &RequestI
 }
 
 pub async fn plan_create(
-    state: &AppState,
+    state: &Records,
     db: &dyn RecordStore,
     key: &str,
     input: Input,
@@ -225,7 +225,7 @@ pub async fn plan_create(
     pending: &Pending,
 ) -> Result<Plan, RecordError> {
     let Input { body: raw, uploads } = input;
-    let schema = state.schema();
+    let schema = state.schema.snapshot();
     let coll = writable(&schema, key, "create", |r| &r.create_rule, req)?;
     let body = values::apply_modifiers(&coll.fields, &raw, &Map::new());
     confirm_password(&coll, &body)?;
@@ -290,7 +290,7 @@ pub async fn plan_create(
 }
 
 pub async fn plan_update(
-    state: &AppState,
+    state: &Records,
     db: &dyn RecordStore,
     key: &str,
     id: &str,
@@ -299,7 +299,7 @@ pub async fn plan_update(
     pending: &Pending,
 ) -> Result<Plan, RecordError> {
     let Input { body: raw, uploads } = input;
-    let schema = state.schema();
+    let schema = state.schema.snapshot();
     let coll = writable(&schema, key, "update", |r| &r.update_rule, req)?;
     let internal = RequestInfo::superuser();
     let current = fetch_rows(db, &schema, &coll, &[id.to_owned()], Some(""), &internal).await?;
@@ -370,13 +370,13 @@ pub async fn plan_update(
 }
 
 pub async fn plan_delete(
-    state: &AppState,
+    state: &Records,
     db: &dyn RecordStore,
     key: &str,
     id: &str,
     req: &RequestInfo,
 ) -> Result<Plan, RecordError> {
-    let schema = state.schema();
+    let schema = state.schema.snapshot();
     let coll = writable(&schema, key, "delete", |r| &r.delete_rule, req)?;
     let mut statements = Vec::new();
     match rule_gate(db, &schema, &coll, id, coll.rules.delete_rule.as_deref(), req).await? {

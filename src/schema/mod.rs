@@ -3,7 +3,9 @@
 //! A [`Schema`] is an immutable snapshot of every collection; the app swaps in a new one after
 //! each schema change, so readers never see a half-applied change.
 
+pub mod auth;
 mod field;
+mod registry;
 mod validate;
 mod view;
 
@@ -12,7 +14,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use auth::AuthCollection;
 pub use field::*;
+pub use registry::Registry;
 pub use validate::{SchemaError, validate_collection};
 pub use view::infer_fields;
 
@@ -138,11 +142,28 @@ impl Collection {
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
     collections: Vec<Arc<Collection>>,
+    /// The auth view of every auth collection, parsed once per snapshot.
+    auth: Vec<AuthCollection>,
 }
 
 impl Schema {
     pub fn new(collections: Vec<Collection>) -> Self {
-        Self { collections: collections.into_iter().map(Arc::new).collect() }
+        let auth = collections
+            .iter()
+            .filter_map(AuthCollection::from_collection)
+            .filter_map(|parsed| {
+                parsed.map_err(|e| tracing::error!(error = %format!("{e:#}"), "an auth collection is unusable")).ok()
+            })
+            .collect();
+        Self { collections: collections.into_iter().map(Arc::new).collect(), auth }
+    }
+
+    /// An auth collection by id, or by name case-insensitively.
+    pub fn auth_collection(&self, id_or_name: &str) -> Option<&AuthCollection> {
+        self.auth
+            .iter()
+            .find(|c| c.id == id_or_name)
+            .or_else(|| self.auth.iter().find(|c| c.name.eq_ignore_ascii_case(id_or_name)))
     }
 
     pub fn all(&self) -> &[Arc<Collection>] {

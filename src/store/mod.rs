@@ -59,7 +59,6 @@ pub struct MigrationInfo {
 /// Auth records of auth collections (`_superusers` and, later, user auth collections).
 #[async_trait]
 pub trait AuthStore: Send + Sync {
-    async fn auth_collection(&self, id_or_name: &str) -> StoreResult<Option<AuthCollection>>;
     /// The record whose `field` equals `value`; `field` must be one of the collection's identity fields.
     async fn auth_record_by(&self, coll: &AuthCollection, field: &str, value: &str) -> StoreResult<Option<AuthRecord>>;
     async fn auth_record(&self, coll: &AuthCollection, id: &str) -> StoreResult<Option<AuthRecord>>;

@@ -86,7 +86,7 @@ async fn refresh_and_revocation() {
     assert_pb_error(resp, 403).await;
 
     // A password change signs every session out.
-    croft::auth::superusers::update(app.state.store.as_ref(), ADMIN_EMAIL, "another-password").await.expect("update");
+    croft::auth::superusers::update(&app.state.auth, ADMIN_EMAIL, "another-password").await.expect("update");
     let resp = app
         .post("/api/collections/_superusers/auth-refresh")
         .header("Authorization", &token)
@@ -122,19 +122,19 @@ async fn tampered_expired_and_cross_collection_tokens_are_refused() {
 
     // Expired: signed with the right key but a lifetime in the past.
     let store = app.state.store.as_ref();
-    let mut coll = store.auth_collection("_superusers").await.expect("store").expect("collection");
+    let mut coll = app.state.auth.collection("_superusers").expect("collection");
     let record = store.auth_record_by(&coll, "email", ADMIN_EMAIL).await.expect("store").expect("record");
     coll.token_duration_secs = -10;
     let expired = croft::auth::tokens::issue_auth(&coll, &record).expect("issue");
     assert_pb_error(settings(&expired).await.expect("send"), 401).await;
 
     // Another token type of the same record is no auth token.
-    let coll = store.auth_collection("_superusers").await.expect("store").expect("collection");
+    let coll = app.state.auth.collection("_superusers").expect("collection");
     let file_token = croft::auth::tokens::issue_file(&coll, &record).expect("issue");
     assert_pb_error(settings(&file_token).await.expect("send"), 401).await;
 
     // A valid token of a regular user is not a superuser's.
-    let users = store.auth_collection("users").await.expect("store").expect("users");
+    let users = app.state.auth.collection("users").expect("users");
     let hash = croft::auth::hash_password("password123").await.expect("hash");
     let user = store
         .insert_auth_record(

@@ -30,11 +30,13 @@ async fn referenced_blobs_survive_the_queue_and_unreferenced_ones_do_not() {
     let app = spawn_app().await;
     let state = &app.state;
     let coll = json!({"name": "notes", "fields": [{"name": "f", "type": "file", "maxSelect": 2}]});
-    croft::collections::create(state, serde_json::from_value(coll).expect("collection")).await.expect("create");
-    let cid = state.schema().get("notes").expect("notes").id.clone();
+    croft::collections::create(&state.records, serde_json::from_value(coll).expect("collection"))
+        .await
+        .expect("create");
+    let cid = state.schema.snapshot().get("notes").expect("notes").id.clone();
     let su = RequestInfo::superuser();
     let files = vec![upload(&app, "f", b"one").await, upload(&app, "f+", b"two").await];
-    let rec = records::create(state, "notes", obj(json!({})), files, &su).await.expect("record");
+    let rec = records::create(&state.records, "notes", obj(json!({})), files, &su).await.expect("record");
     let id = rec["id"].as_str().expect("id").to_owned();
     let names: Vec<String> = serde_json::from_value(rec["f"].clone()).expect("names");
     assert_eq!(names.len(), 2);
@@ -48,14 +50,14 @@ async fn referenced_blobs_survive_the_queue_and_unreferenced_ones_do_not() {
     let keys = [kept.clone(), stray.clone(), format!("{cid}/{id}")];
     let queue = cleanup::queue(state.store.as_ref(), &keys, std::time::Duration::ZERO);
     state.store.execute(queue.into_iter().collect()).await.expect("queue");
-    cleanup::run(state).await.expect("cleanup");
+    cleanup::run(&state.records).await.expect("cleanup");
     assert!(blobs.head(&kept).await.expect("head").is_some(), "a referenced blob is never deleted");
     assert!(blobs.head(&croft::files::key(&cid, &id, &names[1])).await.expect("head").is_some());
     assert!(blobs.head(&stray).await.expect("head").is_none(), "an unreferenced blob is deleted");
     assert_eq!(queued(&app).await, 0, "handled keys leave the queue");
 
     // Deleting the record frees both files (the worker runs right after the commit).
-    records::delete(state, "notes", &id, &su).await.expect("delete");
-    cleanup::run(state).await.expect("cleanup");
+    records::delete(&state.records, "notes", &id, &su).await.expect("delete");
+    cleanup::run(&state.records).await.expect("cleanup");
     assert!(blobs.list(&format!("{cid}/{id}")).await.expect("list").is_empty());
 }

@@ -19,25 +19,25 @@ async fn seeded() -> TestApp {
                    {"name": "tags", "type": "select", "values": ["a", "b"], "maxSelect": 2},
                    {"name": "author", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1},
                    {"name": "meta", "type": "json"}]});
-    croft::collections::create(&app.state, serde_json::from_value(posts).expect("collection"))
+    croft::collections::create(&app.state.records, serde_json::from_value(posts).expect("collection"))
         .await
         .expect("create posts");
     let comments = json!({"name": "comments", "listRule": "", "fields": [
         {"name": "post", "type": "relation", "collectionId": "pbc_1125843985", "maxSelect": 1}, {"name": "body", "type": "text"}]});
-    croft::collections::create(&app.state, serde_json::from_value(comments).expect("collection"))
+    croft::collections::create(&app.state.records, serde_json::from_value(comments).expect("collection"))
         .await
         .expect("create comments");
     let su = superuser();
     for (i, title) in ["alpha", "beta", "gamma"].iter().enumerate() {
         let body =
             json!({"id": format!("post0000000000{i}"), "title": title, "views": i, "tags": ["a"], "meta": {"n": i}});
-        records::create(&app.state, "posts", body.as_object().cloned().expect("object"), Vec::new(), &su)
+        records::create(&app.state.records, "posts", body.as_object().cloned().expect("object"), Vec::new(), &su)
             .await
             .expect("create post");
     }
     for i in 0..5 {
         let body = json!({"post": "post00000000000", "body": format!("c{i}")});
-        records::create(&app.state, "comments", body.as_object().cloned().expect("object"), Vec::new(), &su)
+        records::create(&app.state.records, "comments", body.as_object().cloned().expect("object"), Vec::new(), &su)
             .await
             .expect("create comment");
     }
@@ -46,7 +46,7 @@ async fn seeded() -> TestApp {
 
 async fn list(app: &TestApp, filter: &str) -> Result<records::ListResult, RecordError> {
     let params = ListParams { filter: Some(filter.to_owned()), per_page: 100, ..ListParams::default() };
-    records::list(&app.state, "posts", params, &superuser()).await
+    records::list(&app.state.records, "posts", params, &superuser()).await
 }
 
 #[tokio::test]
@@ -97,7 +97,7 @@ async fn indexed_filters_use_the_index() {
     let text = format!("{plan:?}");
     assert!(text.contains("idx_posts_title"), "{text}");
     // And the builder emits exactly that shape for `title = 'beta'`.
-    let schema = app.state.schema();
+    let schema = app.state.schema.snapshot();
     let coll = schema.get("posts").expect("posts");
     let mut sql = croft::sql::SqlBuilder::new(&croft::sql::SQLITE);
     let q = croft::filter::compile_query(
@@ -203,12 +203,15 @@ async fn random_filters_never_panic_or_fail_in_sql() {
 async fn rowid_sort_on_a_view_is_a_bad_request() {
     let app = seeded().await;
     let view = json!({"name": "titles", "type": "view", "listRule": "", "viewQuery": "SELECT id, title FROM posts"});
-    croft::collections::create(&app.state, serde_json::from_value(view).expect("view")).await.expect("create view");
+    croft::collections::create(&app.state.records, serde_json::from_value(view).expect("view"))
+        .await
+        .expect("create view");
     let params = ListParams { sort: Some("@rowid".into()), ..ListParams::default() };
-    let err = records::list(&app.state, "titles", params, &superuser()).await.err().expect("refused");
+    let err = records::list(&app.state.records, "titles", params, &superuser()).await.err().expect("refused");
     assert!(matches!(err, RecordError::BadRequest { .. }), "{err:?}");
-    let ok =
-        records::list(&app.state, "titles", ListParams::default(), &superuser()).await.expect("unsorted view list");
+    let ok = records::list(&app.state.records, "titles", ListParams::default(), &superuser())
+        .await
+        .expect("unsorted view list");
     assert_eq!(ok.total_items, 3);
     app.stop().await;
 }

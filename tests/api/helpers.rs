@@ -1,7 +1,8 @@
 use std::net::SocketAddr;
 
-use croft::app::{self, AppState, Running};
+use croft::app::AppState;
 use croft::config::Config;
+use croft::server::{self, Running};
 use serde_json::{Value, json};
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -25,7 +26,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config { http: "127.0.0.1:0".parse().expect("addr"), ..Config::default() };
     configure(&mut config);
     let state = AppState::build(config, dir.path().join("data")).await.expect("build state");
-    let running = app::start(state.clone()).await.expect("start");
+    let running = server::start(state.clone()).await.expect("start");
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     TestApp { addr: running.addr, client, state, running: Some(running), _dir: dir }
 }
@@ -50,7 +51,7 @@ impl TestApp {
 
     /// Creates the default superuser and returns its token.
     pub async fn superuser_token(&self) -> String {
-        croft::auth::superusers::upsert(self.state.store.as_ref(), ADMIN_EMAIL, ADMIN_PASSWORD).await.expect("upsert");
+        croft::auth::superusers::upsert(&self.state.auth, ADMIN_EMAIL, ADMIN_PASSWORD).await.expect("upsert");
         let body = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         body["token"].as_str().expect("token").to_owned()
     }

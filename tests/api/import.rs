@@ -12,9 +12,11 @@ async fn a_failing_import_changes_nothing() {
         {"name": "broken", "fields": [{"name": "b", "type": "text"}], "indexes": ["CREATE INDEX idx_broken ON no_such_table (b)"]}
     ]))
     .expect("collections");
-    let err = croft::collections::import(&app.state, collections, false).await.expect_err("the index cannot be built");
+    let err = croft::collections::import(&app.state.records, collections, false)
+        .await
+        .expect_err("the index cannot be built");
     assert!(matches!(err, croft::schema::SchemaError::Invalid(_)), "{err:?}");
-    assert!(app.state.schema().get("fine").is_none(), "the valid collection was rolled back too");
+    assert!(app.state.schema.snapshot().get("fine").is_none(), "the valid collection was rolled back too");
     let tables = app
         .state
         .store
@@ -34,13 +36,13 @@ async fn importing_an_auth_collection_keeps_sessions_valid() {
     let token = app.superuser_token().await;
     let exported: serde_json::Value = app.get_json("/api/collections/users", &token).await;
     assert!(exported["authToken"].get("secret").is_none(), "secrets are not exported");
-    let before = app.state.schema().get("users").expect("users").options["authToken"]["secret"].clone();
+    let before = app.state.schema.snapshot().get("users").expect("users").options["authToken"]["secret"].clone();
     let mut changed = exported.clone();
     changed["listRule"] = json!("");
-    croft::collections::import(&app.state, vec![serde_json::from_value(changed).expect("collection")], false)
+    croft::collections::import(&app.state.records, vec![serde_json::from_value(changed).expect("collection")], false)
         .await
         .expect("import");
-    let users = app.state.schema().get("users").expect("users").clone();
+    let users = app.state.schema.snapshot().get("users").expect("users").clone();
     assert_eq!(users.rules.list_rule.as_deref(), Some(""));
     assert_eq!(users.options["authToken"]["secret"], before, "the token secret survived the import");
     app.stop().await;

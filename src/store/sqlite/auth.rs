@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteStore, ident};
 use crate::store::model::{AuthCollection, AuthRecord, NewAuthRecord};
-use crate::store::{AuthStore, StoreError, StoreResult};
+use crate::store::{AuthStore, StoreResult};
 
 const RECORD_COLUMNS: &str = "id, email, emailVisibility, verified, password, tokenKey, created, updated";
 
@@ -30,18 +30,6 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<AuthRecord> {
 
 #[async_trait]
 impl AuthStore for SqliteStore {
-    async fn auth_collection(&self, id_or_name: &str) -> StoreResult<Option<AuthCollection>> {
-        let cache_key = id_or_name.to_lowercase();
-        if let Some(hit) = self.auth_cache.read().ok().and_then(|c| c.get(&cache_key).cloned()) {
-            return Ok(hit);
-        }
-        let found = self.load_auth_collection(id_or_name).await?;
-        if let Ok(mut cache) = self.auth_cache.write() {
-            cache.insert(cache_key, found.clone());
-        }
-        Ok(found)
-    }
-
     async fn auth_record_by(&self, coll: &AuthCollection, field: &str, value: &str) -> StoreResult<Option<AuthRecord>> {
         let collate = if field == "email" { " COLLATE NOCASE" } else { "" };
         let sql = format!(
@@ -102,37 +90,4 @@ impl AuthStore for SqliteStore {
     }
 }
 
-impl SqliteStore {
-    async fn load_auth_collection(&self, id_or_name: &str) -> StoreResult<Option<AuthCollection>> {
-        let key = id_or_name.to_owned();
-
-        let row = self
-            .data
-            .read(move |c| {
-                c.query_row(
-                    "SELECT id, name, options,
-                            (SELECT json_group_array(json_extract(f.value, '$.name')) FROM json_each(fields) f
-                             WHERE json_extract(f.value, '$.name') IN ('created', 'updated'))
-                     FROM _collections
-                     WHERE type = 'auth' AND (id = ?1 OR name = ?1 COLLATE NOCASE) LIMIT 1",
-                    [key],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, String>(3)?,
-                        ))
-                    },
-                )
-                .optional()
-            })
-            .await?;
-        let Some((id, name, options, dates)) = row else {
-            return Ok(None);
-        };
-        let mut coll = AuthCollection::from_options(id, name, &options).map_err(StoreError::Other)?;
-        coll.date_fields = serde_json::from_str(&dates).unwrap_or_default();
-        Ok(Some(coll))
-    }
-}
+impl SqliteStore {}

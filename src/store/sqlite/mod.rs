@@ -45,9 +45,6 @@ pub struct SqliteStore {
     aux: Db,
     /// Record writes, committed in groups.
     writer: writer::Writer,
-    /// Auth collections by id or lower-cased name; every request with a token needs one, and
-    /// they change only through `apply_changes`, which clears this.
-    auth_cache: std::sync::RwLock<std::collections::HashMap<String, Option<crate::store::model::AuthCollection>>>,
 }
 
 /// Pragmas, plus the math functions filters use (`geoDistance`) that SQLite's default build lacks.
@@ -98,7 +95,7 @@ impl SqliteStore {
     pub fn open_unmigrated(dir: &Path) -> anyhow::Result<Self> {
         let data = Db::open("data", &dir.join("data.db"))?;
         let writer = writer::Writer::start(data.write.clone(), data.generation.clone());
-        Ok(Self { data, aux: Db::open("aux", &dir.join("aux.db"))?, writer, auth_cache: std::sync::RwLock::default() })
+        Ok(Self { data, aux: Db::open("aux", &dir.join("aux.db"))?, writer })
     }
 }
 
@@ -360,7 +357,7 @@ fn ident(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{AuthStore, StoreError};
+    use crate::store::{CollectionStore, StoreError};
 
     #[tokio::test]
     async fn opens_migrates_and_reports() {
@@ -377,7 +374,7 @@ mod tests {
         let store = SqliteStore::open(dir.path()).expect("reopen");
         store.ping().await.expect("ping");
         store.maintain().await.expect("maintain");
-        assert!(store.auth_collection("_superusers").await.expect("coll").is_some());
+        assert!(!store.load_collections().await.expect("collections").is_empty());
     }
 
     #[tokio::test]

@@ -211,11 +211,7 @@ impl CollectionStore for SqliteStore {
     }
 
     async fn apply_changes(&self, changes: Vec<SchemaChange>) -> StoreResult<()> {
-        let result = self.apply_in_tx(changes).await;
-        if let Ok(mut cache) = self.auth_cache.write() {
-            cache.clear();
-        }
-        result
+        self.apply_in_tx(changes).await
     }
 
     async fn query_columns(&self, select: &str) -> StoreResult<Vec<String>> {
