@@ -6,6 +6,7 @@ pub mod installer;
 pub mod mfa;
 pub mod oauth2;
 pub mod otp;
+pub mod signin;
 
 pub mod superusers;
 pub mod templates;
@@ -54,6 +55,17 @@ impl Principal {
     pub fn is_superuser(&self) -> bool {
         self.collection.is_superusers()
     }
+
+    /// The caller as rules see it (`@request.auth`); an API key acts as a superuser of its scopes.
+    pub fn auth_info(&self) -> crate::filter::AuthInfo {
+        crate::filter::AuthInfo {
+            collection_id: self.collection.id.clone(),
+            collection_name: self.collection.name.clone(),
+            id: self.record.id.clone(),
+            superuser: self.is_superuser() || self.key.is_some(),
+            key: self.key.clone(),
+        }
+    }
 }
 
 /// Failures of the auth domain.
@@ -67,6 +79,9 @@ pub enum AuthError {
     Invalid(crate::error::FieldErrors),
     #[error("the record was not found")]
     NotFound,
+    /// The one-time password is unknown, wrong or expired (a failed sign-in).
+    #[error("invalid or expired OTP")]
+    InvalidOtp,
     /// A 400 with PocketBase's message and data.
     #[error("{message}")]
     Rejected { message: String, data: serde_json::Value },
@@ -78,6 +93,19 @@ pub enum AuthError {
     TooManyRequests(&'static str),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<crate::records::RecordError> for AuthError {
+    fn from(err: crate::records::RecordError) -> Self {
+        use crate::records::RecordError;
+        match err {
+            RecordError::CollectionNotFound => Self::CollectionNotFound,
+            RecordError::NotFound => Self::NotFound,
+            RecordError::Forbidden(message) => Self::Forbidden(message),
+            RecordError::BadRequest { message, data } => Self::Rejected { message, data },
+            RecordError::Internal(e) => Self::Internal(e),
+        }
+    }
 }
 
 impl From<crate::store::StoreError> for AuthError {

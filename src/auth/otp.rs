@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-
 use super::{Auth, AuthCollection, AuthError, Principal};
 use crate::error::{FieldErrors, code};
 use crate::store::model::Otp;
@@ -28,7 +26,7 @@ fn disabled() -> AuthError {
 }
 
 fn expired() -> AuthError {
-    AuthError::Rejected { message: "Invalid or expired OTP.".into(), data: json!({}) }
+    AuthError::InvalidOtp
 }
 
 /// `POST /api/collections/{c}/request-otp`: the id of a code mailed to `email`. Unknown emails

@@ -13,7 +13,8 @@ use super::body::{FileParts, read_form};
 use super::error::{ApiError, ApiResult};
 use super::request::request_info;
 use crate::app::AppState;
-use crate::records::{self, BatchError};
+use crate::filter::RequestInfo;
+use crate::records::{self, BatchAction, BatchError, BatchOp, WriteKind};
 
 pub struct BatchApi;
 
@@ -39,6 +40,83 @@ impl From<BatchError> for ApiError {
             BatchError::Timeout => Self::bad_request("Batch transaction failed: the timeout was reached.", json!({})),
             BatchError::Internal(e) => Self::internal(e),
         }
+    }
+}
+
+/// One sub-request as the client sent it.
+struct SubRequest {
+    method: String,
+    url: String,
+    body: serde_json::Map<String, Value>,
+    headers: serde_json::Map<String, Value>,
+    uploads: Vec<crate::files::Upload>,
+}
+
+/// Parses a batch body: `{"requests": [{method, url, headers?, body?}]}`.
+fn parse(value: &Value) -> Result<Vec<SubRequest>, BatchError> {
+    let invalid = |m: &str| BatchError::Invalid(json!({"requests": {"code": "validation_invalid", "message": m}}));
+    let Some(list) = value.get("requests").and_then(Value::as_array) else {
+        return Err(BatchError::Invalid(
+            json!({"requests": {"code": "validation_required", "message": "Cannot be blank."}}),
+        ));
+    };
+    list.iter()
+        .map(|r| {
+            let method =
+                r.get("method").and_then(Value::as_str).ok_or_else(|| invalid("Every request needs a method."))?;
+            let url = r.get("url").and_then(Value::as_str).ok_or_else(|| invalid("Every request needs a url."))?;
+            Ok(SubRequest {
+                method: method.to_ascii_uppercase(),
+                url: url.to_owned(),
+                body: r.get("body").and_then(Value::as_object).cloned().unwrap_or_default(),
+                headers: r.get("headers").and_then(Value::as_object).cloned().unwrap_or_default(),
+                uploads: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+impl SubRequest {
+    /// The record operation this sub-request names (by method and URL), for the caller `req`.
+    fn into_op(self, req: &RequestInfo) -> BatchOp {
+        let (collection, id) = target(&self.url).unwrap_or_default();
+        let action = match (self.method.as_str(), id) {
+            (_, _) if collection.is_empty() => BatchAction::Unsupported,
+            ("POST", None) => BatchAction::Create,
+            ("PUT", None) => BatchAction::Upsert,
+            ("PATCH", Some(id)) => BatchAction::Update(id),
+            ("DELETE", Some(id)) => BatchAction::Delete(id),
+            _ => BatchAction::Unsupported,
+        };
+        let info = self.info(req);
+        let input = records::Input { body: self.body, uploads: self.uploads };
+        BatchOp { action, collection, input, info }
+    }
+
+    fn info(&self, req: &RequestInfo) -> RequestInfo {
+        let mut info = req.clone();
+        info.context = "batch".into();
+        info.method = self.method.clone();
+        info.query = self
+            .url
+            .split_once('?')
+            .map(|(_, q)| crate::query_string::pairs(q).into_iter().collect())
+            .unwrap_or_default();
+        for (k, v) in &self.headers {
+            info.headers.insert(k.to_ascii_lowercase().replace('-', "_"), v.as_str().unwrap_or_default().to_owned());
+        }
+        info
+    }
+}
+
+/// `/api/collections/{c}/records[/{id}]` -> (collection, id).
+fn target(url: &str) -> Option<(String, Option<String>)> {
+    let path = url.split('?').next().unwrap_or(url);
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["api", "collections", c, "records"] => Some(((*c).to_owned(), None)),
+        ["api", "collections", c, "records", id] => Some(((*c).to_owned(), Some((*id).to_owned()))),
+        _ => None,
     }
 }
 
@@ -83,7 +161,7 @@ impl BatchApi {
     ) -> ApiResult<Json<Vec<BatchResult>>> {
         let cap = batch_caps(&state);
         let form = read_form(req, body, Some(FileParts { dir: &state.files.tmp_dir, cap: &cap })).await?;
-        let mut requests = records::batch::parse(&Value::Object(form.data))?;
+        let mut requests = parse(&Value::Object(form.data))?;
         for mut upload in form.uploads {
             // `requests.<i>.<field>`: the file belongs to request i.
             let Some((i, key)) = upload.key.strip_prefix("requests.").and_then(|k| k.split_once('.')) else { continue };
@@ -98,7 +176,14 @@ impl BatchApi {
             }
         }
         let info = request_info(req, auth.principal());
-        let results = records::batch::run(&state.records, requests, &info).await?;
-        Ok(Json(results.into_iter().map(|r| BatchResult { status: r.status, body: r.body }).collect()))
+        let ops = requests.into_iter().map(|r| r.into_op(&info)).collect();
+        let results = records::batch::run(&state.records, ops).await?;
+        let status = |kind| if kind == WriteKind::Delete { 204 } else { 200 };
+        Ok(Json(
+            results
+                .into_iter()
+                .map(|r| BatchResult { status: status(r.kind), body: r.record.unwrap_or(Value::Null) })
+                .collect(),
+        ))
     }
 }

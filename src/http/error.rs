@@ -130,6 +130,7 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidCredentials => Self::bad_request("Failed to authenticate.", empty()),
             AuthError::Invalid(errors) => Self::invalid("Failed to validate the submitted data.", &errors),
             AuthError::NotFound => Self::not_found(MSG_NOT_FOUND),
+            AuthError::InvalidOtp => Self::bad_request("Invalid or expired OTP.", empty()),
             AuthError::Rejected { message, data } => Self::bad_request(&message, data),
             AuthError::Unauthorized(message) => Self::unauthorized_with(message),
             AuthError::Forbidden(message) => Self::forbidden(message),

@@ -11,7 +11,7 @@ use super::ApiTags;
 use super::auth::TokenAuth;
 use super::error::{ApiError, ApiResult};
 use crate::app::AppState;
-use crate::auth::Principal;
+use crate::auth::{Principal, signin};
 
 pub struct RecordAuthApi;
 
@@ -268,8 +268,7 @@ impl<'a> FailureGuard<'a> {
     fn record<T>(self, outcome: Result<T, crate::auth::AuthError>) -> ApiResult<T> {
         use super::limits::{FAILURE_WINDOW, MAX_FAILURES};
         let failed = match &outcome {
-            Err(crate::auth::AuthError::InvalidCredentials) => true,
-            Err(crate::auth::AuthError::Rejected { message, .. }) => message.starts_with("Invalid or expired OTP"),
+            Err(crate::auth::AuthError::InvalidCredentials | crate::auth::AuthError::InvalidOtp) => true,
             _ => false,
         };
         if failed {
@@ -281,7 +280,8 @@ impl<'a> FailureGuard<'a> {
     }
 }
 
-/// The end of every sign-in: the collection's authRule, then MFA, then the token and record.
+/// The end of every sign-in (see `auth::signin`): the client's origin and the MFA session id
+/// (the SDK sends it as a query parameter; the body works too) come from the request.
 async fn finish(
     state: &AppState,
     req: &Request,
@@ -293,35 +293,17 @@ async fn finish(
 ) -> ApiResult<SignIn> {
     let mut info = super::request::request_info(req, None);
     info.context = method.to_owned();
-    // The SDK sends `mfaId` as a query parameter; the body works too.
     let mfa_id = mfa_id.filter(|m| !m.is_empty()).or_else(|| info.query.get("mfaId").map(String::as_str));
     let mfa_id = mfa_id.map(str::to_owned);
-    let mfa_id = mfa_id.as_deref();
-    let schema = state.schema.snapshot();
-    if let Some(coll) = schema.get(&principal.collection.id) {
-        let rule = coll.options.get("authRule").map_or(Some(""), Value::as_str);
-        let allowed = !principal.is_superuser()
-            && rule.is_some()
-            && crate::records::fetch_visible(state.store.as_ref(), &schema, coll, &principal.record.id, rule, &info)
-                .await
-                .map_err(ApiError::from)?
-                .is_some();
-        if !principal.is_superuser() && !allowed {
-            return Err(ApiError::forbidden(
-                "The request doesn't satisfy the collection requirements to authenticate.",
-            ));
-        }
-    }
-    if let Some(mfa_id) = crate::auth::mfa::check(&state.auth, &principal, method, mfa_id, &info).await? {
-        return Ok(SignIn::MfaRequired(Json(MfaRequired { mfa_id })));
-    }
     let settings = state.settings.shared().await?;
-    let ip = super::limits::client_ip(req, &settings.trusted_proxy);
-    let agent = req.header("user-agent").unwrap_or_default();
-    if let Err(e) = crate::auth::flows::auth_alert(&state.auth, &principal, &ip, agent).await {
-        tracing::warn!(error = %e, "failed to record the sign-in origin");
+    let origin = signin::Origin {
+        ip: super::limits::client_ip(req, &settings.trusted_proxy),
+        user_agent: req.header("user-agent").unwrap_or_default().to_owned(),
+    };
+    match signin::finish(&state.auth, principal, token, method, mfa_id.as_deref(), &info, &origin).await? {
+        signin::SignIn::MfaRequired(mfa_id) => Ok(SignIn::MfaRequired(Json(MfaRequired { mfa_id }))),
+        signin::SignIn::Done { token, record } => Ok(SignIn::Done(Json(AuthResponse { token, record, meta }))),
     }
-    Ok(SignIn::Done(Json(AuthResponse { token, record: record_json(state, &principal).await?, meta })))
 }
 
 /// PocketBase's auth-methods answer (with the pre-0.23 keys the older SDKs read).
@@ -348,35 +330,7 @@ fn auth_methods(options: &serde_json::Map<String, Value>, providers: Vec<Value>)
 
 /// The whole record as its owner sees it (every visible field, its own email included).
 pub async fn record_json(state: &AppState, p: &Principal) -> ApiResult<Value> {
-    let schema = state.schema.snapshot();
-    if let Some(coll) = schema.get(&p.collection.id) {
-        let info = crate::filter::RequestInfo {
-            auth: Some(super::request::auth_info(p)),
-            ..crate::filter::RequestInfo::default()
-        };
-        let found = crate::records::fetch_visible(state.store.as_ref(), &schema, coll, &p.record.id, Some(""), &info)
-            .await
-            .map_err(ApiError::from)?;
-        if let Some(record) = found {
-            return Ok(record);
-        }
-    }
-    Ok(standard_fields(p))
-}
-
-/// The standard columns of an auth record (when its collection is not in the schema).
-fn standard_fields(p: &Principal) -> Value {
-    let r = &p.record;
-    json!({
-        "collectionId": p.collection.id,
-        "collectionName": p.collection.name,
-        "id": r.id,
-        "email": r.email,
-        "emailVisibility": r.email_visibility,
-        "verified": r.verified,
-        "created": r.created,
-        "updated": r.updated,
-    })
+    Ok(signin::owner_record(&state.auth, p).await?)
 }
 
 pub struct OAuth2RedirectApi;

@@ -26,13 +26,7 @@ pub fn request_info(req: &Request, principal: Option<&Principal>) -> RequestInfo
 }
 
 pub fn auth_info(p: &Principal) -> AuthInfo {
-    AuthInfo {
-        collection_id: p.collection.id.clone(),
-        collection_name: p.collection.name.clone(),
-        id: p.record.id.clone(),
-        superuser: p.is_superuser() || p.key.is_some(),
-        key: p.key.clone(),
-    }
+    p.auth_info()
 }
 
 pub use crate::query_string::pairs as url_pairs;

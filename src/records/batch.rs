@@ -1,9 +1,10 @@
-//! `POST /api/batch`: record creates, updates, upserts and deletes in one transaction. Each
-//! request sees the writes of the ones before it; any failure rolls everything back.
+//! Batches: record creates, updates, upserts and deletes in one transaction. Each operation
+//! sees the writes of the ones before it; any failure rolls everything back. `http/batch.rs`
+//! turns PocketBase's sub-requests into [`BatchOp`]s.
 
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::Records;
 use super::{RecordError, WriteKind, plan_create, plan_delete, plan_update};
@@ -11,20 +12,33 @@ use crate::filter::RequestInfo;
 use crate::sql::{SqlBuilder, SqlQuery, SqlValue, ident};
 use crate::store::RecordStore;
 
+/// One operation of a batch, as `http/` parsed it from a sub-request.
 #[derive(Debug)]
-pub struct BatchRequest {
-    pub method: String,
-    pub url: String,
-    pub body: Map<String, Value>,
-    pub headers: Map<String, Value>,
-    /// Files sent as `requests.<i>.<field>`.
-    pub uploads: Vec<crate::files::Upload>,
+pub struct BatchOp {
+    pub action: BatchAction,
+    /// The collection (id or name).
+    pub collection: String,
+    pub input: super::write::Input,
+    /// The caller as rules see this operation (its method, query and headers).
+    pub info: RequestInfo,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchAction {
+    Create,
+    Update(String),
+    Delete(String),
+    /// Update the record named by `body.id` if it exists, else create it.
+    Upsert,
+    /// Anything else: the operation fails (and the batch with it) when its turn comes.
+    Unsupported,
+}
+
+/// What one operation did: the record it wrote (`None` for a delete).
 #[derive(Debug, Clone)]
-pub struct BatchResponse {
-    pub status: u16,
-    pub body: Value,
+pub struct BatchOutcome {
+    pub kind: WriteKind,
+    pub record: Option<Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,37 +61,9 @@ impl From<crate::store::StoreError> for BatchError {
     }
 }
 
-/// Parses a batch body: `{"requests": [{method, url, headers?, body?}]}`.
-pub fn parse(value: &Value) -> Result<Vec<BatchRequest>, BatchError> {
-    let invalid = |m: &str| BatchError::Invalid(json!({"requests": {"code": "validation_invalid", "message": m}}));
-    let Some(list) = value.get("requests").and_then(Value::as_array) else {
-        return Err(BatchError::Invalid(
-            json!({"requests": {"code": "validation_required", "message": "Cannot be blank."}}),
-        ));
-    };
-    list.iter()
-        .map(|r| {
-            let method =
-                r.get("method").and_then(Value::as_str).ok_or_else(|| invalid("Every request needs a method."))?;
-            let url = r.get("url").and_then(Value::as_str).ok_or_else(|| invalid("Every request needs a url."))?;
-            Ok(BatchRequest {
-                method: method.to_ascii_uppercase(),
-                url: url.to_owned(),
-                body: r.get("body").and_then(Value::as_object).cloned().unwrap_or_default(),
-                headers: r.get("headers").and_then(Value::as_object).cloned().unwrap_or_default(),
-                uploads: Vec::new(),
-            })
-        })
-        .collect()
-}
-
-pub async fn run(
-    state: &Records,
-    requests: Vec<BatchRequest>,
-    req: &RequestInfo,
-) -> Result<Vec<BatchResponse>, BatchError> {
+pub async fn run(state: &Records, requests: Vec<BatchOp>) -> Result<Vec<BatchOutcome>, BatchError> {
     let mut stored = Vec::new();
-    let result = run_stored(state, requests, req, &mut stored).await;
+    let result = run_stored(state, requests, &mut stored).await;
     if result.is_err() {
         super::write::discard_uploads(state, &stored).await;
     }
@@ -86,10 +72,9 @@ pub async fn run(
 
 async fn run_stored(
     state: &Records,
-    requests: Vec<BatchRequest>,
-    req: &RequestInfo,
+    requests: Vec<BatchOp>,
     stored: &mut Vec<String>,
-) -> Result<Vec<BatchResponse>, BatchError> {
+) -> Result<Vec<BatchOutcome>, BatchError> {
     let settings = state.settings.load().await.map_err(|e| BatchError::Internal(anyhow::anyhow!("{e}")))?;
     if !settings.batch.enabled {
         return Err(BatchError::Disabled);
@@ -107,24 +92,22 @@ async fn run_stored(
     }
     let _schema = state.schema.reading().await;
     let timeout = Duration::from_secs(u64::try_from(settings.batch.timeout).unwrap_or(3).max(1));
-    tokio::time::timeout(timeout, run_all(state, requests, req, stored)).await.map_err(|_| BatchError::Timeout)?
+    tokio::time::timeout(timeout, run_all(state, requests, stored)).await.map_err(|_| BatchError::Timeout)?
 }
 
 async fn run_all(
     state: &Records,
-    requests: Vec<BatchRequest>,
-    req: &RequestInfo,
+    requests: Vec<BatchOp>,
     stored: &mut Vec<String>,
-) -> Result<Vec<BatchResponse>, BatchError> {
+) -> Result<Vec<BatchOutcome>, BatchError> {
     let tx = state.store.begin().await?;
     let mut pending: Vec<(String, String)> = Vec::new();
     let mut out = Vec::with_capacity(requests.len());
     let mut events = Vec::new();
     let mut frees_blobs = false;
-    for (i, r) in requests.into_iter().enumerate() {
-        let info = request_info(req, &r);
+    for (i, op) in requests.into_iter().enumerate() {
         let (response, plan, prepared) =
-            one(state, tx.as_ref(), r, &info, &mut pending, stored).await.map_err(|e| BatchError::Failed(i, e))?;
+            one(state, tx.as_ref(), op, &mut pending, stored).await.map_err(|e| BatchError::Failed(i, e))?;
         frees_blobs |= plan.frees_blobs;
         out.push(response);
         events.push((plan, prepared));
@@ -140,48 +123,19 @@ async fn run_all(
     Ok(out)
 }
 
-fn request_info(req: &RequestInfo, r: &BatchRequest) -> RequestInfo {
-    let mut info = req.clone();
-    info.context = "batch".into();
-    info.method = r.method.clone();
-    info.query =
-        r.url.split_once('?').map(|(_, q)| crate::query_string::pairs(q).into_iter().collect()).unwrap_or_default();
-    for (k, v) in &r.headers {
-        info.headers.insert(k.to_ascii_lowercase().replace('-', "_"), v.as_str().unwrap_or_default().to_owned());
-    }
-    info
-}
-
-/// `/api/collections/{c}/records[/{id}]` -> (collection, id).
-fn target(url: &str) -> Option<(String, Option<String>)> {
-    let path = url.split('?').next().unwrap_or(url);
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match parts.as_slice() {
-        ["api", "collections", c, "records"] => Some(((*c).to_owned(), None)),
-        ["api", "collections", c, "records", id] => Some(((*c).to_owned(), Some((*id).to_owned()))),
-        _ => None,
-    }
-}
-
 async fn one(
     state: &Records,
     db: &dyn RecordStore,
-    r: BatchRequest,
-    info: &RequestInfo,
+    op: BatchOp,
     pending: &mut Vec<(String, String)>,
     stored: &mut Vec<String>,
-) -> Result<(BatchResponse, super::Plan, crate::realtime::Prepared), RecordError> {
-    let unsupported = || RecordError::BadRequest {
-        message: "Something went wrong while processing your request.".into(),
-        data: json!({}),
-    };
-    let (coll, id) = target(&r.url).ok_or_else(unsupported)?;
-    let input = super::write::Input { body: r.body, uploads: r.uploads };
-    let plan = match (r.method.as_str(), id) {
-        ("POST", None) => plan_create(state, db, &coll, input, info, pending).await?,
-        ("PATCH", Some(id)) => plan_update(state, db, &coll, &id, input, info, pending).await?,
-        ("DELETE", Some(id)) => plan_delete(state, db, &coll, &id, info).await?,
-        ("PUT", None) => {
+) -> Result<(BatchOutcome, super::Plan, crate::realtime::Prepared), RecordError> {
+    let (coll, input, info) = (op.collection, op.input, &op.info);
+    let plan = match op.action {
+        BatchAction::Create => plan_create(state, db, &coll, input, info, pending).await?,
+        BatchAction::Update(id) => plan_update(state, db, &coll, &id, input, info, pending).await?,
+        BatchAction::Delete(id) => plan_delete(state, db, &coll, &id, info).await?,
+        BatchAction::Upsert => {
             let existing = match input.body.get("id").and_then(Value::as_str) {
                 Some(id) if exists(state, db, &coll, id).await? => Some(id.to_owned()),
                 _ => None,
@@ -191,7 +145,12 @@ async fn one(
                 None => plan_create(state, db, &coll, input, info, pending).await?,
             }
         }
-        _ => return Err(unsupported()),
+        BatchAction::Unsupported => {
+            return Err(RecordError::BadRequest {
+                message: "Something went wrong while processing your request.".into(),
+                data: json!({}),
+            });
+        }
     };
     let prepared = plan.prepare_events(state).await;
     stored.extend(plan.store_uploads(state, db).await?);
@@ -199,9 +158,8 @@ async fn one(
     if plan.kind == WriteKind::Create {
         pending.push((plan.coll.id.clone(), plan.id.clone()));
     }
-    let body = plan.result(state, db, info).await?;
-    let status = if plan.kind == WriteKind::Delete { 204 } else { 200 };
-    Ok((BatchResponse { status, body: body.unwrap_or(Value::Null) }, plan, prepared))
+    let record = plan.result(state, db, info).await?;
+    Ok((BatchOutcome { kind: plan.kind, record }, plan, prepared))
 }
 
 async fn exists(state: &Records, db: &dyn RecordStore, coll: &str, id: &str) -> Result<bool, RecordError> {

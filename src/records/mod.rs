@@ -25,10 +25,10 @@ use crate::settings::SettingsService;
 use crate::sql::{Dialect, Row, SqlBuilder, SqlQuery, SqlValue, Statement, dialect::ELEMENT, ident};
 use crate::store::{RecordStore, Store, StoreError};
 
-pub use batch::{BatchError, BatchRequest, BatchResponse};
+pub use batch::{BatchAction, BatchError, BatchOp, BatchOutcome};
 pub use count_cache::CountCache;
 pub use expand::apply as expand_records;
-pub use write::{Pending, Plan, WriteKind, create, delete, plan_create, plan_delete, plan_update, update};
+pub use write::{Input, Pending, Plan, WriteKind, create, delete, plan_create, plan_delete, plan_update, update};
 
 /// The records service: the handles record operations use, and nothing more.
 #[derive(Clone)]
