@@ -269,8 +269,7 @@ async fn migrate_status(dir: &std::path::Path) -> anyhow::Result<()> {
 async fn superuser(state: AppState, action: SuperuserAction) -> anyhow::Result<()> {
     let describe = |e: crate::auth::AuthError| match e {
         crate::auth::AuthError::Invalid(errors) => {
-            let list: Vec<String> = errors.0.iter().map(|(f, e)| format!("{f}: {}", e.message)).collect();
-            anyhow::anyhow!("invalid superuser: {}", list.join("; "))
+            anyhow::anyhow!("invalid superuser: {}", errors.describe().join("; "))
         }
         crate::auth::AuthError::NotFound => {
             anyhow::anyhow!("no superuser with that email; create one with `croft superuser create`")
@@ -337,7 +336,9 @@ async fn collections(state: AppState, action: CollectionsAction) -> anyhow::Resu
                 serde_json::from_value(list).context("the file is not a list of collections in PocketBase's format")?;
             let n = collections.len();
             crate::collections::import(&state.records, collections, delete_missing).await.map_err(|e| match e {
-                crate::schema::SchemaError::Invalid(data) => anyhow::anyhow!("the collections are invalid: {data}"),
+                crate::schema::SchemaError::Invalid(data) => {
+                    anyhow::anyhow!("the collections are invalid: {}", data.describe().join("; "))
+                }
                 other => anyhow::Error::new(other),
             })?;
             println!("imported {n} collections");
@@ -350,7 +351,7 @@ async fn collections(state: AppState, action: CollectionsAction) -> anyhow::Resu
 async fn apikey(state: AppState, action: ApikeyAction) -> anyhow::Result<()> {
     use crate::auth::apikeys::{self, Scope};
     let describe = |e: crate::auth::AuthError| match e {
-        crate::auth::AuthError::Rejected { data, .. } => anyhow::anyhow!("invalid key: {data}"),
+        crate::auth::AuthError::Rejected { data, .. } => anyhow::anyhow!("invalid key: {}", data.describe().join("; ")),
         other => anyhow::Error::new(other),
     };
     let store = state.store.as_ref();

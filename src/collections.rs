@@ -4,20 +4,21 @@
 
 use serde_json::{Value, json};
 
+use crate::error::{FieldError, FieldErrors, code};
 use crate::records::Records;
 use crate::schema::{Collection, SchemaError, validate_collection};
 use crate::store::{SchemaChange, StoreError};
 
 fn store_error(e: StoreError) -> SchemaError {
     match e {
-        e @ StoreError::Conflict { .. } => SchemaError::Invalid(
-            json!({"name": {"code": "validation_not_unique", "message": format!("Value must be unique ({e}).")}}),
-        ),
+        e @ StoreError::Conflict { .. } => SchemaError::Invalid(FieldErrors::single(
+            "name",
+            code::VALUE_MUST_BE_UNIQUE,
+            format!("Value must be unique ({e})."),
+        )),
         StoreError::Other(err) => {
             // DDL errors (bad index, bad view query, impossible type change) are the caller's to fix.
-            SchemaError::Invalid(
-                json!({"fields": {"code": "validation_invalid_schema", "message": format!("{err:#}")}}),
-            )
+            SchemaError::Invalid(FieldErrors::single("fields", "validation_invalid_schema", format!("{err:#}")))
         }
         e @ (StoreError::Precondition(_) | StoreError::NotFound | StoreError::Busy) => {
             SchemaError::Internal(anyhow::Error::new(e))
@@ -52,9 +53,8 @@ pub async fn update(state: &Records, key: &str, patch: Value) -> Result<Collecti
             m.insert(k.clone(), v.clone());
         }
     }
-    let mut new: Collection = serde_json::from_value(merged).map_err(|e| {
-        SchemaError::Invalid(json!({"fields": {"code": "validation_invalid", "message": e.to_string()}}))
-    })?;
+    let mut new: Collection = serde_json::from_value(merged)
+        .map_err(|e| SchemaError::Invalid(FieldErrors::single("fields", code::INVALID, e.to_string())))?;
     infer_view_fields(state, &mut new, &schema).await?;
     let checked = validate_collection(&mut new, Some(&old), &schema);
     with_rule_errors(checked, &new, &schema)?;
@@ -73,9 +73,9 @@ pub async fn delete(state: &Records, key: &str) -> Result<(), SchemaError> {
     let schema = state.schema.snapshot();
     let coll = schema.get(key).ok_or(SchemaError::NotFound)?;
     if coll.system {
-        return Err(SchemaError::Invalid(
-            json!({"system": {"code": "validation_system_collection", "message": "System collections cannot be deleted."}}),
-        ));
+        let system =
+            FieldErrors::single("system", "validation_system_collection", "System collections cannot be deleted.");
+        return Err(SchemaError::Invalid(system));
     }
     let referenced_by: Vec<&str> = schema
         .all()
@@ -117,8 +117,8 @@ fn with_rule_errors(
     schema: &crate::schema::Schema,
 ) -> Result<(), SchemaError> {
     let mut errors = match checked {
-        Ok(()) => serde_json::Map::new(),
-        Err(SchemaError::Invalid(Value::Object(m))) => m,
+        Ok(()) => FieldErrors::default(),
+        Err(SchemaError::Invalid(errors)) => errors,
         Err(other) => return Err(other),
     };
     let mut all: Vec<Collection> = schema.all().iter().filter(|x| x.id != c.id).map(|x| x.as_ref().clone()).collect();
@@ -137,13 +137,10 @@ fn with_rule_errors(
         // Only whether the rule compiles matters here, not the SQL: any dialect will do.
         let mut sql = crate::sql::SqlBuilder::new(&crate::sql::SQLITE);
         if let Err(e) = crate::filter::compile(&mut sql, &future, c, crate::records::MAIN, rule, &superuser) {
-            errors.insert(
-                name.into(),
-                json!({"code": "validation_invalid_rule", "message": format!("Invalid rule. Raw error: {e}")}),
-            );
+            errors.set(name, FieldError::new("validation_invalid_rule", format!("Invalid rule. Raw error: {e}")));
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(SchemaError::Invalid(Value::Object(errors))) }
+    if errors.is_empty() { Ok(()) } else { Err(SchemaError::Invalid(errors)) }
 }
 
 /// A view's fields come from its query, which must be a valid SELECT with an `id` column.
@@ -158,10 +155,9 @@ async fn infer_view_fields(
     let query = c.view_query().unwrap_or_default().trim().trim_end_matches(';').to_owned();
     // An unusable query leaves the view without fields, which PocketBase reports too.
     let invalid = |m: String| {
-        SchemaError::Invalid(json!({
-            "fields": {"code": "validation_required", "message": "Cannot be blank."},
-            "viewQuery": {"code": "validation_invalid_view_query", "message": m}
-        }))
+        let mut errors = FieldErrors::single("fields", code::REQUIRED, "Cannot be blank.");
+        errors.add("viewQuery", "validation_invalid_view_query", m);
+        SchemaError::Invalid(errors)
     };
     let first = query.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
     if query.is_empty() || query.contains(';') || !(first == "SELECT" || first == "WITH") {
@@ -227,17 +223,17 @@ pub async fn import(state: &Records, collections: Vec<Collection>, delete_missin
         planned.push((old, c));
     }
     let future_schema = crate::schema::Schema::new(future);
-    let mut errors = serde_json::Map::new();
+    let mut errors = FieldErrors::default();
     for (i, (old, c)) in planned.iter_mut().enumerate() {
         let others = crate::schema::Schema::new(
             future_schema.all().iter().filter(|f| f.id != c.id).map(|f| f.as_ref().clone()).collect(),
         );
         if let Err(SchemaError::Invalid(e)) = validate_collection(c, old.as_ref(), &others) {
-            errors.insert(i.to_string(), e);
+            errors.nest(&i.to_string(), e);
         }
     }
     if !errors.is_empty() {
-        return Err(SchemaError::Invalid(json!({"collections": errors})));
+        return Err(SchemaError::Invalid(FieldErrors::nested("collections", errors)));
     }
     let now = crate::dates::now();
     let mut changes = Vec::new();

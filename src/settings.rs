@@ -3,10 +3,11 @@
 //! so a typo never silently does nothing. Secrets are never read back through the API.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use std::sync::{Arc, PoisonError, RwLock};
 
+use crate::error::{FieldErrors, code};
 use crate::files::Files;
 use crate::store::{Store, StoreError};
 
@@ -76,7 +77,7 @@ impl Default for Batch {
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("invalid settings")]
-    Invalid(Value),
+    Invalid(FieldErrors),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -138,15 +139,13 @@ impl SettingsService {
         if current.pointer("/smtp/password").and_then(Value::as_str).is_some_and(str::is_empty) {
             current["smtp"]["password"] = Value::String(stored.smtp.password.clone());
         }
-        let settings: Settings = serde_json::from_value(current).map_err(|e| {
-            SettingsError::Invalid(json!({"settings": {"code": "validation_invalid", "message": e.to_string()}}))
-        })?;
+        let settings: Settings = serde_json::from_value(current)
+            .map_err(|e| SettingsError::Invalid(FieldErrors::single("settings", code::INVALID, e.to_string())))?;
         validate(&settings)?;
         if settings.s3 != stored.s3 {
             self.files.apply_settings(&settings.s3).map_err(|e| {
-                SettingsError::Invalid(
-                    json!({"s3": {"endpoint": {"code": "validation_invalid", "message": format!("{e:#}")}}}),
-                )
+                let endpoint = FieldErrors::single("endpoint", code::INVALID, format!("{e:#}"));
+                SettingsError::Invalid(FieldErrors::nested("s3", endpoint))
             })?;
         }
         let text = serde_json::to_string(&settings).map_err(anyhow::Error::from)?;
@@ -175,34 +174,33 @@ fn merge(base: &mut Value, patch: &Value) {
 }
 
 fn validate(s: &Settings) -> Result<(), SettingsError> {
-    let mut errors = serde_json::Map::new();
+    let mut errors = FieldErrors::default();
+    let mut meta = FieldErrors::default();
     let name = s.meta.app_name.trim();
     if name.is_empty() || name.len() > 255 {
-        errors
-            .insert("meta".into(), json!({"appName": {"code": "validation_required", "message": "Cannot be blank."}}));
+        meta.add("appName", code::REQUIRED, "Cannot be blank.");
     }
     if !s.meta.app_url.starts_with("http://") && !s.meta.app_url.starts_with("https://") {
-        errors
-            .insert("meta".into(), json!({"appURL": {"code": "validation_is_url", "message": "Must be a valid URL."}}));
+        meta.add("appURL", code::INVALID_URL, "Must be a valid URL.");
     }
+    errors.nest("meta", meta);
     if s.batch.max_requests < 0 || s.batch.timeout < 0 || s.batch.max_body_size < 0 {
-        errors.insert("batch".into(), json!({"maxRequests": {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0."}}));
+        let negative = FieldErrors::single("maxRequests", code::MIN_GREATER_EQUAL, "Must be no less than 0.");
+        errors.nest("batch", negative);
     }
     if s.smtp.enabled && (s.smtp.host.trim().is_empty() || s.smtp.port == 0) {
-        errors.insert("smtp".into(), json!({"host": {"code": "validation_required", "message": "Cannot be blank."}}));
+        errors.nest("smtp", FieldErrors::single("host", code::REQUIRED, "Cannot be blank."));
     }
     if s.s3.enabled {
-        let problems = s.s3.problems();
-        if !problems.is_empty() {
-            errors.insert("s3".into(), Value::Object(problems));
-        }
+        errors.nest("s3", s.s3.problems());
     }
-    if errors.is_empty() { Ok(()) } else { Err(SettingsError::Invalid(Value::Object(errors))) }
+    if errors.is_empty() { Ok(()) } else { Err(SettingsError::Invalid(errors)) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn deep_merge_and_validation() {

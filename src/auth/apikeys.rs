@@ -3,10 +3,10 @@
 //! superuser for the record actions its scopes grant (`{collection, actions}`, `*` for every
 //! collection), and for nothing else: every other route refuses it.
 
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::AuthError;
+use crate::error::{FieldErrors, code};
 use crate::store::model::ApiKeyRow;
 use crate::store::{Store, system};
 
@@ -22,7 +22,7 @@ fn hash(secret: &str) -> String {
 fn invalid(field: &str, message: &str) -> AuthError {
     AuthError::Rejected {
         message: "An error occurred while validating the submitted data.".into(),
-        data: json!({field: {"code": "validation_invalid_value", "message": message}}),
+        data: FieldErrors::single(field, code::INVALID_VALUE, message),
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::tokens::{self, TYPE_EMAIL_CHANGE, TYPE_PASSWORD_RESET, TYPE_VERIFICATION};
 use super::{Auth, AuthCollection, AuthError, AuthRecord, Principal};
-use crate::error::{FieldErrors, code};
+use crate::error::{FieldError, FieldErrors, code};
 use crate::filter::RequestInfo;
 use crate::store::model::AuthOrigin;
 use crate::store::system;
@@ -23,7 +23,7 @@ fn may_send(state: &Auth, kind: &str, coll: &AuthCollection, record: &AuthRecord
 }
 
 fn rejected(message: &str) -> AuthError {
-    AuthError::Rejected { message: message.to_owned(), data: json!({}) }
+    AuthError::Rejected { message: message.to_owned(), data: FieldErrors::default() }
 }
 
 fn invalid(field: &str, code: &'static str, message: &str) -> AuthError {
@@ -31,7 +31,7 @@ fn invalid(field: &str, code: &'static str, message: &str) -> AuthError {
 }
 
 fn invalid_all(errors: FieldErrors) -> AuthError {
-    AuthError::Rejected { message: MSG_INVALID.to_owned(), data: serde_json::to_value(errors).unwrap_or_default() }
+    AuthError::Rejected { message: MSG_INVALID.to_owned(), data: errors }
 }
 
 pub(super) fn check_email(field: &str, email: &str) -> Result<(), AuthError> {
@@ -110,34 +110,31 @@ pub async fn confirm_password_reset(
     confirm: &str,
 ) -> Result<(), AuthError> {
     let coll = collection(state, key).await?;
-    let mut errors = Map::new();
-    let mut add = |field: &str, error: Value| {
-        errors.entry(field.to_owned()).or_insert(error);
-    };
+    let mut errors = FieldErrors::default();
     let min = password_min(state, &coll);
     let len = password.chars().count();
     if password.is_empty() {
-        add("password", json!({"code": code::REQUIRED, "message": "Cannot be blank."}));
+        errors.add("password", code::REQUIRED, "Cannot be blank.");
     } else if len < min || len > 255 {
-        add(
+        let message = format!("The length must be between {min} and 255.");
+        errors.add_error(
             "password",
-            json!({"code": "validation_length_out_of_range",
-            "message": format!("The length must be between {min} and 255."), "params": {"min": min, "max": 255}}),
+            FieldError::new(code::LENGTH_OUT_OF_RANGE, message).with("min", min).with("max", 255i64),
         );
     }
     if confirm.is_empty() {
-        add("passwordConfirm", json!({"code": code::REQUIRED, "message": "Cannot be blank."}));
+        errors.add("passwordConfirm", code::REQUIRED, "Cannot be blank.");
     } else if confirm != password {
-        add("passwordConfirm", json!({"code": "validation_values_mismatch", "message": "Values don't match."}));
+        errors.add("passwordConfirm", code::VALUES_MISMATCH, "Values don't match.");
     }
     let redeemed = redeem(state, &coll, token, TYPE_PASSWORD_RESET).await;
     if let Err(AuthError::Rejected { data, .. }) = &redeemed
         && let Some(token_error) = data.get("token")
     {
-        add("token", token_error.clone());
+        errors.add_error("token", token_error.clone());
     }
     if !errors.is_empty() {
-        return Err(AuthError::Rejected { message: MSG_INVALID.to_owned(), data: Value::Object(errors) });
+        return Err(AuthError::Rejected { message: MSG_INVALID.to_owned(), data: errors });
     }
     let (principal, claims) = redeemed?;
     let mut body = json!({"password": password, "passwordConfirm": confirm});
@@ -344,9 +341,7 @@ async fn send_test_email(state: &Auth, collection_key: &str, template: &str, to:
     .await
     .map_err(AuthError::Internal)?;
     let (smtp, sender) = mailer(state).await.map_err(AuthError::Internal)?;
-    crate::mail::send(&smtp, &sender, email)
-        .await
-        .map_err(|e| AuthError::Rejected { message: String::new(), data: json!({"message": format!("{e:#}")}) })
+    crate::mail::send(&smtp, &sender, email).await.map_err(|e| AuthError::Mail(format!("{e:#}")))
 }
 
 /// The SMTP settings and the sender, as the settings say now.

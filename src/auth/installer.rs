@@ -7,6 +7,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::{Auth, AuthError, superusers};
+use crate::error::{FieldErrors, code};
 
 const PARAM: &str = "installer";
 const LIFETIME_SECS: i64 = 3600;
@@ -29,7 +30,8 @@ pub async fn prepare(auth: &Auth) -> Result<Option<String>, AuthError> {
 }
 
 fn refused() -> AuthError {
-    AuthError::Rejected { message: "The installer link is invalid, expired or already used.".into(), data: json!({}) }
+    let message = "The installer link is invalid, expired or already used.".into();
+    AuthError::Rejected { message, data: FieldErrors::default() }
 }
 
 /// Creates the first superuser with a valid installer token; the token is used up.
@@ -53,7 +55,7 @@ pub async fn complete(
     if password != confirm {
         return Err(AuthError::Rejected {
             message: "An error occurred while validating the submitted data.".into(),
-            data: json!({"passwordConfirm": {"code": "validation_values_mismatch", "message": "Values don't match."}}),
+            data: FieldErrors::single("passwordConfirm", code::VALUES_MISMATCH, "Values don't match."),
         });
     }
     let record = superusers::create(auth, email, password).await?;

@@ -2,15 +2,13 @@
 //! `mfa.rule` matches the record), a first successful sign-in answers 401 `{mfaId}`; a sign-in
 //! with a different method that carries that `mfaId` completes it. Sessions live in `_mfas`.
 
-use serde_json::json;
-
 use super::{Auth, AuthError, Principal};
 use crate::filter::RequestInfo;
 use crate::store::model::Mfa;
 use crate::store::system;
 
 fn bad(message: &str) -> AuthError {
-    AuthError::Rejected { message: message.to_owned(), data: json!({}) }
+    AuthError::Rejected { message: message.to_owned(), data: crate::error::FieldErrors::default() }
 }
 
 /// `None`: the sign-in is complete. `Some(id)`: a second factor is needed (answer 401 `{mfaId}`).

@@ -16,6 +16,7 @@ pub use crate::password::{hash_password, verify_password};
 
 use std::sync::Arc;
 
+use crate::error::FieldErrors;
 use crate::limits::Limiter;
 use crate::records::Records;
 use crate::schema::Registry;
@@ -82,9 +83,12 @@ pub enum AuthError {
     /// The one-time password is unknown, wrong or expired (a failed sign-in).
     #[error("invalid or expired OTP")]
     InvalidOtp,
-    /// A 400 with PocketBase's message and data.
+    /// A 400 with PocketBase's message and field errors.
     #[error("{message}")]
-    Rejected { message: String, data: serde_json::Value },
+    Rejected { message: String, data: FieldErrors },
+    /// A test email could not be sent (the mail server's answer).
+    #[error("cannot send the email: {0}")]
+    Mail(String),
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("{0}")]

@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{Auth, AuthCollection, AuthError, Principal};
+use crate::error::{FieldErrors, code};
 use crate::filter::RequestInfo;
 use crate::store::model::ExternalAuth;
 use crate::store::system;
@@ -200,7 +201,7 @@ pub struct Login {
 }
 
 fn failed(message: &str) -> AuthError {
-    AuthError::Rejected { message: message.to_owned(), data: json!({}) }
+    AuthError::Rejected { message: message.to_owned(), data: FieldErrors::default() }
 }
 
 /// Exchanges the code, reads the user, and finds, links or creates the record. Returns the
@@ -219,13 +220,17 @@ pub async fn authenticate(
         let field = if login.provider.is_empty() { "provider" } else { "code" };
         return Err(AuthError::Rejected {
             message: "An error occurred while loading the submitted data.".into(),
-            data: json!({field: {"code": "validation_required", "message": "Cannot be blank."}}),
+            data: FieldErrors::single(field, code::REQUIRED, "Cannot be blank."),
         });
     }
     let Some(provider) = providers(&coll).await.into_iter().find(|p| p.name == login.provider) else {
         return Err(AuthError::Rejected {
             message: "An error occurred while loading the submitted data.".into(),
-            data: json!({"provider": {"code": "validation_invalid_provider", "message": format!("Provider with name {} is missing or is not enabled.", login.provider)}}),
+            data: FieldErrors::single(
+                "provider",
+                "validation_invalid_provider",
+                format!("Provider with name {} is missing or is not enabled.", login.provider),
+            ),
         });
     };
     let access = exchange(&provider, &login).await.map_err(|e| {

@@ -108,7 +108,7 @@ pub async fn redeem(state: &Auth, key: &str, otp_id: &str, password: &str) -> Re
     if !errors.is_empty() {
         return Err(AuthError::Rejected {
             message: "An error occurred while validating the submitted data.".into(),
-            data: serde_json::to_value(errors).unwrap_or_default(),
+            data: errors,
         });
     }
     let Some(otp) = system::otp(state.store.as_ref(), otp_id).await? else { return Err(expired()) };

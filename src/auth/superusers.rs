@@ -132,8 +132,8 @@ mod tests {
     #[test]
     fn validation_errors_name_fields() {
         let Err(AuthError::Invalid(errors)) = validate(Some("nope"), "short") else { panic!("expected invalid") };
-        assert_eq!(errors.0["email"].code, code::INVALID_EMAIL);
-        assert_eq!(errors.0["password"].code, code::LENGTH_OUT_OF_RANGE);
+        assert_eq!(errors.get("email").expect("email").code, code::INVALID_EMAIL);
+        assert_eq!(errors.get("password").expect("password").code, code::LENGTH_OUT_OF_RANGE);
         assert!(is_email("a.b+c@example.co"));
         assert!(!is_email("a@b"));
         assert!(!is_email("a b@example.com"));

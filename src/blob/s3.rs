@@ -56,8 +56,8 @@ impl S3Config {
     }
 
     /// What is missing for a usable configuration, in PocketBase's field-error shape.
-    pub fn problems(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut out = serde_json::Map::new();
+    pub fn problems(&self) -> crate::error::FieldErrors {
+        let mut out = crate::error::FieldErrors::default();
         for (name, value) in [
             ("bucket", &self.bucket),
             ("region", &self.region),
@@ -66,7 +66,7 @@ impl S3Config {
             ("secret", &self.secret),
         ] {
             if value.trim().is_empty() {
-                out.insert(name.into(), crate::error::field_error("validation_required", "Cannot be blank."));
+                out.add(name, crate::error::code::REQUIRED, "Cannot be blank.");
             }
         }
         out
@@ -75,7 +75,7 @@ impl S3Config {
 
 pub(super) fn build(config: &S3Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
     let problems = config.problems();
-    anyhow::ensure!(problems.is_empty(), "incomplete S3 settings: {:?}", problems.keys().collect::<Vec<_>>());
+    anyhow::ensure!(problems.is_empty(), "incomplete S3 settings: {:?}", problems.0.keys().collect::<Vec<_>>());
     let endpoint = config.endpoint.trim_end_matches('/');
     let store = AmazonS3Builder::new()
         .with_endpoint(endpoint)

@@ -13,6 +13,7 @@ use super::body::{FileParts, read_form};
 use super::error::{ApiError, ApiResult};
 use super::request::request_info;
 use crate::app::AppState;
+use crate::error::{FieldErrors, code};
 use crate::filter::RequestInfo;
 use crate::records::{self, BatchAction, BatchError, BatchOp, WriteKind};
 
@@ -30,7 +31,7 @@ impl From<BatchError> for ApiError {
     fn from(e: BatchError) -> Self {
         match e {
             BatchError::Disabled => Self::forbidden("Batch requests are not allowed."),
-            BatchError::Invalid(data) => Self::bad_request("Invalid batch request data.", data),
+            BatchError::Invalid(data) => Self::invalid("Invalid batch request data.", &data),
             BatchError::Failed(i, err) => {
                 let inner = ApiError::from(err);
                 let response = serde_json::to_value(inner.body()).unwrap_or_default();
@@ -54,11 +55,9 @@ struct SubRequest {
 
 /// Parses a batch body: `{"requests": [{method, url, headers?, body?}]}`.
 fn parse(value: &Value) -> Result<Vec<SubRequest>, BatchError> {
-    let invalid = |m: &str| BatchError::Invalid(json!({"requests": {"code": "validation_invalid", "message": m}}));
+    let invalid = |m: &str| BatchError::Invalid(FieldErrors::single("requests", code::INVALID, m));
     let Some(list) = value.get("requests").and_then(Value::as_array) else {
-        return Err(BatchError::Invalid(
-            json!({"requests": {"code": "validation_required", "message": "Cannot be blank."}}),
-        ));
+        return Err(BatchError::Invalid(FieldErrors::single("requests", code::REQUIRED, "Cannot be blank.")));
     };
     list.iter()
         .map(|r| {

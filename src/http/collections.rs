@@ -31,7 +31,7 @@ impl From<SchemaError> for ApiError {
 /// A schema error with the operation's own message (PocketBase's "Failed to create collection.").
 fn schema_error(e: SchemaError, message: &str) -> ApiError {
     match e {
-        SchemaError::Invalid(data) => ApiError::bad_request(message, data),
+        SchemaError::Invalid(data) => ApiError::invalid(message, &data),
         SchemaError::NotFound => ApiError::not_found(super::error::MSG_NOT_FOUND),
         SchemaError::InUse(why) => ApiError::bad_request(&why, serde_json::json!({})),
         SchemaError::Internal(e) => ApiError::internal(e),

@@ -8,7 +8,7 @@ use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::auth::AuthError;
 use crate::error::FieldErrors;
@@ -131,7 +131,8 @@ impl From<AuthError> for ApiError {
             AuthError::Invalid(errors) => Self::invalid("Failed to validate the submitted data.", &errors),
             AuthError::NotFound => Self::not_found(MSG_NOT_FOUND),
             AuthError::InvalidOtp => Self::bad_request("Invalid or expired OTP.", empty()),
-            AuthError::Rejected { message, data } => Self::bad_request(&message, data),
+            AuthError::Rejected { message, data } => Self::invalid(&message, &data),
+            AuthError::Mail(message) => Self::bad_request("", json!({"message": message})),
             AuthError::Unauthorized(message) => Self::unauthorized_with(message),
             AuthError::Forbidden(message) => Self::forbidden(message),
             AuthError::TooManyRequests(message) => Self::too_many_requests(message),

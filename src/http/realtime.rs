@@ -145,7 +145,7 @@ impl RealtimeApi {
                 SubscribeError::AuthChanged => {
                     ApiError::forbidden("The current and the previous request authorization don't match.")
                 }
-                SubscribeError::Invalid(data) => ApiError::bad_request("Failed to validate the submitted data.", data),
+                SubscribeError::Invalid(data) => ApiError::invalid("Failed to validate the submitted data.", &data),
             },
         )?;
         Ok(Subscribed::Done)

@@ -43,7 +43,7 @@ impl From<RecordError> for ApiError {
             RecordError::CollectionNotFound => Self::not_found("Missing collection context."),
             RecordError::NotFound => Self::not_found(super::error::MSG_NOT_FOUND),
             RecordError::Forbidden(msg) => Self::forbidden(msg),
-            RecordError::BadRequest { message, data } => Self::bad_request(&message, data),
+            RecordError::BadRequest { message, data } => Self::invalid(&message, &data),
             RecordError::Internal(e) => Self::internal(e),
         }
     }

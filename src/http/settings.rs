@@ -48,7 +48,7 @@ impl From<SettingsError> for ApiError {
     fn from(e: SettingsError) -> Self {
         match e {
             SettingsError::Invalid(data) => {
-                Self::bad_request("An error occurred while validating the submitted data.", data)
+                Self::invalid("An error occurred while validating the submitted data.", &data)
             }
             SettingsError::Internal(e) => Self::internal(e),
         }

@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use serde_json::Value;
 use tokio::sync::mpsc;
 
 pub use broker::{Broker, Deliver, LocalBroker};
@@ -23,6 +22,7 @@ pub use topic::Subscription;
 /// Messages built ahead of a commit (deletes), each for one client.
 pub type Prepared = Vec<(Arc<Client>, Message)>;
 
+use crate::error::{FieldErrors, code};
 use crate::filter::AuthInfo;
 
 /// Messages a client may have waiting before it counts as stuck.
@@ -108,7 +108,7 @@ pub enum SubscribeError {
     #[error("The current and the previous request authorization don't match.")]
     AuthChanged,
     #[error("invalid subscriptions")]
-    Invalid(Value),
+    Invalid(FieldErrors),
 }
 
 impl Hub {
@@ -159,14 +159,15 @@ impl Hub {
             return Err(SubscribeError::UnknownClient);
         }
         if topics.len() > MAX_SUBSCRIPTIONS {
-            return Err(SubscribeError::Invalid(serde_json::json!({"subscriptions": {
-                "code": "validation_length_too_long", "message": format!("The length must be no more than {MAX_SUBSCRIPTIONS}.")}})));
+            let message = format!("The length must be no more than {MAX_SUBSCRIPTIONS}.");
+            return Err(SubscribeError::Invalid(FieldErrors::single("subscriptions", code::LENGTH_TOO_LONG, message)));
         }
         let mut parsed = Vec::with_capacity(topics.len());
         for (i, t) in topics.iter().enumerate() {
             if t.len() > MAX_TOPIC_LEN {
-                return Err(SubscribeError::Invalid(serde_json::json!({"subscriptions": {i.to_string(): {
-                    "code": "validation_length_too_long", "message": format!("The length must be no more than {MAX_TOPIC_LEN}.")}}})));
+                let message = format!("The length must be no more than {MAX_TOPIC_LEN}.");
+                let at = FieldErrors::single(&i.to_string(), code::LENGTH_TOO_LONG, message);
+                return Err(SubscribeError::Invalid(FieldErrors::nested("subscriptions", at)));
             }
             parsed.push(Subscription::parse(t));
         }

@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Records;
 use super::{RecordError, WriteKind, plan_create, plan_delete, plan_update};
+use crate::error::{FieldErrors, code};
 use crate::filter::RequestInfo;
 use crate::sql::{SqlBuilder, SqlQuery, SqlValue, ident};
 use crate::store::RecordStore;
@@ -46,7 +47,7 @@ pub enum BatchError {
     #[error("batch requests are not allowed")]
     Disabled,
     #[error("invalid batch request data")]
-    Invalid(Value),
+    Invalid(FieldErrors),
     #[error("batch request {0} failed")]
     Failed(usize, RecordError),
     #[error("the batch took longer than its timeout")]
@@ -80,15 +81,15 @@ async fn run_stored(
         return Err(BatchError::Disabled);
     }
     if requests.is_empty() {
-        return Err(BatchError::Invalid(
-            json!({"requests": {"code": "validation_required", "message": "Cannot be blank."}}),
-        ));
+        return Err(BatchError::Invalid(FieldErrors::single("requests", code::REQUIRED, "Cannot be blank.")));
     }
     let max = usize::try_from(settings.batch.max_requests).unwrap_or(0);
     if max > 0 && requests.len() > max {
-        return Err(BatchError::Invalid(
-            json!({"requests": {"code": "validation_length_too_long", "message": format!("The length must be no more than {max}.")}}),
-        ));
+        return Err(BatchError::Invalid(FieldErrors::single(
+            "requests",
+            code::LENGTH_TOO_LONG,
+            format!("The length must be no more than {max}."),
+        )));
     }
     let _schema = state.schema.reading().await;
     let timeout = Duration::from_secs(u64::try_from(settings.batch.timeout).unwrap_or(3).max(1));
@@ -148,7 +149,7 @@ async fn one(
         BatchAction::Unsupported => {
             return Err(RecordError::BadRequest {
                 message: "Something went wrong while processing your request.".into(),
-                data: json!({}),
+                data: FieldErrors::default(),
             });
         }
     };

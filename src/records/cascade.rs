@@ -1,8 +1,6 @@
 //! What deleting a record does to the records that reference it: cascade (recursively),
 //! refuse (a required reference), or unset the reference.
 
-use serde_json::json;
-
 use super::RecordError;
 use crate::schema::{Collection, CollectionKind, FieldKind, Schema};
 use crate::sql::{SqlBuilder, SqlQuery, SqlValue, Statement, dialect::ELEMENT, ident};
@@ -30,7 +28,10 @@ fn cleanup<'a>(
     Box::pin(async move {
         let mut out = Vec::new();
         if visited.len() > 10_000 {
-            return Err(RecordError::bad("Too many records would be deleted in cascade.", json!({})));
+            return Err(RecordError::bad(
+                "Too many records would be deleted in cascade.",
+                crate::error::FieldErrors::default(),
+            ));
         }
         for other in schema.all().iter().filter(|c| c.kind != CollectionKind::View) {
             for field in &other.fields {
@@ -65,7 +66,7 @@ fn cleanup<'a>(
                     if !db.query(q).await?.is_empty() {
                         return Err(RecordError::bad(
                             "The record cannot be deleted because it is part of a required reference in another record.",
-                            json!({}),
+                            crate::error::FieldErrors::default(),
                         ));
                     }
                     continue;

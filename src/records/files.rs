@@ -2,9 +2,9 @@
 //! names, uploads and modifiers), their validation, which uploads to store and which stored
 //! files no record references any more.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use super::values::field_error;
+use crate::error::{FieldError, FieldErrors, Param, code};
 use crate::files::{Upload, sniff};
 use crate::schema::{Collection, Field, FieldKind, FileOptions};
 use crate::sql::{SqlBuilder, SqlQuery, SqlValue, ident};
@@ -39,7 +39,7 @@ pub fn resolve(
     body: &Map<String, Value>,
     mut uploads: Vec<Upload>,
     current: Option<&Map<String, Value>>,
-    errors: &mut Map<String, Value>,
+    errors: &mut FieldErrors,
 ) -> FileChanges {
     let mut out = FileChanges::default();
     for field in &coll.fields {
@@ -61,7 +61,7 @@ pub fn resolve(
             list = list.pop().into_iter().collect();
         }
         if let Err(e) = validate(field, o, &list, &old, &mine) {
-            errors.insert(field.name.clone(), e);
+            errors.set(&field.name, e);
             continue;
         }
         out.removed.extend(old.iter().filter(|n| !list.contains(n)).cloned());
@@ -89,42 +89,40 @@ fn merge_uploads(list: &mut Vec<String>, raw: Option<&Value>, mine: &[Upload]) {
     list.splice(0..0, prepend);
 }
 
-fn validate(field: &Field, o: &FileOptions, list: &[String], old: &[String], mine: &[Upload]) -> Result<(), Value> {
+fn validate(
+    field: &Field,
+    o: &FileOptions,
+    list: &[String],
+    old: &[String],
+    mine: &[Upload],
+) -> Result<(), FieldError> {
     if list.is_empty() {
-        return if o.required { Err(field_error("validation_required", "Cannot be blank.")) } else { Ok(()) };
+        return if o.required { Err(FieldError::new(code::REQUIRED, "Cannot be blank.")) } else { Ok(()) };
     }
     let invalid: Vec<&String> =
         list.iter().filter(|n| !old.contains(n) && !mine.iter().any(|u| &u.name == *n)).collect();
     if !invalid.is_empty() {
         let shown: Vec<String> = invalid.iter().map(|n| n.chars().take(250).collect()).collect();
-        return Err(json!({
-            "code": "validation_invalid_file",
-            "message": format!("Invalid new files: [{}].", shown.join(" ")),
-            "params": {"invalidFiles": shown},
-        }));
+        let message = format!("Invalid new files: [{}].", shown.join(" "));
+        return Err(FieldError::new("validation_invalid_file", message).with("invalidFiles", Param::List(shown)));
     }
     if field.is_multiple() && list.len() > max_select(o) {
         let max = max_select(o);
-        return Err(json!({
-            "code": "validation_too_many_files",
-            "message": format!("The maximum allowed files is {max}."),
-            "params": {"maxSelect": max},
-        }));
+        let message = format!("The maximum allowed files is {max}.");
+        return Err(FieldError::new("validation_too_many_files", message).with("maxSelect", max));
     }
     for upload in mine.iter().filter(|u| list.contains(&u.name)) {
         let max = max_size(o);
         if upload.size > max {
-            return Err(json!({
-                "code": "validation_file_size_limit",
-                "message": format!("Failed to upload {} - the maximum allowed file size is {max} bytes.", upload.original),
-                "params": {"file": upload.original, "maxSize": max},
-            }));
+            let message =
+                format!("Failed to upload {} - the maximum allowed file size is {max} bytes.", upload.original);
+            return Err(FieldError::new("validation_file_size_limit", message)
+                .with("file", upload.original.as_str())
+                .with("maxSize", Param::Int(i64::try_from(max).unwrap_or(i64::MAX))));
         }
         if !o.mime_types.is_empty() && !sniff::allowed(&upload.mime, &o.mime_types) {
-            return Err(json!({
-                "code": "validation_invalid_mime_type",
-                "message": format!("\"{}\" mime type must be one of: {}.", upload.name, o.mime_types.join(", ")),
-            }));
+            let message = format!("\"{}\" mime type must be one of: {}.", upload.name, o.mime_types.join(", "));
+            return Err(FieldError::new("validation_invalid_mime_type", message));
         }
     }
     Ok(())

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::error::FieldErrors;
 use crate::files::Files;
 use crate::filter::{self, RequestInfo};
 use crate::realtime::{Broker, Hub};
@@ -65,7 +66,7 @@ pub enum RecordError {
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{message}")]
-    BadRequest { message: String, data: Value },
+    BadRequest { message: String, data: FieldErrors },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -77,7 +78,7 @@ impl From<StoreError> for RecordError {
 }
 
 impl RecordError {
-    fn bad(message: &str, data: Value) -> Self {
+    fn bad(message: &str, data: FieldErrors) -> Self {
         Self::BadRequest { message: message.to_owned(), data }
     }
 }
@@ -88,7 +89,7 @@ impl From<filter::QueryError> for RecordError {
             filter::QueryError::Filter(filter::FilterError::Forbidden) => Self::Forbidden(ONLY_SUPERUSERS),
             other => Self::bad(
                 "Something went wrong while processing your request.",
-                serde_json::json!({"filter": {"code": "validation_invalid_filter", "message": other.to_string()}}),
+                FieldErrors::single("filter", "validation_invalid_filter", other.to_string()),
             ),
         }
     }

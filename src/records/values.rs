@@ -3,14 +3,17 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::error::{FieldError, Param, code};
 use crate::schema::{Field, FieldKind};
 use crate::sql::SqlValue;
 
-/// A field-level validation failure: `{code, message, params?}`.
-pub use crate::error::field_error;
+fn blank() -> FieldError {
+    FieldError::new(code::REQUIRED, "Cannot be blank.")
+}
 
-fn blank() -> Value {
-    field_error("validation_required", "Cannot be blank.")
+/// A number as a `params` value: whole numbers without a fraction.
+fn number_param(f: f64) -> Param {
+    if f.fract() == 0.0 && f.abs() < 9.0e15 { Param::Int(f as i64) } else { Param::Number(f) }
 }
 
 /// Stored value -> API JSON.
@@ -121,6 +124,15 @@ fn to_list(v: &Value) -> Vec<Value> {
     out
 }
 
+/// PocketBase's text length failures.
+pub fn min_text(min: i64) -> FieldError {
+    FieldError::new("validation_min_text_constraint", format!("Must be at least {min} character(s).")).with("min", min)
+}
+
+pub fn max_text(max: i64) -> FieldError {
+    FieldError::new("validation_max_text_constraint", format!("Must be less than {max} character(s).")).with("max", max)
+}
+
 fn scalar_string(v: &Value) -> Value {
     match v {
         Value::String(_) => v.clone(),
@@ -130,9 +142,9 @@ fn scalar_string(v: &Value) -> Value {
 }
 
 /// Validates a normalised value; `Err` is the field's error object.
-pub fn validate(field: &Field, v: &Value) -> Result<(), Value> {
+pub fn validate(field: &Field, v: &Value) -> Result<(), FieldError> {
     if matches!(field.kind, FieldKind::GeoPoint(_)) && !v.is_object() {
-        return Err(field_error("validation_invalid_geo_point", "Must be an object with lon and lat."));
+        return Err(FieldError::new("validation_invalid_geo_point", "Must be an object with lon and lat."));
     }
     let is_zero = match v {
         Value::String(s) => s.is_empty(),
@@ -151,38 +163,36 @@ pub fn validate(field: &Field, v: &Value) -> Result<(), Value> {
         FieldKind::Number(o) => {
             let f = v.as_f64().unwrap_or(0.0);
             if o.only_int && f.fract() != 0.0 {
-                return Err(field_error("validation_only_int_constraint", "Decimal numbers are not allowed."));
+                return Err(FieldError::new("validation_only_int_constraint", "Decimal numbers are not allowed."));
             }
             if let Some(min) = o.min.filter(|m| f < *m) {
-                return Err(
-                    json!({"code": "validation_min_number_constraint", "message": format!("Must be larger than {}.", number(min)), "params": {"min": number(min)}}),
-                );
+                let message = format!("Must be larger than {}.", number(min));
+                return Err(FieldError::new("validation_min_number_constraint", message).with("min", number_param(min)));
             }
             if let Some(max) = o.max.filter(|m| f > *m) {
-                return Err(
-                    json!({"code": "validation_max_number_constraint", "message": format!("Must be less than {}.", number(max)), "params": {"max": number(max)}}),
-                );
+                let message = format!("Must be less than {}.", number(max));
+                return Err(FieldError::new("validation_max_number_constraint", message).with("max", number_param(max)));
             }
             Ok(())
         }
         FieldKind::Email(_) => match v.as_str() {
             Some(s) if crate::schema::is_email(s) => Ok(()),
-            _ => Err(field_error("validation_is_email", "Must be a valid email address.")),
+            _ => Err(FieldError::new("validation_is_email", "Must be a valid email address.")),
         },
         FieldKind::Url(_) => match v.as_str() {
             Some(s) if is_url(s) => Ok(()),
-            _ => Err(field_error("validation_invalid_url", "Must be a valid url.")),
+            _ => Err(FieldError::new("validation_invalid_url", "Must be a valid url.")),
         },
         FieldKind::Date(_) => match v.as_str().and_then(crate::dates::parse) {
             Some(_) => Ok(()),
-            None => Err(field_error("validation_invalid_date", "Must be a valid date.")),
+            None => Err(FieldError::new("validation_invalid_date", "Must be a valid date.")),
         },
         FieldKind::Select(o) => {
             for item in v.as_array().cloned().unwrap_or_else(|| vec![v.clone()]) {
                 let s = item.as_str().unwrap_or_default().to_owned();
                 if !o.values.contains(&s) {
                     return Err(
-                        json!({"code": "validation_invalid_value", "message": format!("Invalid value {s}."), "params": {"value": s}}),
+                        FieldError::new(code::INVALID_VALUE, format!("Invalid value {s}.")).with("value", s.as_str())
                     );
                 }
             }
@@ -194,13 +204,16 @@ pub fn validate(field: &Field, v: &Value) -> Result<(), Value> {
             let lon = v.get("lon").and_then(Value::as_f64).unwrap_or(0.0);
             let lat = v.get("lat").and_then(Value::as_f64).unwrap_or(0.0);
             if !(-180.0..=180.0).contains(&lon) {
-                return Err(field_error(
+                return Err(FieldError::new(
                     "validation_invalid_longitude",
                     "Longitude must be between -180 and 180 degrees.",
                 ));
             }
             if !(-90.0..=90.0).contains(&lat) {
-                return Err(field_error("validation_invalid_latitude", "Latitude must be between -90 and 90 degrees."));
+                return Err(FieldError::new(
+                    "validation_invalid_latitude",
+                    "Latitude must be between -90 and 90 degrees.",
+                ));
             }
             Ok(())
         }
@@ -208,48 +221,42 @@ pub fn validate(field: &Field, v: &Value) -> Result<(), Value> {
     }
 }
 
-fn text_length(v: &Value, min: i64, max: i64) -> Result<(), Value> {
+fn text_length(v: &Value, min: i64, max: i64) -> Result<(), FieldError> {
     let len = v.as_str().map_or(0, |s| s.chars().count()) as i64;
     if min > 0 && len < min {
-        return Err(
-            json!({"code": "validation_min_text_constraint", "message": format!("Must be at least {min} character(s)."), "params": {"min": min}}),
-        );
+        return Err(min_text(min));
     }
     let max = if max <= 0 { 5000 } else { max };
     if len > max {
-        return Err(
-            json!({"code": "validation_max_text_constraint", "message": format!("Must be less than {max} character(s)."), "params": {"max": max}}),
-        );
+        return Err(max_text(max));
     }
     Ok(())
 }
 
 /// The field's regular expression (RE2 syntax, as Go's regexp), when it has one.
-fn pattern(v: &Value, pattern: &str) -> Result<(), Value> {
+fn pattern(v: &Value, pattern: &str) -> Result<(), FieldError> {
     if pattern.is_empty() {
         return Ok(());
     }
     let ok = regex::Regex::new(pattern).map(|re| re.is_match(v.as_str().unwrap_or_default())).unwrap_or(true);
-    if ok { Ok(()) } else { Err(field_error("validation_invalid_format", "Invalid value format.")) }
+    if ok { Ok(()) } else { Err(FieldError::new("validation_invalid_format", "Invalid value format.")) }
 }
 
-fn max_size(v: &Value, max: i64) -> Result<(), Value> {
+fn max_size(v: &Value, max: i64) -> Result<(), FieldError> {
     let len = v.as_str().map_or(0, str::len) as i64;
     let max = if max <= 0 { 5 << 20 } else { max };
     if len > max {
-        return Err(
-            json!({"code": "validation_json_size_limit", "message": format!("The maximum allowed JSON size is {max} bytes."), "params": {"maxSize": max}}),
-        );
+        let message = format!("The maximum allowed JSON size is {max} bytes.");
+        return Err(FieldError::new("validation_json_size_limit", message).with("maxSize", max));
     }
     Ok(())
 }
 
-fn max_select(v: &Value, max: i64) -> Result<(), Value> {
+fn max_select(v: &Value, max: i64) -> Result<(), FieldError> {
     let n = v.as_array().map_or(1, Vec::len) as i64;
     if max > 1 && n > max {
-        return Err(
-            json!({"code": "validation_too_many_values", "message": format!("Select no more than {max}."), "params": {"maxSelect": max}}),
-        );
+        let message = format!("Select no more than {max}.");
+        return Err(FieldError::new("validation_too_many_values", message).with("maxSelect", max));
     }
     Ok(())
 }
@@ -362,10 +369,10 @@ mod tests {
     #[test]
     fn validates_with_pocketbase_codes() {
         let tags = field(json!({"name": "tags", "type": "select", "values": ["a"], "maxSelect": 3}));
-        assert_eq!(validate(&tags, &json!(["zz"])).expect_err("invalid")["code"], "validation_invalid_value");
+        assert_eq!(validate(&tags, &json!(["zz"])).expect_err("invalid").code, "validation_invalid_value");
         let req = field(json!({"name": "t", "type": "text", "required": true, "min": 3}));
-        assert_eq!(validate(&req, &json!("")).expect_err("blank")["code"], "validation_required");
-        assert_eq!(validate(&req, &json!("ab")).expect_err("short")["params"]["min"], 3);
+        assert_eq!(validate(&req, &json!("")).expect_err("blank").code, "validation_required");
+        assert_eq!(validate(&req, &json!("ab")).expect_err("short").params["min"], crate::error::Param::Int(3));
         let url = field(json!({"name": "u", "type": "url"}));
         assert!(validate(&url, &json!("https://example.com")).is_ok());
         assert!(validate(&url, &json!("nope")).is_err());

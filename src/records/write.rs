@@ -1,11 +1,12 @@
 //! Create, update and delete: validation, rules checked inside the write transaction,
 //! relation cleanup on delete.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::Records;
-use super::values::{self, field_error};
+use super::values;
 use super::{MAIN, RecordError, fetch_rows};
+use crate::error::{FieldError, FieldErrors, code};
 use crate::filter::{self, RequestInfo};
 use crate::schema::{Collection, CollectionKind, Field, FieldKind, Schema};
 use std::sync::Arc;
@@ -34,7 +35,7 @@ fn writable(
 
 fn read_only(coll: &Collection) -> Result<(), RecordError> {
     if coll.kind == CollectionKind::View {
-        return Err(RecordError::bad("View collections are read-only.", json!({})));
+        return Err(RecordError::bad("View collections are read-only.", FieldErrors::default()));
     }
     Ok(())
 }
@@ -77,7 +78,9 @@ impl Plan {
     pub fn failure(&self, err: StoreError) -> RecordError {
         let message = if self.kind == WriteKind::Create { FAILED_CREATE } else { FAILED_UPDATE };
         match err {
-            StoreError::Precondition(_) if self.kind == WriteKind::Create => RecordError::bad(FAILED_CREATE, json!({})),
+            StoreError::Precondition(_) if self.kind == WriteKind::Create => {
+                RecordError::bad(FAILED_CREATE, FieldErrors::default())
+            }
             StoreError::Precondition(_) => RecordError::NotFound,
             StoreError::Conflict { columns, .. } => RecordError::bad(message, unique_error(&columns)),
             e => e.into(),
@@ -229,7 +232,7 @@ pub async fn plan_create(
     let coll = writable(&schema, key, "create", |r| &r.create_rule, req)?;
     let body = values::apply_modifiers(&coll.fields, &raw, &Map::new());
     confirm_password(&coll, &body)?;
-    let mut errors = Map::new();
+    let mut errors = FieldErrors::default();
     let mut row: Vec<(String, SqlValue)> = Vec::new();
     let now = crate::dates::now();
     let id = match body.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
@@ -255,13 +258,13 @@ pub async fn plan_create(
     row.extend(files.columns);
     if coll.is_auth() {
         if !req.is_superuser() && body.get("verified").is_some_and(values::normalize_bool) {
-            errors.insert("verified".into(), field_error("validation_values_mismatch", "Values don't match."));
+            errors.set("verified", FieldError::new("validation_values_mismatch", "Values don't match."));
         }
         auth_password(&coll, &body, None, req.is_superuser(), &mut errors, &mut row).await?;
     }
     check_relations(db, &schema, &coll, &body, &mut errors, pending).await?;
     if !errors.is_empty() {
-        return Err(RecordError::bad(FAILED_CREATE, Value::Object(errors)));
+        return Err(RecordError::bad(FAILED_CREATE, errors));
     }
     let mut statements = vec![insert(db.dialect(), &coll, &row)];
     let upload_keys: Vec<String> = files.store.iter().map(|u| crate::files::key(&coll.id, &id, &u.name)).collect();
@@ -270,7 +273,7 @@ pub async fn plan_create(
     match rule_gate(db, &schema, &coll, &id, coll.rules.create_rule.as_deref(), &rule_req).await? {
         Gate::Pass => {}
         Gate::Check(check) => statements.push(check),
-        Gate::Deny => return Err(RecordError::bad(FAILED_CREATE, json!({}))),
+        Gate::Deny => return Err(RecordError::bad(FAILED_CREATE, FieldErrors::default())),
     }
     let inserted = coll
         .fields
@@ -308,7 +311,7 @@ pub async fn plan_update(
     let current_map = current_json.as_object().cloned().unwrap_or_default();
     let body = values::apply_modifiers(&coll.fields, &raw, &current_map);
     confirm_password(&coll, &body)?;
-    let mut errors = Map::new();
+    let mut errors = FieldErrors::default();
     let manager = coll.is_auth() && manages(db, &schema, &coll, id, req).await?;
     if coll.is_auth() && !manager {
         unmanaged_changes(&body, &current_map, &mut errors);
@@ -341,7 +344,7 @@ pub async fn plan_update(
     }
     check_relations(db, &schema, &coll, &body, &mut errors, pending).await?;
     if !errors.is_empty() {
-        return Err(RecordError::bad(FAILED_UPDATE, Value::Object(errors)));
+        return Err(RecordError::bad(FAILED_UPDATE, errors));
     }
     let rule_req = with_body(req, &body, "PATCH");
     let mut statements = Vec::new();
@@ -486,7 +489,7 @@ async fn new_value(
     field: &Field,
     body: &Map<String, Value>,
     now: &str,
-    errors: &mut Map<String, Value>,
+    errors: &mut FieldErrors,
 ) -> Result<Option<SqlValue>, RecordError> {
     match &field.kind {
         FieldKind::Autodate(o) => return Ok(o.on_create.then(|| SqlValue::Text(now.to_owned()))),
@@ -504,21 +507,21 @@ async fn new_value(
         values::normalize(field, &raw)
     };
     if let Err(e) = values::validate(field, &value) {
-        errors.insert(field.name.clone(), e);
+        errors.set(&field.name, e);
         return Ok(None);
     }
     Ok(Some(values::to_sql(field, &value)))
 }
 
-fn check_id(field: &Field, id: &str, errors: &mut Map<String, Value>) {
+fn check_id(field: &Field, id: &str, errors: &mut FieldErrors) {
     let FieldKind::Text(o) = &field.kind else { return };
     let len = id.chars().count() as i64;
     if o.min > 0 && len < o.min {
-        errors.insert("id".into(), json!({"code": "validation_min_text_constraint", "message": format!("Must be at least {} character(s).", o.min), "params": {"min": o.min}}));
+        errors.set("id", values::min_text(o.min));
     } else if o.max > 0 && len > o.max {
-        errors.insert("id".into(), json!({"code": "validation_max_text_constraint", "message": format!("Must be less than {} character(s).", o.max), "params": {"max": o.max}}));
+        errors.set("id", values::max_text(o.max));
     } else if !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
-        errors.insert("id".into(), field_error("validation_invalid_format", "Invalid value format."));
+        errors.set("id", FieldError::new("validation_invalid_format", "Invalid value format."));
     }
 }
 
@@ -540,17 +543,17 @@ async fn manages(
 
 /// Without manage access, `email` and `verified` may be sent but not changed (PocketBase:
 /// `validation_values_mismatch`).
-fn unmanaged_changes(body: &Map<String, Value>, current: &Map<String, Value>, errors: &mut Map<String, Value>) {
-    let mismatch = || field_error("validation_values_mismatch", "Values don't match.");
+fn unmanaged_changes(body: &Map<String, Value>, current: &Map<String, Value>, errors: &mut FieldErrors) {
+    let mismatch = || FieldError::new("validation_values_mismatch", "Values don't match.");
     if let Some(email) = body.get("email").and_then(Value::as_str)
         && Some(email) != current.get("email").and_then(Value::as_str)
     {
-        errors.insert("email".into(), mismatch());
+        errors.set("email", mismatch());
     }
     if let Some(v) = body.get("verified")
         && Some(values::normalize_bool(v)) != current.get("verified").and_then(Value::as_bool)
     {
-        errors.insert("verified".into(), mismatch());
+        errors.set("verified", mismatch());
     }
 }
 
@@ -560,7 +563,7 @@ fn confirm_password(coll: &Collection, body: &Map<String, Value>) -> Result<(), 
         return Ok(());
     }
     if body.get("password") != body.get("passwordConfirm") {
-        let data = json!({"passwordConfirm": field_error("validation_values_mismatch", "Values don't match.")});
+        let data = FieldErrors::single("passwordConfirm", code::VALUES_MISMATCH, "Values don't match.");
         return Err(RecordError::bad("Failed to validate the submitted data.", data));
     }
     Ok(())
@@ -572,7 +575,7 @@ async fn auth_password(
     body: &Map<String, Value>,
     current: Option<&Row>,
     manager: bool,
-    errors: &mut Map<String, Value>,
+    errors: &mut FieldErrors,
     row: &mut Vec<(String, SqlValue)>,
 ) -> Result<(), RecordError> {
     let password = body.get("password").and_then(Value::as_str).unwrap_or_default();
@@ -585,12 +588,17 @@ async fn auth_password(
         _ => 8,
     };
     if password.is_empty() {
-        errors.insert("password".into(), field_error("validation_required", "Cannot be blank."));
+        errors.set("password", FieldError::new("validation_required", "Cannot be blank."));
     } else if password.chars().count() < min || password.len() > 71 {
-        errors.insert("password".into(), json!({"code": "validation_length_out_of_range", "message": format!("The length must be between {min} and 71."), "params": {"min": min, "max": 71}}));
+        errors.set(
+            "password",
+            FieldError::new(code::LENGTH_OUT_OF_RANGE, format!("The length must be between {min} and 71."))
+                .with("min", min)
+                .with("max", 71i64),
+        );
     }
     if confirm != password {
-        errors.insert("passwordConfirm".into(), field_error("validation_values_mismatch", "Values don't match."));
+        errors.set("passwordConfirm", FieldError::new("validation_values_mismatch", "Values don't match."));
     }
     if let Some(current) = current
         && !manager
@@ -602,15 +610,15 @@ async fn auth_password(
         });
         let old = body.get("oldPassword").and_then(Value::as_str).unwrap_or_default();
         if old.is_empty() {
-            errors.insert("oldPassword".into(), field_error("validation_required", "Cannot be blank."));
+            errors.set("oldPassword", FieldError::new("validation_required", "Cannot be blank."));
         } else if !crate::password::verify_password(old, hash.as_deref()).await {
-            errors.insert(
-                "oldPassword".into(),
-                field_error("validation_invalid_old_password", "Missing or invalid old password."),
+            errors.set(
+                "oldPassword",
+                FieldError::new("validation_invalid_old_password", "Missing or invalid old password."),
             );
         }
     }
-    if errors.contains_key("password") || errors.contains_key("passwordConfirm") || errors.contains_key("oldPassword") {
+    if errors.contains("password") || errors.contains("passwordConfirm") || errors.contains("oldPassword") {
         return Ok(());
     }
     let hash = crate::password::hash_password(password).await?;
@@ -626,13 +634,13 @@ async fn check_relations(
     schema: &Schema,
     coll: &Collection,
     body: &Map<String, Value>,
-    errors: &mut Map<String, Value>,
+    errors: &mut FieldErrors,
     pending: &Pending,
 ) -> Result<(), RecordError> {
     for field in &coll.fields {
         let FieldKind::Relation(o) = &field.kind else { continue };
         let Some(raw) = body.get(&field.name) else { continue };
-        if errors.contains_key(&field.name) {
+        if errors.contains(&field.name) {
             continue;
         }
         let ids: Vec<String> = match values::normalize(field, raw) {
@@ -654,9 +662,9 @@ async fn check_relations(
         };
         let pending_here = ids.iter().filter(|id| pending.iter().any(|(c, p)| c == &target.id && p == *id)).count();
         if n + pending_here < ids.len() {
-            errors.insert(
-                field.name.clone(),
-                field_error(
+            errors.set(
+                &field.name,
+                FieldError::new(
                     "validation_missing_rel_records",
                     "Failed to find all relation records with the provided ids.",
                 ),
@@ -668,11 +676,14 @@ async fn check_relations(
 
 /// The columns of a failed unique constraint -> `{"email": validation_not_unique}` (`id` when
 /// the constraint is on an expression).
-fn unique_error(columns: &[String]) -> Value {
-    let unique = || field_error("validation_not_unique", "Value must be unique.");
-    let mut data: Map<String, Value> = columns.iter().map(|c| (c.clone(), unique())).collect();
-    if data.is_empty() {
-        data.insert("id".to_owned(), unique());
+fn unique_error(columns: &[String]) -> FieldErrors {
+    let unique = || FieldError::new("validation_not_unique", "Value must be unique.");
+    let mut data = FieldErrors::default();
+    for column in columns {
+        data.set(column, unique());
     }
-    Value::Object(data)
+    if data.is_empty() {
+        data.set("id", unique());
+    }
+    data
 }

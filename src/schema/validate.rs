@@ -1,15 +1,15 @@
 //! Checking and normalising a collection definition before it is saved.
 
-use serde_json::{Map, Value, json};
+use crate::error::{FieldError, FieldErrors, code};
 
 use super::{BasicOptions, DomainOptions, PasswordOptions, TextOptions};
 use super::{Collection, CollectionKind, Field, FieldKind, Schema};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
-    /// Validation failures in PocketBase's nested `data` shape.
+    /// Validation failures, by field (nested as PocketBase nests them).
     #[error("the collection definition is invalid")]
-    Invalid(Value),
+    Invalid(FieldErrors),
     #[error("collection not found")]
     NotFound,
     /// The collection cannot go: others depend on it.
@@ -19,8 +19,8 @@ pub enum SchemaError {
     Internal(#[from] anyhow::Error),
 }
 
-fn err(code: &str, message: &str) -> Value {
-    json!({"code": code, "message": message})
+fn err(code: &'static str, message: &str) -> FieldError {
+    FieldError::new(code, message)
 }
 
 fn is_word(s: &str) -> bool {
@@ -32,56 +32,53 @@ const RESERVED_FIELD_NAMES: &[&str] = &["expand", "collectionId", "collectionNam
 /// Normalises `new` (ids, system fields) and checks it against the rest of the schema.
 /// `old` is the stored version when updating.
 pub fn validate_collection(new: &mut Collection, old: Option<&Collection>, schema: &Schema) -> Result<(), SchemaError> {
-    let mut errors = Map::new();
+    let mut errors = FieldErrors::default();
     if let Some(old) = old {
         new.id.clone_from(&old.id);
         new.system = old.system;
         if new.kind != old.kind {
-            errors
-                .insert("type".into(), err("validation_collection_type_change", "Collection type cannot be changed."));
+            errors.set("type", err("validation_collection_type_change", "Collection type cannot be changed."));
         }
     } else if new.id.is_empty() {
         new.id = Collection::default_id(new.kind, &new.name);
     }
     if !is_word(&new.name) {
-        errors.insert(
-            "name".into(),
-            err("validation_invalid_name", "Must contain only letters, digits and underscores."),
-        );
+        errors.set("name", err("validation_invalid_name", "Must contain only letters, digits and underscores."));
     } else if schema.all().iter().any(|c| c.id != new.id && c.name.eq_ignore_ascii_case(&new.name)) {
-        errors.insert(
-            "name".into(),
+        errors.set(
+            "name",
             err("validation_collection_name_exists", "Collection name must be unique (case insensitive)."),
         );
     }
     if old.is_none() && schema.by_id(&new.id).is_some() {
-        errors.insert("id".into(), err("validation_collection_id_exists", "Collection id already exists."));
+        errors.set("id", err("validation_collection_id_exists", "Collection id already exists."));
     }
     add_system_fields(new);
     if let Some(field_errors) = check_fields(new, schema) {
-        errors.insert("fields".into(), field_errors);
+        errors.nest("fields", field_errors);
     } else if let Some(old) = old
         && let Some(changed) = type_changes(old, new)
     {
-        errors.insert("fields".into(), changed);
+        errors.nest("fields", changed);
     }
     for (i, index) in new.indexes.iter().enumerate() {
         let upper = index.trim_start().to_ascii_uppercase();
         if !(upper.starts_with("CREATE INDEX") || upper.starts_with("CREATE UNIQUE INDEX")) || index.contains(';') {
-            let mut m = Map::new();
-            m.insert(i.to_string(), err("validation_invalid_index_expression", "Invalid CREATE INDEX expression."));
-            errors.insert("indexes".into(), Value::Object(m));
+            let invalid = err("validation_invalid_index_expression", "Invalid CREATE INDEX expression.");
+            let mut at = FieldErrors::default();
+            at.add_error(&i.to_string(), invalid);
+            errors.0.insert("indexes".into(), crate::error::FieldIssue::Nested(at));
         }
     }
     if new.kind == CollectionKind::View && new.view_query().is_none_or(|q| q.trim().is_empty()) {
-        errors.insert("viewQuery".into(), err("validation_required", "Cannot be blank."));
+        errors.set("viewQuery", err(code::REQUIRED, "Cannot be blank."));
     }
-    if errors.is_empty() { Ok(()) } else { Err(SchemaError::Invalid(Value::Object(errors))) }
+    if errors.is_empty() { Ok(()) } else { Err(SchemaError::Invalid(errors)) }
 }
 
-fn check_fields(c: &mut Collection, schema: &Schema) -> Option<Value> {
+fn check_fields(c: &mut Collection, schema: &Schema) -> Option<FieldErrors> {
     let own = [c.id.clone(), c.name.clone()];
-    let mut errors = Map::new();
+    let mut errors = FieldErrors::default();
     let mut seen: Vec<String> = Vec::new();
     for (i, f) in c.fields.iter_mut().enumerate() {
         if f.id.is_empty() {
@@ -99,23 +96,23 @@ fn check_fields(c: &mut Collection, schema: &Schema) -> Option<Value> {
         };
         seen.push(lower);
         if let Some(p) = problem {
-            let key = match p["code"].as_str() {
-                Some(
-                    "validation_match_invalid"
-                    | "validation_duplicated_field_name"
-                    | "validation_not_in_invalid_values",
-                ) => "name",
-                Some("validation_field_relation_missing_collection") => "collectionId",
+            let key = match p.code {
+                "validation_match_invalid"
+                | "validation_duplicated_field_name"
+                | "validation_not_in_invalid_values" => "name",
+                "validation_field_relation_missing_collection" => "collectionId",
                 _ => "options",
             };
-            errors.insert(i.to_string(), json!({ key: p }));
+            let mut field = FieldErrors::default();
+            field.add_error(key, p);
+            errors.nest(&i.to_string(), field);
         }
     }
-    (!errors.is_empty()).then_some(Value::Object(errors))
+    (!errors.is_empty()).then_some(errors)
 }
 
 /// `own` is the collection's id and name: a relation may point at its own collection.
-fn field_problem(f: &Field, schema: &Schema, own: &[String; 2]) -> Option<Value> {
+fn field_problem(f: &Field, schema: &Schema, own: &[String; 2]) -> Option<FieldError> {
     match &f.kind {
         FieldKind::Relation(o)
             if !own.contains(&o.collection_id)
@@ -124,9 +121,7 @@ fn field_problem(f: &Field, schema: &Schema, own: &[String; 2]) -> Option<Value>
         {
             Some(err("validation_field_relation_missing_collection", "The related collection doesn't exist."))
         }
-        FieldKind::Select(o) if o.values.is_empty() => {
-            Some(err("validation_required", "Select values cannot be blank."))
-        }
+        FieldKind::Select(o) if o.values.is_empty() => Some(err(code::REQUIRED, "Select values cannot be blank.")),
         FieldKind::Text(o) if !o.pattern.is_empty() && regex::Regex::new(&o.pattern).is_err() => {
             Some(err("validation_invalid_regex", "Invalid regular expression pattern."))
         }
@@ -135,14 +130,14 @@ fn field_problem(f: &Field, schema: &Schema, own: &[String; 2]) -> Option<Value>
 }
 
 /// A field keeps its type for life (PocketBase refuses the change too).
-fn type_changes(old: &Collection, new: &Collection) -> Option<Value> {
-    let mut errors = Map::new();
+fn type_changes(old: &Collection, new: &Collection) -> Option<FieldErrors> {
+    let mut errors = FieldErrors::default();
     for (i, f) in new.fields.iter().enumerate() {
         if old.fields.iter().any(|o| o.id == f.id && o.type_name() != f.type_name()) {
-            errors.insert(i.to_string(), err("validation_field_type_change", "Field type cannot be changed."));
+            errors.set(&i.to_string(), err("validation_field_type_change", "Field type cannot be changed."));
         }
     }
-    (!errors.is_empty()).then_some(Value::Object(errors))
+    (!errors.is_empty()).then_some(errors)
 }
 
 /// Adds the `id` field every collection has and the fields every auth collection has.
@@ -199,6 +194,7 @@ fn add_system_fields(c: &mut Collection) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     fn parse(v: Value) -> Collection {
         serde_json::from_value(v).expect("collection")
@@ -225,6 +221,7 @@ mod tests {
             {"name": "r", "type": "relation", "collectionId": "nope"}, {"name": "expand", "type": "text"}
         ]}));
         let Err(SchemaError::Invalid(e)) = validate_collection(&mut c, None, &existing) else { panic!("invalid") };
+        let e = serde_json::to_value(e).expect("json");
         assert_eq!(e["name"]["code"], "validation_collection_name_exists");
         // Field positions shift by one: `id` is inserted first.
         assert_eq!(e["fields"]["1"]["name"]["code"], "validation_match_invalid");

@@ -2,17 +2,21 @@
 //! `alias.field` (or a bare field) of a collection in the FROM/JOIN clauses clones that field,
 //! `count(…)` is an integer number, anything else is JSON. The query must return an `id` column.
 
-use serde_json::{Value, json};
+use crate::error::FieldErrors;
 
 use super::{Field, FieldKind, JsonOptions, NumberOptions, Schema, TextOptions};
 
 /// Fields for a view whose query returns `columns`, or PocketBase-shaped validation errors.
-pub fn infer_fields(query: &str, columns: &[String], schema: &Schema) -> Result<Vec<Field>, Value> {
+pub fn infer_fields(query: &str, columns: &[String], schema: &Schema) -> Result<Vec<Field>, FieldErrors> {
     if !columns.iter().any(|c| c == "id") {
-        return Err(json!({
-            "fields": {"code": "validation_missing_primary_key", "message": "Missing or invalid \"id\" PK field."},
-            "viewQuery": {"code": "validation_invalid_view_query", "message": "Invalid query - missing required id column (you can use `(ROW_NUMBER() OVER()) as id` if you don't have one)."}
-        }));
+        let mut errors =
+            FieldErrors::single("fields", "validation_missing_primary_key", "Missing or invalid \"id\" PK field.");
+        errors.add(
+            "viewQuery",
+            "validation_invalid_view_query",
+            "Invalid query - missing required id column (you can use `(ROW_NUMBER() OVER()) as id` if you don't have one).",
+        );
+        return Err(errors);
     }
     let sources = sources(query);
     let items = select_items(query);
@@ -163,6 +167,6 @@ mod tests {
     fn requires_an_id_column() {
         let err =
             infer_fields("SELECT title FROM posts", &["title".to_owned()], &Schema::default()).expect_err("no id");
-        assert_eq!(err["fields"]["code"], "validation_missing_primary_key");
+        assert_eq!(err.get("fields").expect("fields").code, "validation_missing_primary_key");
     }
 }
