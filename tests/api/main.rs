@@ -16,3 +16,4 @@ mod jobs;
 mod schema_changes;
 mod settings;
 mod shutdown;
+mod store_contract;
