@@ -15,7 +15,7 @@
 //!
 //! Rules 1-3 ignore comments and string/char literals. Test code is skipped by every rule:
 //! items under `#[cfg(test)]`, files named `tests.rs`, files under a `tests/` folder.
-//! A new top-level module must be added to [`LAYERS`] (and to ARCHITECTURE.md).
+//! A new top-level module must be added to [`LAYERS`] (and to the layer table in README.md).
 //!
 //! Known violations: each violation has a key without line numbers, printed by the failing
 //! test: `upward records -> http`, `cycle realtime -> records -> realtime` (starting at the
@@ -461,7 +461,7 @@ fn known_violations_still_occur() {
 
 #[test]
 fn every_module_is_in_the_layer_table() {
-    let advice = "Add the module to LAYERS in tests/architecture.rs (and to ARCHITECTURE.md).";
+    let advice = "Add the module to LAYERS in tests/architecture.rs (and to the layer table in README.md).";
     report("layer table", advice, table_violations(&load_sources()));
 }
 

@@ -41,6 +41,7 @@ fn read_only(coll: &Collection) -> Result<(), RecordError> {
 }
 
 /// What a write will do: its statements (run in one transaction) and how to report failures.
+#[derive(Debug)]
 pub struct Plan {
     pub coll: Arc<Collection>,
     pub id: String,

@@ -13,6 +13,7 @@ mod filters;
 mod health;
 mod import;
 mod jobs;
+mod planner;
 mod schema_changes;
 mod settings;
 mod shutdown;
