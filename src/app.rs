@@ -10,18 +10,18 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
-use crate::jobs::Jobs;
-
-mod jobs;
 use crate::auth::Auth;
+use crate::config::Config;
 use crate::files::Files;
+use crate::jobs::Jobs;
 use crate::limits::Limiter;
 use crate::realtime::{Broker, Hub, LocalBroker};
 use crate::records::Records;
 use crate::schema::Registry;
 use crate::settings::SettingsService;
 use crate::store::Store;
+
+mod jobs;
 pub use jobs::BUILTIN;
 
 /// Shared state: a cheap clone over one `Arc`.
@@ -103,7 +103,7 @@ impl AppState {
             settings,
             shutdown: CancellationToken::new(),
         }));
-        let settings = state.settings.load().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let settings = state.settings.load().await.context("cannot read the settings")?;
         if settings.s3.enabled {
             state.files.apply_settings(&settings.s3).context("the s3 settings do not work")?;
         }

@@ -218,7 +218,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Copies the files to the other backend, then points the settings at it unless the
 /// configuration fixes the backend; whether the settings were switched.
 async fn migrate_storage(state: &AppState, to_s3: bool) -> anyhow::Result<bool> {
-    let settings = state.settings.load().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let settings = state.settings.load().await.context("cannot read the settings")?;
     let s3 = crate::blob::S3Config::from_config(&state.config.storage).unwrap_or_else(|| settings.s3.clone());
     let report = crate::files::migrate::migrate(&state.files, to_s3.then_some(&s3)).await?;
     println!("copied {} files ({} bytes), {} already there", report.copied, report.bytes, report.skipped);

@@ -11,11 +11,15 @@ use crate::store::{SchemaChange, StoreError};
 
 fn store_error(e: StoreError) -> SchemaError {
     match e {
-        e @ StoreError::Conflict { .. } => SchemaError::Invalid(FieldErrors::single(
-            "name",
-            code::VALUE_MUST_BE_UNIQUE,
-            format!("Value must be unique ({e})."),
-        )),
+        StoreError::Conflict { table, columns } => {
+            let which: Vec<String> = columns.iter().map(|c| format!("{table}.{c}")).collect();
+            let message = if which.is_empty() {
+                "Value must be unique.".to_owned()
+            } else {
+                format!("Value must be unique ({}).", which.join(", "))
+            };
+            SchemaError::Invalid(FieldErrors::single("name", code::VALUE_MUST_BE_UNIQUE, message))
+        }
         StoreError::Other(err) => {
             // DDL errors (bad index, bad view query, impossible type change) are the caller's to fix.
             SchemaError::Invalid(FieldErrors::single("fields", "validation_invalid_schema", format!("{err:#}")))

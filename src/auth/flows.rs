@@ -234,12 +234,10 @@ async fn redeem(
 /// Writes through the records layer (validation, realtime events), as a superuser.
 async fn save(state: &Auth, coll: &AuthCollection, id: &str, body: Value) -> Result<(), AuthError> {
     let body: Map<String, Value> = body.as_object().cloned().unwrap_or_default();
-    match crate::records::update(&state.records, &coll.id, id, body, Vec::new(), &RequestInfo::superuser()).await {
-        Ok(_) => Ok(()),
-        Err(crate::records::RecordError::BadRequest { message, data }) => Err(AuthError::Rejected { message, data }),
-        Err(crate::records::RecordError::NotFound) => Err(AuthError::NotFound),
-        Err(e) => Err(AuthError::Internal(anyhow::anyhow!("{e}"))),
-    }
+    crate::records::update(&state.records, &coll.id, id, body, Vec::new(), &RequestInfo::superuser())
+        .await
+        .map(drop)
+        .map_err(AuthError::from)
 }
 
 /// Mails a one-time password.
@@ -340,13 +338,14 @@ async fn send_test_email(state: &Auth, collection_key: &str, template: &str, to:
     )
     .await
     .map_err(AuthError::Internal)?;
-    let (smtp, sender) = mailer(state).await.map_err(AuthError::Internal)?;
+    let (smtp, sender) = mailer(state).await.map_err(|e| AuthError::Mail(format!("{e:#}")))?;
     crate::mail::send(&smtp, &sender, email).await.map_err(|e| AuthError::Mail(format!("{e:#}")))
 }
 
 /// The SMTP settings and the sender, as the settings say now.
 async fn mailer(state: &Auth) -> anyhow::Result<(crate::mail::SmtpConfig, crate::mail::Sender)> {
-    let settings = state.settings.load().await.map_err(|e| anyhow::anyhow!("cannot read the settings: {e}"))?;
+    let settings =
+        state.settings.load().await.map_err(|e| anyhow::Error::new(e).context("cannot read the settings"))?;
     let sender =
         crate::mail::Sender { name: settings.meta.sender_name.clone(), address: settings.meta.sender_address.clone() };
     Ok((settings.smtp.clone(), sender))
@@ -379,7 +378,7 @@ async fn render(
     to: &str,
     placeholders: &[(&str, &str)],
 ) -> anyhow::Result<crate::mail::Email> {
-    let meta = state.settings.load().await.map_err(|e| anyhow::anyhow!("{e}"))?.meta;
+    let meta = state.settings.load().await.map_err(|e| anyhow::Error::new(e).context("cannot read the settings"))?.meta;
     let (subject, body) = super::templates::get(coll, template);
     let fill = |text: &str| {
         let mut out =

@@ -86,8 +86,8 @@ pub enum AuthError {
     /// A 400 with PocketBase's message and field errors.
     #[error("{message}")]
     Rejected { message: String, data: FieldErrors },
-    /// A test email could not be sent (the mail server's answer).
-    #[error("cannot send the email: {0}")]
+    /// The test email could not be sent (the mail server's answer, or why it was not tried).
+    #[error("cannot send the test email: {0}")]
     Mail(String),
     #[error("{0}")]
     Unauthorized(&'static str),

@@ -397,7 +397,7 @@ async fn create(state: &Auth, coll: &AuthCollection, user: &OAuthUser, login: &L
         Err(crate::records::RecordError::BadRequest { data, .. }) => {
             Err(AuthError::Rejected { message: "Failed to authenticate.".into(), data })
         }
-        Err(e) => Err(AuthError::Internal(anyhow::anyhow!("{e}"))),
+        Err(e) => Err(AuthError::Internal(anyhow::Error::new(e).context("cannot create the OAuth2 user"))),
     }
 }
 

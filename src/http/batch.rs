@@ -78,14 +78,9 @@ fn parse(value: &Value) -> Result<Vec<SubRequest>, BatchError> {
 impl SubRequest {
     /// The record operation this sub-request names (by method and URL), for the caller `req`.
     fn into_op(self, req: &RequestInfo) -> BatchOp {
-        let (collection, id) = target(&self.url).unwrap_or_default();
-        let action = match (self.method.as_str(), id) {
-            (_, _) if collection.is_empty() => BatchAction::Unsupported,
-            ("POST", None) => BatchAction::Create,
-            ("PUT", None) => BatchAction::Upsert,
-            ("PATCH", Some(id)) => BatchAction::Update(id),
-            ("DELETE", Some(id)) => BatchAction::Delete(id),
-            _ => BatchAction::Unsupported,
+        let (collection, action) = match target(&self.url) {
+            Some((collection, id)) => (collection, action(&self.method, id)),
+            None => (String::new(), BatchAction::Unsupported),
         };
         let info = self.info(req);
         let input = records::Input { body: self.body, uploads: self.uploads };
@@ -105,6 +100,17 @@ impl SubRequest {
             info.headers.insert(k.to_ascii_lowercase().replace('-', "_"), v.as_str().unwrap_or_default().to_owned());
         }
         info
+    }
+}
+
+/// The record action of a method on `…/records` (no id) or `…/records/{id}`.
+fn action(method: &str, id: Option<String>) -> BatchAction {
+    match (method, id) {
+        ("POST", None) => BatchAction::Create,
+        ("PUT", None) => BatchAction::Upsert,
+        ("PATCH", Some(id)) => BatchAction::Update(id),
+        ("DELETE", Some(id)) => BatchAction::Delete(id),
+        _ => BatchAction::Unsupported,
     }
 }
 

@@ -132,7 +132,9 @@ impl From<AuthError> for ApiError {
             AuthError::NotFound => Self::not_found(MSG_NOT_FOUND),
             AuthError::InvalidOtp => Self::bad_request("Invalid or expired OTP.", empty()),
             AuthError::Rejected { message, data } => Self::invalid(&message, &data),
-            AuthError::Mail(message) => Self::bad_request("", json!({"message": message})),
+            AuthError::Mail(message) => {
+                Self::bad_request("Failed to send the test email.", json!({"message": message}))
+            }
             AuthError::Unauthorized(message) => Self::unauthorized_with(message),
             AuthError::Forbidden(message) => Self::forbidden(message),
             AuthError::TooManyRequests(message) => Self::too_many_requests(message),

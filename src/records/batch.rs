@@ -76,7 +76,11 @@ async fn run_stored(
     requests: Vec<BatchOp>,
     stored: &mut Vec<String>,
 ) -> Result<Vec<BatchOutcome>, BatchError> {
-    let settings = state.settings.load().await.map_err(|e| BatchError::Internal(anyhow::anyhow!("{e}")))?;
+    let settings = state
+        .settings
+        .load()
+        .await
+        .map_err(|e| BatchError::Internal(anyhow::Error::new(e).context("cannot read the settings")))?;
     if !settings.batch.enabled {
         return Err(BatchError::Disabled);
     }

@@ -151,9 +151,9 @@ impl Schema {
         let auth = collections
             .iter()
             .filter_map(AuthCollection::from_collection)
-            .filter_map(|parsed| {
-                parsed.map_err(|e| tracing::error!(error = %format!("{e:#}"), "an auth collection is unusable")).ok()
-            })
+            // Options that do not parse (a definition still being validated, or a broken one)
+            // leave the collection out: sign-ins to it answer "missing auth collection".
+            .filter_map(|parsed| parsed.map_err(|e| tracing::debug!(error = %format!("{e:#}"), "auth options")).ok())
             .collect();
         Self { collections: collections.into_iter().map(Arc::new).collect(), auth }
     }
