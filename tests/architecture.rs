@@ -220,7 +220,7 @@ fn raw_string(s: &[char], quote: usize, hashes: usize) -> Option<(Range<usize>, 
 /// the whole file when it starts with `#![cfg(test)]`.
 fn test_item_ranges(code: &str) -> Vec<Range<usize>> {
     if code.trim_start().starts_with("#![cfg(test)]") {
-        return vec![0..code.len()];
+        return std::iter::once(0..code.len()).collect();
     }
     let attr = "#[cfg(test)]";
     code.match_indices(attr).map(|(at, _)| at..item_end(code.as_bytes(), at + attr.len())).collect()
@@ -353,7 +353,7 @@ fn shortest_path(graph: &Graph, from: &str, to: &str) -> Option<Vec<String>> {
         }
         for next in graph.get(last).into_iter().flat_map(|edges| edges.keys()) {
             if seen.insert(next.clone()) {
-                queue.push_back([path.as_slice(), &[next.clone()]].concat());
+                queue.push_back([path.as_slice(), std::slice::from_ref(next)].concat());
             }
         }
     }

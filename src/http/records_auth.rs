@@ -267,10 +267,8 @@ impl<'a> FailureGuard<'a> {
     /// Counts a failed sign-in; passes the outcome through.
     fn record<T>(self, outcome: Result<T, crate::auth::AuthError>) -> ApiResult<T> {
         use super::limits::{FAILURE_WINDOW, MAX_FAILURES};
-        let failed = match &outcome {
-            Err(crate::auth::AuthError::InvalidCredentials | crate::auth::AuthError::InvalidOtp) => true,
-            _ => false,
-        };
+        let failed =
+            matches!(&outcome, Err(crate::auth::AuthError::InvalidCredentials | crate::auth::AuthError::InvalidOtp));
         if failed {
             for key in &self.keys {
                 self.state.limiter.hit(key, MAX_FAILURES, FAILURE_WINDOW);

@@ -198,8 +198,10 @@ mod tests {
         assert_eq!(jobs.get(SPECS[0].name).expect("known").schedule.as_ref().map(|s| s.0.as_str()), Some("0 3 * * *"));
         config.schedules.insert("nope".into(), "* * * * *".into());
         assert!(Jobs::from_config(SPECS, &config).is_err());
-        let mut config = JobsConfig::default();
-        config.schedules = [(SPECS[0].name.to_owned(), "every day".to_owned())].into();
+        let mut config = JobsConfig {
+            schedules: [(SPECS[0].name.to_owned(), "every day".to_owned())].into(),
+            ..JobsConfig::default()
+        };
         let err = Jobs::from_config(SPECS, &config).err().expect("invalid cron");
         assert!(format!("{err:#}").contains(SPECS[0].name), "{err:#}");
         config.schedules = [(SPECS[0].name.to_owned(), String::new())].into();

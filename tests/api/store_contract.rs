@@ -195,7 +195,7 @@ async fn system_tables(store: &dyn Store, notes: &Collection) {
     system::insert_otp(store, &otp).await.expect("otp");
     assert_eq!(system::otp(store, &otp.id).await.expect("read").map(|o| o.sent_to), Some(otp.sent_to.clone()));
     let long_ago = croft::dates::format(Utc::now() - Duration::hours(1));
-    assert_eq!(system::recent_otps(store, "c1", "r1", &long_ago).await.expect("recent"), [otp.id.clone()]);
+    assert_eq!(system::recent_otps(store, "c1", "r1", &long_ago).await.expect("recent"), std::slice::from_ref(&otp.id));
     assert!(system::recent_otps(store, "c1", "r2", &long_ago).await.expect("recent").is_empty());
     system::delete_otp(store, &otp.id).await.expect("delete");
     assert!(system::otp(store, &otp.id).await.expect("read").is_none());
