@@ -5,7 +5,7 @@
 use super::FilterError;
 use super::parser::{Expr, Join, Node, Op, Operand as Ast};
 use super::resolve::{Context, Kind, MULTI_VALUE, Operand};
-use crate::sql::{SqlBuilder, SqlValue, ident};
+use crate::sql::{Dialect, SqlBuilder, SqlValue, ident};
 
 pub fn expr(ctx: &mut Context<'_>, items: &Expr) -> Result<String, FilterError> {
     let mut out = String::from("(");
@@ -59,8 +59,8 @@ fn changed(ctx: &mut Context<'_>, field: &str) -> Result<Operand, FilterError> {
 /// One comparison of two resolved operands.
 pub(super) fn resolved(sql: &mut SqlBuilder, l: &Operand, op: Op, r: &Operand) -> Result<String, FilterError> {
     let base = match op.base() {
-        Op::Eq => equal(true, l, r),
-        Op::Neq => equal(false, l, r),
+        Op::Eq => equal(sql.dialect, true, l, r),
+        Op::Neq => equal(sql.dialect, false, l, r),
         Op::Like => like(sql, l, r, false),
         Op::NotLike => like(sql, l, r, true),
         Op::Lt => format!("{} < {}", l.sql, r.sql),
@@ -89,28 +89,29 @@ fn is_known_non_empty(o: &Operand) -> bool {
     matches!(o.kind, Kind::Bool | Kind::Param { empty: false })
 }
 
-fn equal(eq: bool, l: &Operand, r: &Operand) -> String {
-    let (op, concat, null_check) = if eq { ("=", "OR", "IS NULL") } else { ("IS NOT", "AND", "IS NOT NULL") };
-    let null_op = if eq { "IS" } else { "IS NOT" };
+fn equal(dialect: &dyn Dialect, eq: bool, l: &Operand, r: &Operand) -> String {
+    let (concat, null_check) = if eq { ("OR", "IS NULL") } else { ("AND", "IS NOT NULL") };
+    // `=` for equality; the null-safe form for `!=`, so that NULL differs from a value.
+    let cmp = |a: &str, b: &str| if eq { format!("{a} = {b}") } else { dialect.null_safe_eq(a, b, true) };
     if l.no_coalesce || r.no_coalesce {
-        return format!("{} {null_op} {}", l.sql, r.sql);
+        return dialect.null_safe_eq(&l.sql, &r.sql, !eq);
     }
     let (le, re) = (is_empty(l), is_empty(r));
     if le && re {
-        return format!("'' {op} ''");
+        return cmp("''", "''");
     }
     if is_known_non_empty(l) || is_known_non_empty(r) {
         let ls = if le { "''" } else { &l.sql };
         let rs = if re { "''" } else { &r.sql };
-        return format!("{ls} {op} {rs}");
+        return cmp(ls, rs);
     }
     if le {
-        return format!("('' {op} {r} {concat} {r} {null_check})", r = r.sql);
+        return format!("({} {concat} {r} {null_check})", cmp("''", &r.sql), r = r.sql);
     }
     if re {
-        return format!("({l} {op} '' {concat} {l} {null_check})", l = l.sql);
+        return format!("({} {concat} {l} {null_check})", cmp(&l.sql, "''"), l = l.sql);
     }
-    format!("COALESCE({}, '') {op} COALESCE({}, '')", l.sql, r.sql)
+    cmp(&format!("COALESCE({}, '')", l.sql), &format!("COALESCE({}, '')", r.sql))
 }
 
 fn like(sql: &mut SqlBuilder, l: &Operand, r: &Operand, negate: bool) -> String {
@@ -179,7 +180,8 @@ fn match_all(sql: &mut SqlBuilder, l: &Operand, op: Op, r: &Operand) -> Result<O
         (Some(ls), Some(rs)) => {
             let (la, ra) = (sql.alias("mml"), sql.alias("mmr"));
             let cond = resolved(sql, &value(&la, l), op, &value(&ra, r))?;
-            Some(format!("NOT EXISTS (SELECT 1 FROM ({ls}) {la} LEFT JOIN ({rs}) {ra} WHERE NOT ({cond}))"))
+            let pairs = sql.dialect.join_always(&format!("({rs}) {ra}"));
+            Some(format!("NOT EXISTS (SELECT 1 FROM ({ls}) {la} {pairs} WHERE NOT ({cond}))"))
         }
         (Some(ls), None) => {
             let la = sql.alias("mml");

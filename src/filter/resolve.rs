@@ -306,7 +306,7 @@ impl<'a> Context<'a> {
             (Some("each"), Value::Array(_)) => {
                 let json = self.sql.param(SqlValue::Text(value.to_string()));
                 let je = self.sql.alias("je");
-                let join = format!("LEFT JOIN {}", self.sql.dialect.json_elements(&json, &je));
+                let join = self.sql.dialect.join_always(&self.sql.dialect.json_elements(&json, &je));
                 self.joins.push(join);
                 self.distinct = true;
                 let sub = self.sql.alias("je");
@@ -365,7 +365,7 @@ impl<'a> Context<'a> {
         }
         let alias = ident(&format!("__collection_{join_alias}"));
         if self.joined.insert(alias.clone()) {
-            self.joins.push(format!("LEFT JOIN {} {alias}", ident(&coll.name)));
+            self.joins.push(self.sql.dialect.join_always(&format!("{} {alias}", ident(&coll.name))));
         }
         self.distinct = true;
         let coll: &'a Collection = coll;
@@ -435,9 +435,9 @@ impl<'a> Context<'a> {
         }
         let sql: Vec<String> = resolved.into_iter().map(|a| a.sql).collect();
         match (name, sql.as_slice()) {
-            ("geoDistance", [lon_a, lat_a, lon_b, lat_b]) => Ok(Operand::expr(format!(
-                "(6371 * acos(cos(radians({lat_a})) * cos(radians({lat_b})) * cos(radians({lon_b}) - radians({lon_a})) + sin(radians({lat_a})) * sin(radians({lat_b}))))"
-            ))),
+            ("geoDistance", [lon_a, lat_a, lon_b, lat_b]) => {
+                Ok(Operand::expr(self.sql.dialect.geo_distance(lon_a, lat_a, lon_b, lat_b)))
+            }
             ("geoDistance", _) => Err(FilterError::Resolve("geoDistance() takes 4 arguments".into())),
             ("strftime", args) if !args.is_empty() && args.len() <= 10 => {
                 Ok(Operand::expr(self.sql.dialect.strftime(args)))
@@ -545,7 +545,7 @@ fn walk<'c>(
                             });
                         }
                         let je = join_alias(sql, &alias, &format!("{seg}_je"), out.joined.is_some());
-                        push_join(&mut out, &je, format!("LEFT JOIN {}", sql.dialect.json_elements(&column, &je)));
+                        push_join(&mut out, &je, sql.dialect.join_always(&sql.dialect.json_elements(&column, &je)));
                         return Ok(Walked {
                             sql: format!("{je}.\"value\""),
                             field: target.field("id"),
@@ -562,7 +562,7 @@ fn walk<'c>(
                         push_join(
                             &mut out,
                             &je,
-                            format!("LEFT JOIN {}", sql.dialect.json_elements(&sql.column(&alias, seg), &je)),
+                            sql.dialect.join_always(&sql.dialect.json_elements(&sql.column(&alias, seg), &je)),
                         );
                         let on = format!("{next}.\"id\" = {je}.\"value\"");
                         join_with_rule(sql, schema, request, &mut out, target, &next, &on)?;
@@ -627,7 +627,7 @@ fn last_field<'c>(
     let sql_text = match modifier {
         Some("each") if field.is_multiple() => {
             let je = join_alias(sql, alias, &format!("{}_each", field.name), out.joined.is_some());
-            push_join(out, &je, format!("LEFT JOIN {}", sql.dialect.json_elements(&column, &je)));
+            push_join(out, &je, sql.dialect.join_always(&sql.dialect.json_elements(&column, &je)));
             multi = true;
             format!("{je}.\"value\"")
         }

@@ -23,6 +23,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// `expr LIKE pattern` with `\` as the escape character; ASCII case-insensitive as
     /// PocketBase's `~` is.
     fn like(&self, expr: &str, pattern: &str, negate: bool) -> String;
+    /// The null-safe comparison: `l` and `r` are the same value, NULL included (`negate`: differ).
+    fn null_safe_eq(&self, l: &str, r: &str, negate: bool) -> String;
+    /// `LEFT JOIN <table>` that pairs every row with every row of `table` (a JSON elements
+    /// table, or a subquery): no join condition of its own.
+    fn join_always(&self, table: &str) -> String;
     /// Folds the case of a text value (`:lower`).
     fn lower(&self, expr: &str) -> String {
         format!("LOWER({expr})")
@@ -44,6 +49,18 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     }
     /// SQLite's `strftime(format, time, modifiers…)` semantics.
     fn strftime(&self, args: &[String]) -> String;
+    /// A value read as a number (JSON values come out of [`Dialect::json_extract`] as text in
+    /// some dialects).
+    fn number(&self, expr: &str) -> String {
+        expr.to_owned()
+    }
+    /// The great-circle distance in km between two (lon, lat) points in degrees
+    /// (PocketBase's `geoDistance`).
+    fn geo_distance(&self, lon_a: &str, lat_a: &str, lon_b: &str, lat_b: &str) -> String {
+        let rad = |x: &str| format!("radians({})", self.number(x));
+        let (lon_a, lat_a, lon_b, lat_b) = (rad(lon_a), rad(lat_a), rad(lon_b), rad(lat_b));
+        format!("(6371 * acos(cos({lat_a}) * cos({lat_b}) * cos({lon_b} - {lon_a}) + sin({lat_a}) * sin({lat_b})))")
+    }
     /// `INSERT … ON CONFLICT (conflict) DO UPDATE SET` every column of `update` to its new
     /// value; `DO NOTHING` when `update` is empty. Values are the placeholders `values`.
     fn upsert(&self, table: &str, columns: &[&str], values: &[String], conflict: &[&str], update: &[&str]) -> String {
@@ -85,6 +102,14 @@ impl Dialect for Sqlite {
     fn like(&self, expr: &str, pattern: &str, negate: bool) -> String {
         let not = if negate { "NOT " } else { "" };
         format!("{expr} {not}LIKE {pattern} ESCAPE '\\'")
+    }
+
+    fn null_safe_eq(&self, l: &str, r: &str, negate: bool) -> String {
+        if negate { format!("{l} IS NOT {r}") } else { format!("{l} IS {r}") }
+    }
+
+    fn join_always(&self, table: &str) -> String {
+        format!("LEFT JOIN {table}")
     }
 
     fn json_elements(&self, json: &str, alias: &str) -> String {
@@ -142,6 +167,14 @@ impl Dialect for Postgres {
         format!("({expr})::text {not}ILIKE {pattern} ESCAPE '\\'")
     }
 
+    fn null_safe_eq(&self, l: &str, r: &str, negate: bool) -> String {
+        if negate { format!("{l} IS DISTINCT FROM {r}") } else { format!("{l} IS NOT DISTINCT FROM {r}") }
+    }
+
+    fn join_always(&self, table: &str) -> String {
+        format!("LEFT JOIN {table} ON TRUE")
+    }
+
     fn json_elements(&self, json: &str, alias: &str) -> String {
         format!(
             "jsonb_array_elements_text(CASE WHEN jsonb_typeof(to_jsonb({json})) = 'array' THEN to_jsonb({json}) ELSE jsonb_build_array({json}) END) AS {alias}(\"{ELEMENT}\")"
@@ -172,5 +205,9 @@ impl Dialect for Postgres {
 
     fn strftime(&self, args: &[String]) -> String {
         format!("croft_strftime({})", args.join(", "))
+    }
+
+    fn number(&self, expr: &str) -> String {
+        format!("({expr})::float8")
     }
 }

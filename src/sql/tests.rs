@@ -51,6 +51,16 @@ fn booleans_and_like() {
 }
 
 #[test]
+fn null_safe_comparisons_and_joins_without_a_condition() {
+    assert_eq!(SQLITE.null_safe_eq("a", "?1", false), "a IS ?1");
+    assert_eq!(SQLITE.null_safe_eq("a", "?1", true), "a IS NOT ?1");
+    assert_eq!(POSTGRES.null_safe_eq("a", "$1", false), "a IS NOT DISTINCT FROM $1");
+    assert_eq!(POSTGRES.null_safe_eq("a", "$1", true), "a IS DISTINCT FROM $1");
+    assert_eq!(SQLITE.join_always("t x"), "LEFT JOIN t x");
+    assert_eq!(POSTGRES.join_always("t x"), "LEFT JOIN t x ON TRUE");
+}
+
+#[test]
 fn json_functions() {
     assert_eq!(
         SQLITE.json_elements("t.tags", "e"),
@@ -87,6 +97,15 @@ fn rowid_random_strftime() {
     let args = ["?1".to_owned(), "x.created".to_owned()];
     assert_eq!(SQLITE.strftime(&args), "strftime(?1, x.created)");
     assert_eq!(POSTGRES.strftime(&args), "croft_strftime(?1, x.created)");
+}
+
+#[test]
+fn geo_distance_reads_numbers() {
+    assert_eq!(
+        SQLITE.geo_distance("a", "b", "?1", "?2"),
+        "(6371 * acos(cos(radians(b)) * cos(radians(?2)) * cos(radians(?1) - radians(a)) + sin(radians(b)) * sin(radians(?2))))"
+    );
+    assert!(POSTGRES.geo_distance("a", "b", "$1", "$2").contains("radians((b)::float8)"));
 }
 
 #[test]
