@@ -308,7 +308,16 @@ pub async fn send_test(state: &Auth, collection_key: &str, template: &str, to: &
 }
 
 async fn send_test_email(state: &Auth, collection_key: &str, template: &str, to: &str) -> Result<(), AuthError> {
-    check_email("email", to)?;
+    let mut errors = FieldErrors::default();
+    if let Err(AuthError::Rejected { data, .. }) = check_email("email", to) {
+        errors = data;
+    }
+    if template.is_empty() {
+        errors.add("template", code::REQUIRED, "Cannot be blank.");
+    }
+    if !errors.is_empty() {
+        return Err(invalid_all(errors));
+    }
     let key = if collection_key.is_empty() { super::SUPERUSERS } else { collection_key };
     let coll = collection(state, key).await?;
     let template = match template {

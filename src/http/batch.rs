@@ -164,6 +164,10 @@ impl BatchApi {
         req: &Request,
         body: Body,
     ) -> ApiResult<Json<Vec<BatchResult>>> {
+        // Refused before the body is read, as PocketBase does.
+        if !state.settings.shared().await?.batch.enabled {
+            return Err(BatchError::Disabled.into());
+        }
         let cap = batch_caps(&state);
         let form = read_form(req, body, Some(FileParts { dir: &state.files.tmp_dir, cap: &cap })).await?;
         let mut requests = parse(&Value::Object(form.data))?;

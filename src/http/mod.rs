@@ -142,6 +142,7 @@ pub fn routes(state: &AppState) -> anyhow::Result<impl Endpoint<Output = Respons
     // Innermost first. Errors are shaped inside CORS so browsers can read them, and once more
     // outside it for CORS's own refusals.
     let inner = route
+        .around(middleware::empty_body_is_json)
         .around(limits::rate_limit)
         .around(move |ep, req| {
             let limit = body_limit_for(&limits, &req);

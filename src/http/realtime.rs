@@ -39,6 +39,7 @@ pub struct SseMessage {
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct SubscribeBody {
+    #[oai(default)]
     pub client_id: String,
     #[oai(default)]
     pub subscriptions: Vec<String>,
@@ -138,6 +139,10 @@ impl RealtimeApi {
         req: &Request,
         body: Json<SubscribeBody>,
     ) -> ApiResult<Subscribed> {
+        if body.client_id.is_empty() {
+            let blank = crate::error::FieldErrors::single("clientId", crate::error::code::REQUIRED, "Cannot be blank.");
+            return Err(ApiError::invalid("Something went wrong while processing your request.", &blank));
+        }
         let who = auth.principal().map(auth_info);
         state.realtime.set_subscriptions(&body.client_id, client_ip(req), who, &body.subscriptions).map_err(
             |e| match e {

@@ -19,7 +19,9 @@ pub struct RecordAuthApi;
 #[oai(rename_all = "camelCase")]
 pub struct PasswordLogin {
     /// The email (or another identity field's value) of the record.
+    #[oai(default)]
     pub identity: String,
+    #[oai(default)]
     pub password: String,
     /// Restricts the lookup to one identity field.
     pub identity_field: Option<String>,
@@ -119,17 +121,14 @@ impl RecordAuthApi {
         body: Json<PasswordLogin>,
     ) -> ApiResult<SignIn> {
         let b = body.0;
-        if b.identity.is_empty() || b.password.is_empty() {
-            let mut data = serde_json::Map::new();
-            for (field, value) in [("identity", &b.identity), ("password", &b.password)] {
-                if value.is_empty() {
-                    data.insert(field.into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
-                }
+        let mut blank = crate::error::FieldErrors::default();
+        for (field, value) in [("identity", &b.identity), ("password", &b.password)] {
+            if value.is_empty() {
+                blank.add(field, crate::error::code::REQUIRED, "Cannot be blank.");
             }
-            return Err(ApiError::bad_request(
-                "An error occurred while validating the submitted data.",
-                Value::Object(data),
-            ));
+        }
+        if !blank.is_empty() {
+            return Err(ApiError::invalid("An error occurred while validating the submitted data.", &blank));
         }
         let guard = FailureGuard::new(&state, req, &collection, &b.identity).await?;
         let signed_in = crate::auth::authenticate_with_password(

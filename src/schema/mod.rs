@@ -60,6 +60,7 @@ pub struct Rules {
 pub struct Collection {
     #[serde(default)]
     pub id: String,
+    #[serde(default)]
     pub name: String,
     #[serde(rename = "type", default)]
     pub kind: CollectionKind,

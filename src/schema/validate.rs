@@ -42,7 +42,9 @@ pub fn validate_collection(new: &mut Collection, old: Option<&Collection>, schem
     } else if new.id.is_empty() {
         new.id = Collection::default_id(new.kind, &new.name);
     }
-    if !is_word(&new.name) {
+    if new.name.is_empty() {
+        errors.set("name", err(code::REQUIRED, "Cannot be blank."));
+    } else if !is_word(&new.name) {
         errors.set("name", err("validation_invalid_name", "Must contain only letters, digits and underscores."));
     } else if schema.all().iter().any(|c| c.id != new.id && c.name.eq_ignore_ascii_case(&new.name)) {
         errors.set(

@@ -33,7 +33,7 @@ async fn wrong_methods_are_405_with_allow() {
 async fn malformed_and_mistyped_bodies_are_400() {
     let app = spawn_app().await;
     let url = "/api/collections/_superusers/auth-with-password";
-    for body in ["{bad", "", "[]", "null", "{\"identity\": [], \"password\": \"x\"}"] {
+    for body in ["{bad", "[]", "null", "{\"identity\": [], \"password\": \"x\"}"] {
         let resp = app.post(url).header("content-type", "application/json").body(body).send().await.expect("send");
         let err = assert_pb_error(resp, 400).await;
         assert_eq!(err["message"], "Failed to load the submitted data due to invalid formatting.", "body {body:?}");
@@ -41,6 +41,19 @@ async fn malformed_and_mistyped_bodies_are_400() {
     let resp = app.post(url).json(&json!({"identity": "", "password": ""})).send().await.expect("send");
     let err = assert_pb_error(resp, 400).await;
     assert_eq!(err["data"]["identity"]["code"], "validation_required");
+    // No body is an empty object, with a JSON Content-Type or none (PocketBase's reading).
+    for content_type in [Some("application/json"), None] {
+        let mut req = app.post(url);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let err = assert_pb_error(req.send().await.expect("send"), 400).await;
+        assert_eq!(err["data"]["password"]["code"], "validation_required", "{content_type:?}");
+    }
+    // Batches are refused while disabled before their body is looked at.
+    let token = app.superuser_token().await;
+    let resp = app.post("/api/batch").header("authorization", token).send().await.expect("send");
+    assert_pb_error(resp, 403).await;
     let resp = app.post(url).header("content-type", "text/plain").body("hi").send().await.expect("send");
     assert!(resp.status().is_client_error(), "{}", resp.status());
     assert_pb_error(resp, 415).await;

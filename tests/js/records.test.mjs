@@ -37,7 +37,7 @@ function normalize(v) {
 async function call(url, token, c) {
   const method = c.get ? "GET" : c.post ? "POST" : c.patch ? "PATCH" : "DELETE";
   const path = c.get ?? c.post ?? c.patch ?? c.delete;
-  const headers = { "Content-Type": "application/json" };
+  const headers = c.bare ? {} : { "Content-Type": "application/json" };
   if (token) headers.Authorization = token;
   const res = await fetch(url + path, { method, headers, body: c.body ? JSON.stringify(c.body) : undefined });
   const text = await res.text();

@@ -90,4 +90,13 @@ export const recordCases = [
   { as: "su", get: "/api/collections/posts/records?sort=title&fields=id,author,editors" },
   { as: "su", delete: "/api/collections/posts/records/post00000000001" },
   { as: "su", get: "/api/collections/comments/records?sort=body&fields=id,post" },
+  // a POST without a body is an empty object, with or without a Content-Type (`bare`: none)
+  { as: "guest", post: "/api/collections/users/request-verification", bare: true },
+  { as: "guest", post: "/api/collections/users/request-verification" },
+  { as: "guest", post: "/api/collections/users/request-password-reset", bare: true },
+  { as: "guest", post: "/api/collections/users/auth-with-password", bare: true },
+  { as: "guest", post: "/api/collections/users/auth-with-password" },
+  { as: "guest", post: "/api/realtime", bare: true },
+  { as: "su", post: "/api/settings/test/email", bare: true },
+  { as: "su", post: "/api/collections", bare: true },
 ];
