@@ -162,7 +162,8 @@ pub fn to_response(err: poem::Error, allow: Option<String>) -> Response {
     if err.is_from_response() {
         return err.into_response();
     }
-    let status = err.status();
+    // A path segment that does not decode (`%ff`) names nothing: PocketBase answers 404.
+    let status = if err.is::<poem::error::ParsePathError>() { StatusCode::NOT_FOUND } else { err.status() };
     if status.is_server_error() {
         tracing::error!(error = %err, status = status.as_u16(), "request failed");
     }

@@ -39,8 +39,13 @@ pub async fn apply(
 ) -> Result<(), RecordError> {
     let mut req = req.clone();
     req.context = "expand".into();
-    // A path that does not resolve all the way is dropped whole, as PocketBase does.
-    let valid: Vec<&str> = expand.split(',').map(str::trim).filter(|p| resolves(schema, coll, p)).collect();
+    // Paths are cut to their first MAX_DEPTH levels; one that does not resolve all the way
+    // is dropped whole, as PocketBase does.
+    let valid: Vec<String> = expand
+        .split(',')
+        .map(|p| p.trim().split('.').take(MAX_DEPTH).collect::<Vec<_>>().join("."))
+        .filter(|p| resolves(schema, coll, p))
+        .collect();
     if valid.is_empty() {
         return Ok(());
     }

@@ -8,7 +8,11 @@ use crate::helpers::{assert_pb_error, spawn_app, spawn_with};
 #[tokio::test]
 async fn unknown_routes_are_404() {
     let app = spawn_app().await;
-    for path in ["/api/nope", "/api/collections/a/b/c/d", "/api/health/extra", "/nothing-here.txt"] {
+    let undecodable = ["/api/collections/%ff/records", "/api/collections/users/records/%ff"];
+    for path in ["/api/nope", "/api/collections/a/b/c/d", "/api/health/extra", "/nothing-here.txt"]
+        .into_iter()
+        .chain(undecodable)
+    {
         let body = assert_pb_error(app.get(path).send().await.expect("send"), 404).await;
         assert_eq!(body["message"], "The requested resource wasn't found.");
     }

@@ -8,6 +8,7 @@ mod cascade;
 mod cli;
 mod docs;
 mod errors;
+mod expand;
 mod files;
 mod filters;
 mod health;
