@@ -27,7 +27,7 @@ async fn a_path_deeper_than_six_levels_expands_the_first_six() {
             .await
             .expect("node");
     }
-    let path = vec!["next"; 8].join(".");
+    let path = ["next"; 8].join(".");
     let record =
         records::view(state, "nodes", "node00000000001", Some(&path), &RequestInfo::default()).await.expect("view");
     let mut depth = 0;
