@@ -35,6 +35,12 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
         tokio::spawn(
             async move { server.run_with_graceful_shutdown(routes, stop.cancelled_owned(), Some(grace)).await },
         );
+    // The leftovers of a crash mid-upload (the cleanup job sweeps them too).
+    match state.files.sweep_spool().await {
+        Ok(0) => {}
+        Ok(swept) => tracing::info!(swept, "deleted abandoned upload spool files"),
+        Err(e) => tracing::warn!(error = %e, "cannot sweep the upload spool"),
+    }
     let mut jobs = crate::jobs::start(&state, &state.shutdown);
     let fan_out = state.clone();
     let deliver: crate::realtime::Deliver = Box::new(move |event| {

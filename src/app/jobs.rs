@@ -30,7 +30,7 @@ pub static BUILTIN: &[JobSpec<AppState>] = &[
     },
     JobSpec {
         name: "blob_cleanup",
-        description: "Deletes queued files and thumbnails that no record references",
+        description: "Deletes queued files and thumbnails that no record references, and abandoned upload spool files",
         run: |state| blob_cleanup(state).boxed(),
     },
 ];
@@ -39,6 +39,10 @@ pub async fn blob_cleanup(state: AppState) -> anyhow::Result<()> {
     let deleted = crate::records::cleanup::run(&state.records).await?;
     if deleted > 0 {
         tracing::info!(deleted, "deleted unreferenced blobs");
+    }
+    let swept = state.files.sweep_spool().await?;
+    if swept > 0 {
+        tracing::info!(swept, "deleted abandoned upload spool files");
     }
     Ok(())
 }

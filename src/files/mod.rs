@@ -71,4 +71,29 @@ impl Files {
     pub fn local(&self) -> anyhow::Result<BlobStore> {
         BlobStore::local(&self.local_root)
     }
+
+    /// Deletes spool files (uploads, migration copies) untouched for `SPOOL_MAX_AGE`: the
+    /// leftovers of a crash. A live upload writes to its file as its bytes arrive (a stalled one
+    /// is cut by the idle timeout) and commits right after, so no file in use gets that old.
+    /// Returns how many were deleted.
+    pub async fn sweep_spool(&self) -> std::io::Result<usize> {
+        let dir = self.tmp_dir.clone();
+        tokio::task::spawn_blocking(move || sweep(&dir, SPOOL_MAX_AGE)).await.map_err(std::io::Error::other)?
+    }
+}
+
+/// How long a spool file may stay untouched before it counts as debris.
+pub const SPOOL_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+fn sweep(dir: &Path, max_age: std::time::Duration) -> std::io::Result<usize> {
+    let mut deleted = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        let idle = meta.modified().ok().and_then(|m| m.elapsed().ok()).unwrap_or_default();
+        if meta.is_file() && idle >= max_age && std::fs::remove_file(entry.path()).is_ok() {
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
 }

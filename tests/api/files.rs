@@ -61,3 +61,19 @@ async fn referenced_blobs_survive_the_queue_and_unreferenced_ones_do_not() {
     cleanup::run(&state.records).await.expect("cleanup");
     assert!(blobs.list(&format!("{cid}/{id}")).await.expect("list").is_empty());
 }
+
+#[tokio::test]
+async fn abandoned_spool_files_are_swept_by_the_cleanup_job() {
+    let app = spawn_app().await;
+    let spool = &app.state.files.tmp_dir;
+    let (old, fresh) = (spool.join("crashed-upload"), spool.join("live-upload"));
+    std::fs::write(&old, b"left by a crash").expect("old");
+    std::fs::write(&fresh, b"still being written").expect("fresh");
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(&old).and_then(|f| f.set_modified(hour_ago)).expect("age");
+    let run = croft::jobs::run_now(&app.state, "blob_cleanup").await.expect("known job");
+    assert!(run.ok, "{}", run.error);
+    assert!(!old.exists(), "a spool file untouched for an hour is debris");
+    assert!(fresh.exists(), "a recent one may belong to an upload in progress");
+    app.stop().await;
+}
