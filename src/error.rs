@@ -30,9 +30,10 @@ impl From<usize> for Param {
     }
 }
 
+/// Whole numbers without a fraction (`{"min": 3}`, not `3.0`), as PocketBase shows them.
 impl From<f64> for Param {
     fn from(n: f64) -> Self {
-        Self::Number(n)
+        if n.fract() == 0.0 && n.abs() < 9.0e15 { Self::Int(n as i64) } else { Self::Number(n) }
     }
 }
 

@@ -103,32 +103,6 @@ pub use crate::schema::is_email;
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn upsert_update_delete() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let state = crate::app::AppState::build(crate::config::Config::default(), dir.path().to_path_buf())
-            .await
-            .expect("state");
-        let store = &state.auth;
-        assert_eq!(count(store).await.expect("count"), 0);
-        assert_eq!(upsert(store, "a@example.com", "password123").await.expect("create"), Upserted::Created);
-        let (p, token) =
-            crate::auth::authenticate_with_password(store, SUPERUSERS, "A@example.com", "password123", None)
-                .await
-                .expect("login is case-insensitive on email");
-        assert!(p.is_superuser());
-        assert!(crate::auth::authenticate_token(store, &token).await.expect("token").is_some());
-        assert_eq!(upsert(store, "a@example.com", "password456").await.expect("update"), Upserted::Updated);
-        assert!(crate::auth::authenticate_token(store, &token).await.expect("token").is_none(), "old token revoked");
-        assert!(matches!(
-            crate::auth::authenticate_with_password(store, SUPERUSERS, "a@example.com", "password123", None).await,
-            Err(AuthError::InvalidCredentials)
-        ));
-        assert!(matches!(create(store, "a@example.com", "password789").await, Err(AuthError::Invalid(_))));
-        delete(store, "a@example.com").await.expect("delete");
-        assert!(matches!(delete(store, "a@example.com").await, Err(AuthError::NotFound)));
-    }
-
     #[test]
     fn validation_errors_name_fields() {
         let Err(AuthError::Invalid(errors)) = validate(Some("nope"), "short") else { panic!("expected invalid") };

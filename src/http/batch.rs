@@ -97,7 +97,7 @@ impl SubRequest {
             .map(|(_, q)| crate::query_string::pairs(q).into_iter().collect())
             .unwrap_or_default();
         for (k, v) in &self.headers {
-            info.headers.insert(k.to_ascii_lowercase().replace('-', "_"), v.as_str().unwrap_or_default().to_owned());
+            info.headers.insert(super::request::header_key(k), v.as_str().unwrap_or_default().to_owned());
         }
         info
     }

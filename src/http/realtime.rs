@@ -16,7 +16,6 @@ use tokio::sync::mpsc;
 use super::ApiTags;
 use super::auth::{MaybeAuth, TokenAuth};
 use super::error::{ApiError, ApiResult};
-use super::request::auth_info;
 use crate::app::AppState;
 use crate::realtime::{Message, SubscribeError};
 
@@ -143,7 +142,7 @@ impl RealtimeApi {
             let blank = crate::error::FieldErrors::single("clientId", crate::error::code::REQUIRED, "Cannot be blank.");
             return Err(ApiError::invalid("Something went wrong while processing your request.", &blank));
         }
-        let who = auth.principal().map(auth_info);
+        let who = auth.principal().map(crate::auth::Principal::auth_info);
         state.realtime.set_subscriptions(&body.client_id, client_ip(req), who, &body.subscriptions).map_err(
             |e| match e {
                 SubscribeError::UnknownClient => ApiError::not_found("Missing or invalid client id."),

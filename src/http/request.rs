@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use poem::Request;
 
 use crate::auth::Principal;
-use crate::filter::{AuthInfo, RequestInfo};
+use crate::filter::RequestInfo;
 
 pub fn request_info(req: &Request, principal: Option<&Principal>) -> RequestInfo {
     let headers = req
         .headers()
         .iter()
-        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_ascii_lowercase().replace('-', "_"), v.to_owned())))
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (header_key(k.as_str()), v.to_owned())))
         .collect();
     let query: BTreeMap<String, String> =
         req.uri().query().map(|q| url_pairs(q).into_iter().collect()).unwrap_or_default();
@@ -21,12 +21,13 @@ pub fn request_info(req: &Request, principal: Option<&Principal>) -> RequestInfo
         headers,
         query,
         body: serde_json::Map::new(),
-        auth: principal.map(auth_info),
+        auth: principal.map(Principal::auth_info),
     }
 }
 
-pub fn auth_info(p: &Principal) -> AuthInfo {
-    p.auth_info()
+/// A header name as rules see it: `@request.headers.x_token` for `X-Token`.
+pub fn header_key(name: &str) -> String {
+    name.to_ascii_lowercase().replace('-', "_")
 }
 
 pub use crate::query_string::pairs as url_pairs;

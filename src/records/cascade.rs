@@ -3,7 +3,7 @@
 
 use super::RecordError;
 use crate::schema::{Collection, CollectionKind, FieldKind, Schema};
-use crate::sql::{SqlBuilder, SqlQuery, SqlValue, Statement, dialect::ELEMENT, ident};
+use crate::sql::{SqlBuilder, SqlQuery, SqlValue, Statement, dialect::ELEMENT, ident, statements};
 use crate::store::RecordStore;
 
 /// What deleting `id` does to records that reference it: cascade (recursively, each cascaded
@@ -56,7 +56,7 @@ fn cleanup<'a>(
                             let folder = format!("{}/{child}", other.id);
                             out.extend(super::cleanup::queue(db, &[folder], std::time::Duration::ZERO));
                         }
-                        out.push(super::delete_by_id(db.dialect(), &other.name, &child));
+                        out.push(statements::delete(db.dialect(), &other.name, &[("id", child.into())]));
                     }
                     continue;
                 }

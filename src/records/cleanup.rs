@@ -29,11 +29,6 @@ pub fn queue(db: &dyn RecordStore, keys: &[String], delay: Duration) -> Option<S
     system::queue_blobs(db, keys, &at(delay))
 }
 
-/// Takes `keys` off the queue: their uploads are now referenced by the committing record.
-pub fn confirm(db: &dyn RecordStore, keys: &[String]) -> Option<Statement> {
-    system::confirm_blobs(db, keys)
-}
-
 /// Runs a pass soon, in the background (after a commit that queued deletions).
 pub fn kick(state: &Records) {
     let state = state.clone();

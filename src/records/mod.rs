@@ -23,7 +23,7 @@ use crate::realtime::{Broker, Hub};
 use crate::schema::Registry;
 use crate::schema::{Collection, CollectionKind, Schema};
 use crate::settings::SettingsService;
-use crate::sql::{Dialect, Row, SqlBuilder, SqlQuery, SqlValue, Statement, dialect::ELEMENT, ident};
+use crate::sql::{Row, SqlBuilder, SqlQuery, SqlValue, dialect::ELEMENT, ident};
 use crate::store::{RecordStore, Store, StoreError};
 
 pub use batch::{BatchAction, BatchError, BatchOp, BatchOutcome};
@@ -155,14 +155,6 @@ pub(crate) fn holds(sql: &mut SqlBuilder, column: &str, list: &str, multiple: bo
     let el = sql.alias("el");
     let elements = sql.dialect.json_elements(column, &el);
     format!("EXISTS (SELECT 1 FROM {elements} WHERE {} IN ({list}))", sql.column(&el, ELEMENT))
-}
-
-/// `DELETE FROM <table> WHERE id = <id>`.
-pub(crate) fn delete_by_id(dialect: &'static dyn Dialect, table: &str, id: &str) -> Statement {
-    let mut sql = SqlBuilder::new(dialect);
-    let id = sql.param(SqlValue::Text(id.to_owned()));
-    let text = format!("DELETE FROM {} WHERE {} = {id}", ident(table), ident("id"));
-    Statement::new(SqlQuery { sql: text, params: sql.params })
 }
 
 pub async fn list(state: &Records, key: &str, p: ListParams, req: &RequestInfo) -> Result<ListResult, RecordError> {

@@ -3,17 +3,12 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::error::{FieldError, Param, code};
+use crate::error::{FieldError, code};
 use crate::schema::{Field, FieldKind};
 use crate::sql::SqlValue;
 
 fn blank() -> FieldError {
     FieldError::new(code::REQUIRED, "Cannot be blank.")
-}
-
-/// A number as a `params` value: whole numbers without a fraction.
-fn number_param(f: f64) -> Param {
-    if f.fract() == 0.0 && f.abs() < 9.0e15 { Param::Int(f as i64) } else { Param::Number(f) }
 }
 
 /// Stored value -> API JSON.
@@ -167,11 +162,11 @@ pub fn validate(field: &Field, v: &Value) -> Result<(), FieldError> {
             }
             if let Some(min) = o.min.filter(|m| f < *m) {
                 let message = format!("Must be larger than {}.", number(min));
-                return Err(FieldError::new("validation_min_number_constraint", message).with("min", number_param(min)));
+                return Err(FieldError::new("validation_min_number_constraint", message).with("min", min));
             }
             if let Some(max) = o.max.filter(|m| f > *m) {
                 let message = format!("Must be less than {}.", number(max));
-                return Err(FieldError::new("validation_max_number_constraint", message).with("max", number_param(max)));
+                return Err(FieldError::new("validation_max_number_constraint", message).with("max", max));
             }
             Ok(())
         }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::cleanup;
 use crate::files::Upload;
-use crate::sql::{Dialect, Row, SqlBuilder, SqlQuery, SqlValue, Statement, ident};
+use crate::sql::{Row, SqlBuilder, SqlQuery, SqlValue, Statement, ident, statements};
 use crate::store::{RecordStore, StoreError};
 
 const FAILED_CREATE: &str = "Failed to create record.";
@@ -267,9 +267,9 @@ pub async fn plan_create(
     if !errors.is_empty() {
         return Err(RecordError::bad(FAILED_CREATE, errors));
     }
-    let mut statements = vec![insert(db.dialect(), &coll, &row)];
+    let mut statements = vec![statements::insert(db.dialect(), &coll.name, &row).must_affect()];
     let upload_keys: Vec<String> = files.store.iter().map(|u| crate::files::key(&coll.id, &id, &u.name)).collect();
-    statements.extend(cleanup::confirm(db, &upload_keys));
+    statements.extend(crate::store::system::confirm_blobs(db, &upload_keys));
     let rule_req = with_body(req, &body, "POST");
     match rule_gate(db, &schema, &coll, &id, coll.rules.create_rule.as_deref(), &rule_req).await? {
         Gate::Pass => {}
@@ -355,11 +355,12 @@ pub async fn plan_update(
         Gate::Deny => return Err(RecordError::NotFound),
     }
     if !row.is_empty() {
-        statements.push(update_statement(db.dialect(), &coll, id, &row));
+        let by_id = [("id", SqlValue::from(id))];
+        statements.push(statements::update(db.dialect(), &coll.name, &row, &by_id).must_affect());
     }
     let removed: Vec<String> = files.removed.iter().map(|n| crate::files::key(&coll.id, id, n)).collect();
     let upload_keys: Vec<String> = files.store.iter().map(|u| crate::files::key(&coll.id, id, &u.name)).collect();
-    statements.extend(cleanup::confirm(db, &upload_keys));
+    statements.extend(crate::store::system::confirm_blobs(db, &upload_keys));
     statements.extend(cleanup::queue(db, &removed, std::time::Duration::ZERO));
     Ok(Plan {
         coll,
@@ -391,7 +392,7 @@ pub async fn plan_delete(
     statements.extend(super::cascade::reference_cleanup(db, &schema, &coll, id).await?);
     // The record's folder: every file and thumbnail it had (checked against references first).
     statements.extend(cleanup::queue(db, &[format!("{}/{id}", coll.id)], std::time::Duration::ZERO));
-    statements.push(super::delete_by_id(db.dialect(), &coll.name, id).must_affect());
+    statements.push(statements::delete(db.dialect(), &coll.name, &[("id", id.into())]).must_affect());
     Ok(Plan {
         coll,
         id: id.to_owned(),
@@ -462,27 +463,6 @@ async fn rule_gate(
         "UPDATE {table} SET {id} = {id} WHERE {id} IN (SELECT {main_id} FROM {table} {MAIN} WHERE {main_id} = {id_param} AND {check})"
     );
     Ok(Gate::Check(Statement::new(SqlQuery { sql: text, params: sql.params }).must_affect()))
-}
-
-fn insert(dialect: &'static dyn Dialect, coll: &Collection, row: &[(String, SqlValue)]) -> Statement {
-    let mut sql = SqlBuilder::new(dialect);
-    let cols: Vec<String> = row.iter().map(|(c, _)| ident(c)).collect();
-    let marks: Vec<String> = row.iter().map(|(_, v)| sql.param(v.clone())).collect();
-    let text = format!("INSERT INTO {} ({}) VALUES ({})", ident(&coll.name), cols.join(", "), marks.join(", "));
-    Statement::new(SqlQuery { sql: text, params: sql.params }).must_affect()
-}
-
-fn update_statement(
-    dialect: &'static dyn Dialect,
-    coll: &Collection,
-    id: &str,
-    row: &[(String, SqlValue)],
-) -> Statement {
-    let mut sql = SqlBuilder::new(dialect);
-    let sets: Vec<String> = row.iter().map(|(c, v)| format!("{} = {}", ident(c), sql.param(v.clone()))).collect();
-    let id = sql.param(SqlValue::Text(id.to_owned()));
-    let text = format!("UPDATE {} SET {} WHERE {} = {id}", ident(&coll.name), sets.join(", "), ident("id"));
-    Statement::new(SqlQuery { sql: text, params: sql.params }).must_affect()
 }
 
 /// The value to store for `field` on create; `None` leaves the column default.

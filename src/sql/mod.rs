@@ -6,6 +6,7 @@
 
 mod builder;
 pub mod dialect;
+pub mod statements;
 
 pub use builder::SqlBuilder;
 pub use dialect::{Dialect, POSTGRES, Postgres, SQLITE, Sqlite};

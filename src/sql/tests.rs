@@ -123,6 +123,19 @@ fn upserts() {
 }
 
 #[test]
+fn crud_statements() {
+    let row = [("id", SqlValue::from("r1")), ("n", SqlValue::Int(2))];
+    let insert = statements::insert(&SQLITE, "notes", &row);
+    assert_eq!(insert.query.sql, r#"INSERT INTO "notes" ("id", "n") VALUES (?1, ?2)"#);
+    assert_eq!(insert.query.params, vec![SqlValue::from("r1"), SqlValue::Int(2)]);
+    let update = statements::update(&POSTGRES, "notes", &[("n", SqlValue::Int(3))], &[("id", "r1".into())]);
+    assert_eq!(update.query.sql, r#"UPDATE "notes" SET "n" = $1 WHERE "id" = $2"#);
+    let delete = statements::delete(&SQLITE, "notes", &[("a", "x".into()), ("b", "y".into())]);
+    assert_eq!(delete.query.sql, r#"DELETE FROM "notes" WHERE "a" = ?1 AND "b" = ?2"#);
+    assert!(!insert.must_affect && !update.must_affect && !delete.must_affect);
+}
+
+#[test]
 fn statements() {
     let s = Statement::new(SqlQuery { sql: "DELETE FROM t".into(), params: vec![] });
     assert!(!s.must_affect);

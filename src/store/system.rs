@@ -5,7 +5,7 @@
 
 use super::model::{ApiKeyRow, AuthOrigin, ExternalAuth, Mfa, Otp, QueuedBlob};
 use super::{RecordStore, StoreResult};
-use crate::sql::{Row, SqlBuilder, SqlQuery, SqlValue, Statement, ident};
+use crate::sql::{Row, SqlBuilder, SqlQuery, SqlValue, Statement, ident, statements};
 
 const OTPS: &str = "_otps";
 const MFAS: &str = "_mfas";
@@ -15,28 +15,11 @@ const API_KEYS: &str = "_apiKeys";
 const BLOB_QUEUE: &str = "_blobQueue";
 
 fn text(v: &str) -> SqlValue {
-    SqlValue::Text(v.to_owned())
+    SqlValue::from(v)
 }
 
-/// `INSERT INTO table (cols…) VALUES (…)`; a row that conflicts on the unique columns
-/// `ignore_conflict` (when given) is skipped.
-fn insert(db: &dyn RecordStore, table: &str, row: &[(&str, SqlValue)], ignore_conflict: &[&str]) -> Statement {
-    let mut sql = SqlBuilder::new(db.dialect());
-    let columns: Vec<&str> = row.iter().map(|(c, _)| *c).collect();
-    let values: Vec<String> = row.iter().map(|(_, v)| sql.param(v.clone())).collect();
-    let text = if !ignore_conflict.is_empty() {
-        db.dialect().upsert(table, &columns, &values, ignore_conflict, &[])
-    } else {
-        let list: Vec<String> = columns.iter().map(|c| ident(c)).collect();
-        format!("INSERT INTO {} ({}) VALUES ({})", ident(table), list.join(", "), values.join(", "))
-    };
-    Statement::new(SqlQuery { sql: text, params: sql.params })
-}
-
-/// `col1 = ?1 AND col2 = ?2 …`
-fn conditions(sql: &mut SqlBuilder, filter: &[(&str, SqlValue)]) -> String {
-    let parts: Vec<String> = filter.iter().map(|(c, v)| format!("{} = {}", ident(c), sql.param(v.clone()))).collect();
-    parts.join(" AND ")
+fn insert(db: &dyn RecordStore, table: &str, row: &[(&str, SqlValue)]) -> Statement {
+    statements::insert(db.dialect(), table, row)
 }
 
 /// `SELECT cols FROM table WHERE filter [tail]`.
@@ -51,15 +34,9 @@ async fn select(
     let list: Vec<String> = columns.iter().map(|c| ident(c)).collect();
     let mut text = format!("SELECT {} FROM {}", list.join(", "), ident(table));
     if !filter.is_empty() {
-        text = format!("{text} WHERE {}", conditions(&mut sql, filter));
+        text = format!("{text} WHERE {}", sql.equals(filter));
     }
     db.query(SqlQuery { sql: format!("{text}{tail}"), params: sql.params }).await
-}
-
-fn delete(db: &dyn RecordStore, table: &str, filter: &[(&str, SqlValue)]) -> Statement {
-    let mut sql = SqlBuilder::new(db.dialect());
-    let text = format!("DELETE FROM {} WHERE {}", ident(table), conditions(&mut sql, filter));
-    Statement::new(SqlQuery { sql: text, params: sql.params })
 }
 
 /// Runs one statement; the number of rows it changed.
@@ -89,7 +66,7 @@ pub async fn insert_otp(db: &dyn RecordStore, o: &Otp) -> StoreResult<()> {
         ("created", text(&o.created)),
         ("updated", text(&o.created)),
     ];
-    run(db, insert(db, OTPS, &row, &[]).must_affect()).await.map(drop)
+    run(db, insert(db, OTPS, &row).must_affect()).await.map(drop)
 }
 
 pub async fn otp(db: &dyn RecordStore, id: &str) -> StoreResult<Option<Otp>> {
@@ -113,7 +90,7 @@ pub async fn recent_otps(
     since: &str,
 ) -> StoreResult<Vec<String>> {
     let mut sql = SqlBuilder::new(db.dialect());
-    let own = conditions(&mut sql, &[("collectionRef", text(collection_id)), ("recordRef", text(record_id))]);
+    let own = sql.equals(&[("collectionRef", text(collection_id)), ("recordRef", text(record_id))]);
     let since = sql.param(text(since));
     let (id, created) = (ident("id"), ident("created"));
     let q = format!("SELECT {id} FROM {} WHERE {own} AND {created} > {since} ORDER BY {created} DESC", ident(OTPS));
@@ -122,7 +99,7 @@ pub async fn recent_otps(
 }
 
 pub async fn delete_otp(db: &dyn RecordStore, id: &str) -> StoreResult<()> {
-    run(db, delete(db, OTPS, &[("id", text(id))])).await.map(drop)
+    run(db, statements::delete(db.dialect(), OTPS, &[("id", text(id))])).await.map(drop)
 }
 
 pub async fn insert_mfa(db: &dyn RecordStore, m: &Mfa) -> StoreResult<()> {
@@ -134,7 +111,7 @@ pub async fn insert_mfa(db: &dyn RecordStore, m: &Mfa) -> StoreResult<()> {
         ("created", text(&m.created)),
         ("updated", text(&m.created)),
     ];
-    run(db, insert(db, MFAS, &row, &[]).must_affect()).await.map(drop)
+    run(db, insert(db, MFAS, &row).must_affect()).await.map(drop)
 }
 
 pub async fn mfa(db: &dyn RecordStore, id: &str) -> StoreResult<Option<Mfa>> {
@@ -150,7 +127,7 @@ pub async fn mfa(db: &dyn RecordStore, id: &str) -> StoreResult<Option<Mfa>> {
 }
 
 pub async fn delete_mfa(db: &dyn RecordStore, id: &str) -> StoreResult<()> {
-    run(db, delete(db, MFAS, &[("id", text(id))])).await.map(drop)
+    run(db, statements::delete(db.dialect(), MFAS, &[("id", text(id))])).await.map(drop)
 }
 
 /// The id of the record linked to the provider's user, if any.
@@ -176,7 +153,7 @@ pub async fn insert_external_auth(db: &dyn RecordStore, e: &ExternalAuth) -> Sto
         ("created", text(&e.created)),
         ("updated", text(&e.created)),
     ];
-    run(db, insert(db, EXTERNAL_AUTHS, &row, &[]).must_affect()).await.map(drop)
+    run(db, insert(db, EXTERNAL_AUTHS, &row).must_affect()).await.map(drop)
 }
 
 /// The fingerprints of the devices the record signed in from.
@@ -188,27 +165,24 @@ pub async fn auth_origins(db: &dyn RecordStore, collection_id: &str, record_id: 
 
 /// Records a sign-in from `origin`: refreshes a known fingerprint, adds an unknown one.
 pub async fn touch_auth_origin(db: &dyn RecordStore, o: &AuthOrigin, known: bool) -> StoreResult<()> {
+    let device = [
+        ("collectionRef", text(&o.collection_id)),
+        ("recordRef", text(&o.record_id)),
+        ("fingerprint", text(&o.fingerprint)),
+    ];
     let statement = if known {
-        let mut sql = SqlBuilder::new(db.dialect());
-        let updated = sql.param(text(&o.when));
-        let filter = [
-            ("collectionRef", text(&o.collection_id)),
-            ("recordRef", text(&o.record_id)),
-            ("fingerprint", text(&o.fingerprint)),
-        ];
-        let which = conditions(&mut sql, &filter);
-        let q = format!("UPDATE {} SET {} = {updated} WHERE {which}", ident(AUTH_ORIGINS), ident("updated"));
-        Statement::new(SqlQuery { sql: q, params: sql.params })
+        statements::update(db.dialect(), AUTH_ORIGINS, &[("updated", text(&o.when))], &device)
     } else {
-        let row = [
-            ("id", text(&o.id)),
-            ("collectionRef", text(&o.collection_id)),
-            ("recordRef", text(&o.record_id)),
-            ("fingerprint", text(&o.fingerprint)),
-            ("created", text(&o.when)),
-            ("updated", text(&o.when)),
-        ];
-        insert(db, AUTH_ORIGINS, &row, &["collectionRef", "recordRef", "fingerprint"])
+        // Another sign-in from the same device may have added it meanwhile: keep that row.
+        let mut sql = SqlBuilder::new(db.dialect());
+        let mut row = vec![("id", text(&o.id))];
+        row.extend(device.iter().cloned());
+        row.extend([("created", text(&o.when)), ("updated", text(&o.when))]);
+        let columns: Vec<&str> = row.iter().map(|(c, _)| *c).collect();
+        let values: Vec<String> = row.into_iter().map(|(_, v)| sql.param(v)).collect();
+        let unique = ["collectionRef", "recordRef", "fingerprint"];
+        let text = db.dialect().upsert(AUTH_ORIGINS, &columns, &values, &unique, &[]);
+        Statement::new(SqlQuery { sql: text, params: sql.params })
     };
     run(db, statement).await.map(drop)
 }
@@ -223,7 +197,7 @@ fn api_key(row: &Row) -> Option<ApiKeyRow> {
 pub async fn insert_api_key(db: &dyn RecordStore, k: &ApiKeyRow) -> StoreResult<()> {
     let values = [&k.id, &k.name, &k.hash, &k.scopes_json, &k.expires, &k.created].map(|v| text(v));
     let row: Vec<(&str, SqlValue)> = API_KEY_COLUMNS.into_iter().zip(values).collect();
-    run(db, insert(db, API_KEYS, &row, &[]).must_affect()).await.map(drop)
+    run(db, insert(db, API_KEYS, &row).must_affect()).await.map(drop)
 }
 
 /// Every key, oldest first.
@@ -235,7 +209,7 @@ pub async fn api_keys(db: &dyn RecordStore) -> StoreResult<Vec<ApiKeyRow>> {
 pub async fn api_key_by_id(db: &dyn RecordStore, id: &str) -> StoreResult<Option<ApiKeyRow>> {
     let mut sql = SqlBuilder::new(db.dialect());
     let list: Vec<String> = API_KEY_COLUMNS.iter().map(|c| ident(c)).collect();
-    let which = conditions(&mut sql, &[("id", text(id))]);
+    let which = sql.equals(&[("id", text(id))]);
     let q = format!("SELECT {} FROM {} WHERE {which}", list.join(", "), ident(API_KEYS));
     // A point lookup on every request that carries a key.
     Ok(db.lookup(SqlQuery { sql: q, params: sql.params }).await?.first().and_then(api_key))
@@ -243,7 +217,7 @@ pub async fn api_key_by_id(db: &dyn RecordStore, id: &str) -> StoreResult<Option
 
 /// Deletes a key; false when there was none.
 pub async fn delete_api_key(db: &dyn RecordStore, id: &str) -> StoreResult<bool> {
-    Ok(run(db, delete(db, API_KEYS, &[("id", text(id))])).await? > 0)
+    Ok(run(db, statements::delete(db.dialect(), API_KEYS, &[("id", text(id))])).await? > 0)
 }
 
 /// Queues `keys` (blobs, or folders of blobs) for deletion at `not_before`; a key already queued
@@ -300,14 +274,16 @@ pub async fn due_blobs(db: &dyn RecordStore, now: &str, limit: i64) -> StoreResu
 
 /// Removes a handled key (unless it was queued again meanwhile).
 pub async fn blob_done(db: &dyn RecordStore, b: &QueuedBlob) -> StoreResult<()> {
-    run(db, delete(db, BLOB_QUEUE, &[("key", text(&b.key)), ("notBefore", text(&b.not_before))])).await.map(drop)
+    run(db, statements::delete(db.dialect(), BLOB_QUEUE, &[("key", text(&b.key)), ("notBefore", text(&b.not_before))]))
+        .await
+        .map(drop)
 }
 
 /// Counts a failed attempt and postpones the key to `retry_at`.
 pub async fn blob_retry(db: &dyn RecordStore, b: &QueuedBlob, error: &str, retry_at: &str) -> StoreResult<()> {
     let mut sql = SqlBuilder::new(db.dialect());
     let (error, retry_at) = (sql.param(text(error)), sql.param(text(retry_at)));
-    let which = conditions(&mut sql, &[("key", text(&b.key)), ("notBefore", text(&b.not_before))]);
+    let which = sql.equals(&[("key", text(&b.key)), ("notBefore", text(&b.not_before))]);
     let (attempts, not_before) = (ident("attempts"), ident("notBefore"));
     let q = format!(
         "UPDATE {} SET {attempts} = {attempts} + 1, {} = {error}, {not_before} = {retry_at} WHERE {which}",

@@ -154,3 +154,36 @@ async fn tampered_expired_and_cross_collection_tokens_are_refused() {
     assert_pb_error(settings(&user_token).await.expect("send"), 403).await;
     app.stop().await;
 }
+
+/// The superuser service on a fresh data directory, without a server.
+#[tokio::test]
+async fn superusers_upsert_update_delete() {
+    use croft::auth::{AuthError, SUPERUSERS, superusers};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state =
+        croft::app::AppState::build(croft::config::Config::default(), dir.path().to_path_buf()).await.expect("state");
+    let auth = &state.auth;
+    assert_eq!(superusers::count(auth).await.expect("count"), 0);
+    assert_eq!(
+        superusers::upsert(auth, "a@example.com", "password123").await.expect("create"),
+        superusers::Upserted::Created
+    );
+    let (p, token) = croft::auth::authenticate_with_password(auth, SUPERUSERS, "A@example.com", "password123", None)
+        .await
+        .expect("login is case-insensitive on email");
+    assert!(p.is_superuser());
+    assert!(croft::auth::authenticate_token(auth, &token).await.expect("token").is_some());
+    assert_eq!(
+        superusers::upsert(auth, "a@example.com", "password456").await.expect("update"),
+        superusers::Upserted::Updated
+    );
+    assert!(croft::auth::authenticate_token(auth, &token).await.expect("token").is_none(), "old token revoked");
+    assert!(matches!(
+        croft::auth::authenticate_with_password(auth, SUPERUSERS, "a@example.com", "password123", None).await,
+        Err(AuthError::InvalidCredentials)
+    ));
+    assert!(matches!(superusers::create(auth, "a@example.com", "password789").await, Err(AuthError::Invalid(_))));
+    superusers::delete(auth, "a@example.com").await.expect("delete");
+    assert!(matches!(superusers::delete(auth, "a@example.com").await, Err(AuthError::NotFound)));
+    state.store.close().await.expect("close");
+}
