@@ -11,10 +11,12 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Auth;
+use crate::backups::Backups;
 use crate::config::Config;
 use crate::files::Files;
 use crate::jobs::Jobs;
 use crate::limits::Limiter;
+use crate::logs::Logs;
 use crate::realtime::{Broker, Hub, LocalBroker};
 use crate::records::Records;
 use crate::schema::Registry;
@@ -49,6 +51,10 @@ pub struct Inner {
     pub settings: Arc<SettingsService>,
     /// Blob storage, uploads, thumbnails.
     pub files: Arc<Files>,
+    /// Request logs.
+    pub logs: Arc<Logs>,
+    /// Backups and restores.
+    pub backups: Arc<Backups>,
     /// Cancelled when the server begins to shut down; long-lived streams watch it.
     pub shutdown: CancellationToken,
 }
@@ -88,6 +94,8 @@ impl AppState {
             limiter: limiter.clone(),
             settings: settings.clone(),
         };
+        let logs = Arc::new(Logs::new(store.clone(), settings.clone()));
+        let backups = Arc::new(Backups::new(store.clone(), files.clone(), settings.clone(), &data_dir));
         let state = Self(Arc::new(Inner {
             config,
             data_dir,
@@ -99,6 +107,8 @@ impl AppState {
             realtime,
             broker,
             files,
+            logs,
+            backups,
             limiter,
             settings,
             shutdown: CancellationToken::new(),
@@ -108,5 +118,25 @@ impl AppState {
             state.files.apply_settings(&settings.s3).context("the s3 settings do not work")?;
         }
         Ok(state)
+    }
+
+    /// Restores the backup `key` and reloads everything cached from the databases (the
+    /// collections, the settings and the file storage they choose), without a restart.
+    pub async fn restore_backup(
+        &self,
+        key: &str,
+        progress: Option<crate::backups::ProgressFn>,
+    ) -> Result<crate::backups::Restored, crate::backups::BackupError> {
+        let prepared = self.backups.prepare_restore(key, progress).await?;
+        // Record operations wait while the databases and the collections change under them.
+        let _schema = self.schema.writing().await;
+        let restored = self.backups.apply_restore(prepared).await?;
+        self.settings.invalidate();
+        let settings = self.settings.load().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Err(e) = self.files.apply_settings(&settings.s3) {
+            tracing::error!(error = %format!("{e:#}"), "the restored s3 settings do not work; file storage is unchanged");
+        }
+        self.records.reload_schema().await?;
+        Ok(restored)
     }
 }

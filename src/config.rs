@@ -18,10 +18,10 @@ use serde::{Deserialize, Serialize};
 pub const ENV_PREFIX: &str = "CROFT_";
 
 /// Config keys that hold secrets: they may come from `CROFT_<KEY>_FILE` and are redacted.
-const SECRET_KEYS: &[&str] = &["encryption_key", "storage.s3.secret"];
+const SECRET_KEYS: &[&str] = &["encryption_key", "storage.s3.secret", "metrics_token"];
 
 /// Environment variables that are flags rather than config keys (read by clap).
-pub const FLAG_ENV: &[&str] = &["CROFT_DIR", "CROFT_CONFIG", "CROFT_LOG", "CROFT_LOG_JSON"];
+pub const FLAG_ENV: &[&str] = &["CROFT_DIR", "CROFT_CONFIG", "CROFT_LOG", "CROFT_LOG_JSON", "CROFT_METRICS_HTTP"];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -44,6 +44,10 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Where uploaded files are kept.
     pub storage: StorageConfig,
+    /// A bearer token that opens `/metrics` on the main listener (unset: `/metrics` is 404 there).
+    pub metrics_token: Option<Secret>,
+    /// A second listener that serves only `/metrics`, without a token (e.g. 127.0.0.1:9090).
+    pub metrics_http: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -96,6 +100,8 @@ impl Default for Config {
             encryption_key: None,
             jobs: JobsConfig::default(),
             storage: StorageConfig::default(),
+            metrics_token: None,
+            metrics_http: None,
         }
     }
 }
@@ -108,6 +114,11 @@ pub const DEFAULT_JOB_SCHEDULES: &[(&str, &str)] = &[
     ("history_retention", "30 3 * * *"),
     // Every minute: blobs that no record references any more (retries included).
     ("blob_cleanup", "* * * * *"),
+    // Every minute: takes a backup when the `backups.cron` setting says so (that setting is
+    // the schedule users change; this only looks at it).
+    ("backup_schedule", "* * * * *"),
+    // Every six hours, as PocketBase: request logs older than `logs.maxDays`.
+    ("logs_retention", "0 */6 * * *"),
 ];
 
 impl Default for JobsConfig {
@@ -146,6 +157,7 @@ pub struct Overrides {
     pub http: Option<SocketAddr>,
     pub origins: Option<Vec<String>>,
     pub public_dir: Option<PathBuf>,
+    pub metrics_http: Option<SocketAddr>,
 }
 
 /// Where the configuration comes from.
@@ -226,6 +238,9 @@ fn apply(config: &mut Config, overrides: &Overrides) {
     }
     if let Some(dir) = &overrides.public_dir {
         config.public_dir = Some(dir.clone());
+    }
+    if let Some(addr) = overrides.metrics_http {
+        config.metrics_http = Some(addr);
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backups;
 pub mod blob;
 pub mod cli;
 pub mod collections;
@@ -17,6 +18,7 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod limits;
+pub mod logs;
 pub mod mail;
 pub mod password;
 pub mod picker;
@@ -28,3 +30,4 @@ pub mod server;
 pub mod settings;
 pub mod sql;
 pub mod store;
+pub mod telemetry;

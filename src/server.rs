@@ -15,6 +15,11 @@ pub struct Running {
     state: AppState,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     jobs: Vec<tokio::task::JoinHandle<()>>,
+    /// The request-log writer: stopped after the server, so the last requests are written.
+    logs: Option<(tokio_util::sync::CancellationToken, tokio::task::JoinHandle<()>)>,
+    metrics: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// The `--metrics-http` listener's address.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Binds `config.http` (port 0 picks a free port), starts the jobs and serves.
@@ -26,6 +31,14 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
         .first()
         .and_then(|a| a.as_socket_addr().copied())
         .context("the listener has no local address")?;
+    crate::telemetry::install();
+    let (metrics, metrics_addr) = match state.config.metrics_http {
+        Some(addr) => {
+            let (task, local) = serve_metrics(&state, addr).await?;
+            (Some(task), Some(local))
+        }
+        None => (None, None),
+    };
     let routes = crate::http::routes(&state)?;
     let server =
         poem::Server::new_with_acceptor(acceptor).idle_timeout(Duration::from_secs(state.config.idle_timeout_secs));
@@ -48,7 +61,30 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
         Box::pin(async move { crate::records::events::fan_out(&state.records, &event).await })
     });
     jobs.extend(state.broker.start(state.shutdown.clone(), deliver));
-    Ok(Running { addr: local, state, server, jobs })
+    let logs_stop = tokio_util::sync::CancellationToken::new();
+    let logs = state.logs.start(logs_stop.clone()).map(|task| (logs_stop, task));
+    Ok(Running { addr: local, state, server, jobs, logs, metrics, metrics_addr })
+}
+
+/// Serves `/metrics` alone on `addr`, until shutdown.
+async fn serve_metrics(
+    state: &AppState,
+    addr: SocketAddr,
+) -> anyhow::Result<(tokio::task::JoinHandle<std::io::Result<()>>, SocketAddr)> {
+    let acceptor = TcpListener::bind(addr).into_acceptor().await.map_err(|err| bind_error(addr, &err))?;
+    let local = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .context("the metrics listener has no local address")?;
+    let routes = crate::http::metrics::listener_routes(state);
+    let stop = state.shutdown.clone();
+    let server = poem::Server::new_with_acceptor(acceptor);
+    tracing::info!(addr = %local, "metrics at /metrics");
+    Ok((
+        tokio::spawn(async move { server.run_with_graceful_shutdown(routes, stop.cancelled_owned(), None).await }),
+        local,
+    ))
 }
 
 fn bind_error(addr: SocketAddr, err: &std::io::Error) -> anyhow::Error {
@@ -71,6 +107,13 @@ impl Running {
         let served = self.server.await.context("the server task failed")?;
         for job in self.jobs {
             let _ = job.await;
+        }
+        if let Some(metrics) = self.metrics {
+            let _ = metrics.await;
+        }
+        if let Some((stop, writer)) = self.logs {
+            stop.cancel();
+            let _ = writer.await;
         }
         self.state.store.close().await.context("cannot checkpoint the database")?;
         served.context("the server stopped with an error")

@@ -32,6 +32,49 @@ pub struct Settings {
     /// Headers that carry the client IP behind a reverse proxy (none: the socket's address).
     #[serde(default)]
     pub trusted_proxy: crate::limits::TrustedProxy,
+    /// Scheduled backups and where backups are kept.
+    #[serde(default)]
+    pub backups: Backups,
+    /// Request logs.
+    #[serde(default)]
+    pub logs: Logs,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Backups {
+    /// 5-field cron (UTC) of automatic backups; empty turns them off.
+    pub cron: String,
+    /// Automatic backups to keep (older ones are deleted after each new one).
+    pub cron_max_keep: i64,
+    /// A bucket for backups (separate from file storage); disabled: `<data>/backups`.
+    pub s3: crate::blob::S3Config,
+}
+
+impl Default for Backups {
+    fn default() -> Self {
+        Self { cron: String::new(), cron_max_keep: 3, s3: crate::blob::S3Config::default() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Logs {
+    /// Days logs are kept; 0 turns request logging off.
+    pub max_days: i64,
+    /// Entries below this level are not kept (-4 debug, 0 info, 4 warn, 8 error).
+    pub min_level: i64,
+    /// Whether request logs keep the client's IP address.
+    #[serde(rename = "logIP")]
+    pub log_ip: bool,
+    /// Whether request logs keep the id of the authenticated record.
+    pub log_auth_id: bool,
+}
+
+impl Default for Logs {
+    fn default() -> Self {
+        Self { max_days: 5, min_level: 0, log_ip: true, log_auth_id: false }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -122,6 +165,11 @@ impl SettingsService {
         Ok(settings)
     }
 
+    /// The cached settings, when they were read already (never touches the store).
+    pub fn cached(&self) -> Option<Arc<Settings>> {
+        self.cache.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
     /// Forgets the cached settings.
     pub fn invalidate(&self) {
         *self.cache.write().unwrap_or_else(PoisonError::into_inner) = None;
@@ -138,6 +186,9 @@ impl SettingsService {
         }
         if current.pointer("/smtp/password").and_then(Value::as_str).is_some_and(str::is_empty) {
             current["smtp"]["password"] = Value::String(stored.smtp.password.clone());
+        }
+        if current.pointer("/backups/s3/secret").and_then(Value::as_str).is_some_and(str::is_empty) {
+            current["backups"]["s3"]["secret"] = Value::String(stored.backups.s3.secret.clone());
         }
         let settings: Settings = serde_json::from_value(current)
             .map_err(|e| SettingsError::Invalid(FieldErrors::single("settings", code::INVALID, e.to_string())))?;
@@ -159,6 +210,7 @@ impl SettingsService {
 pub fn redacted(mut s: Settings) -> Settings {
     s.s3.secret = String::new();
     s.smtp.password = String::new();
+    s.backups.s3.secret = String::new();
     s
 }
 
@@ -194,7 +246,27 @@ fn validate(s: &Settings) -> Result<(), SettingsError> {
     if s.s3.enabled {
         errors.nest("s3", s.s3.problems());
     }
+    errors.nest("backups", validate_backups(&s.backups));
+    if s.logs.max_days < 0 {
+        errors.nest("logs", FieldErrors::single("maxDays", code::MIN_GREATER_EQUAL, "Must be no less than 0."));
+    }
     if errors.is_empty() { Ok(()) } else { Err(SettingsError::Invalid(errors)) }
+}
+
+fn validate_backups(b: &Backups) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    if !b.cron.trim().is_empty() {
+        if crate::jobs::parse_cron(b.cron.trim()).is_err() {
+            errors.add("cron", code::INVALID, "Invalid cron expression.");
+        }
+        if b.cron_max_keep < 1 {
+            errors.add("cronMaxKeep", code::MIN_GREATER_EQUAL, "Must be no less than 1.");
+        }
+    }
+    if b.s3.enabled {
+        errors.nest("s3", b.s3.problems());
+    }
+    errors
 }
 
 #[cfg(test)]

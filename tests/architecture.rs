@@ -40,11 +40,11 @@ const LAYERS: &[(u32, &[&str])] = &[
     (8, &["app"]),
     (7, &["auth"]),
     (6, &["collections"]),
-    (5, &["records"]),
-    (4, &["files", "realtime", "settings", "mail", "jobs", "limits"]),
+    (5, &["records", "backups"]),
+    (4, &["files", "realtime", "settings", "mail", "jobs", "limits", "logs"]),
     (3, &["filter", "store"]),
     (2, &["sql", "schema", "blob"]),
-    (1, &["error", "ids", "dates", "password", "picker", "query_string", "config"]),
+    (1, &["error", "ids", "dates", "password", "picker", "query_string", "config", "telemetry"]),
 ];
 
 /// Violation keys reported as warnings instead of failures while a refactoring is under way.

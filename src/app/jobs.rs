@@ -33,7 +33,63 @@ pub static BUILTIN: &[JobSpec<AppState>] = &[
         description: "Deletes queued files and thumbnails that no record references, and abandoned upload spool files",
         run: |state| blob_cleanup(state).boxed(),
     },
+    JobSpec {
+        name: "backup_schedule",
+        description: "Takes a backup when the backups.cron setting matches, keeps the newest backups.cronMaxKeep, mails superusers when it fails",
+        run: |state| backup_schedule(state).boxed(),
+    },
+    JobSpec {
+        name: "logs_retention",
+        description: "Deletes request logs older than the logs.maxDays setting",
+        run: |state| logs_retention(state).boxed(),
+    },
 ];
+
+pub async fn backup_schedule(state: AppState) -> anyhow::Result<()> {
+    match state.backups.run_schedule(chrono::Utc::now()).await {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            let message = format!("{err:#}");
+            if let Err(e) = mail_superusers(&state, "Automatic backup failed", &message).await {
+                tracing::error!(error = %format!("{e:#}"), "cannot mail superusers about the failed backup");
+            }
+            Err(anyhow::anyhow!(message))
+        }
+    }
+}
+
+/// Mails every superuser (when SMTP is set up).
+async fn mail_superusers(state: &AppState, subject: &str, text: &str) -> anyhow::Result<()> {
+    let settings = state.settings.shared().await?;
+    if !settings.smtp.enabled {
+        anyhow::bail!("SMTP is not enabled");
+    }
+    let sender =
+        crate::mail::Sender { name: settings.meta.sender_name.clone(), address: settings.meta.sender_address.clone() };
+    let html = format!(
+        "<p>{} ({}): {}.</p><p>{}</p>",
+        html_escape(&settings.meta.app_name),
+        html_escape(&settings.meta.app_url),
+        html_escape(subject),
+        html_escape(text)
+    );
+    for to in crate::auth::superusers::emails(&state.auth).await? {
+        let email =
+            crate::mail::Email { to, subject: format!("{}: {subject}", settings.meta.app_name), html: html.clone() };
+        crate::mail::send(&settings.smtp, &sender, email).await?;
+    }
+    Ok(())
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+pub async fn logs_retention(state: AppState) -> anyhow::Result<()> {
+    let removed = state.logs.prune().await?;
+    tracing::info!(removed, "pruned request logs");
+    Ok(())
+}
 
 pub async fn blob_cleanup(state: AppState) -> anyhow::Result<()> {
     let deleted = crate::records::cleanup::run(&state.records).await?;

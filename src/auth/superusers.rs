@@ -75,6 +75,27 @@ pub async fn count(auth: &Auth) -> Result<u64, AuthError> {
     Ok(store.count_auth_records(&coll).await?)
 }
 
+/// Every superuser's email address.
+pub async fn emails(auth: &Auth) -> Result<Vec<String>, AuthError> {
+    let params = crate::records::ListParams {
+        page: 1,
+        per_page: 1000,
+        sort: None,
+        filter: None,
+        skip_total: true,
+        expand: None,
+    };
+    let list = crate::records::list(&auth.records, SUPERUSERS, params, &crate::filter::RequestInfo::superuser())
+        .await
+        .map_err(|e| AuthError::Internal(anyhow::anyhow!("{e}")))?;
+    Ok(list
+        .items
+        .iter()
+        .filter_map(|r| r.get("email").and_then(serde_json::Value::as_str))
+        .map(str::to_owned)
+        .collect())
+}
+
 fn validate(email: Option<&str>, password: &str) -> Result<(), AuthError> {
     let mut errors = FieldErrors::default();
     if let Some(email) = email {

@@ -63,6 +63,11 @@ impl BlobStore {
         Ok(Self { inner: s3::build(config)?, local_root: None, describe: config.describe() })
     }
 
+    /// The folder of a local store; `None` for S3.
+    pub fn local_root(&self) -> Option<&Path> {
+        self.local_root.as_deref()
+    }
+
     /// `local:/path` or `s3:endpoint/bucket`, for logs and the dashboard.
     pub fn describe(&self) -> &str {
         &self.describe
@@ -71,6 +76,16 @@ impl BlobStore {
     /// Stores the file at `source` under `key`. A local store moves it when it can; S3 gets it
     /// in parts, so memory stays bounded whatever its size. `source` is consumed either way.
     pub async fn put_file(&self, key: &str, source: &Path) -> anyhow::Result<()> {
+        let size = tokio::fs::metadata(source).await.map(|m| m.len()).unwrap_or(0);
+        let result = self.put_file_inner(key, source).await;
+        observe("put", &result);
+        if result.is_ok() {
+            crate::telemetry::blob_bytes("in", size);
+        }
+        result
+    }
+
+    async fn put_file_inner(&self, key: &str, source: &Path) -> anyhow::Result<()> {
         if let Some(root) = &self.local_root {
             let target = root.join(key);
             if let Some(parent) = target.parent() {
@@ -106,8 +121,13 @@ impl BlobStore {
 
     /// Stores a small blob held in memory (thumbnails, probes).
     pub async fn put_bytes(&self, key: &str, bytes: Bytes) -> anyhow::Result<()> {
-        self.inner.put(&Key::from(key), PutPayload::from(bytes)).await?;
-        Ok(())
+        let size = bytes.len() as u64;
+        let result = self.inner.put(&Key::from(key), PutPayload::from(bytes)).await.map(|_| ()).map_err(Into::into);
+        observe("put", &result);
+        if result.is_ok() {
+            crate::telemetry::blob_bytes("in", size);
+        }
+        result
     }
 
     /// The blob's metadata; `None` when it does not exist.
@@ -129,6 +149,15 @@ impl BlobStore {
 
     /// Streams the blob, or the bytes of `range` (end exclusive); `None` when it does not exist.
     pub async fn get(&self, key: &str, range: Option<Range<u64>>) -> anyhow::Result<Option<BlobRead>> {
+        let result = self.get_inner(key, range).await;
+        observe("get", &result);
+        if let Ok(Some(read)) = &result {
+            crate::telemetry::blob_bytes("out", read.range.end - read.range.start);
+        }
+        result
+    }
+
+    async fn get_inner(&self, key: &str, range: Option<Range<u64>>) -> anyhow::Result<Option<BlobRead>> {
         if let Some(path) = self.local_path(key) {
             return local_read(&path, range).await;
         }
@@ -155,10 +184,12 @@ impl BlobStore {
 
     /// Deletes a blob; one that is already gone is not an error.
     pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
-        match self.inner.delete(&Key::from(key)).await {
+        let result = match self.inner.delete(&Key::from(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
-        }
+        };
+        observe("delete", &result);
+        result
     }
 
     /// Every key under the folder `prefix` (`a/b` lists `a/b/…`, never `a/bc`).
@@ -187,6 +218,10 @@ impl BlobStore {
         let plain = !key.is_empty() && key.split('/').all(|s| !s.is_empty() && s != "." && s != "..");
         plain.then(|| root.join(key))
     }
+}
+
+fn observe<T>(op: &'static str, result: &anyhow::Result<T>) {
+    crate::telemetry::blob_op(op, result.is_ok());
 }
 
 fn local_meta(m: &std::fs::Metadata) -> BlobMeta {

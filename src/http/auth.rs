@@ -41,8 +41,14 @@ async fn check_token(req: &Request, key: ApiKey) -> poem::Result<Principal> {
     };
     let token = strip_bearer(&key.key);
     match crate::auth::authenticate_token(&state.auth, token).await {
-        Ok(Some(principal)) => Ok(principal),
-        Ok(None) => Err(ApiError::unauthorized().into()),
+        Ok(Some(principal)) => {
+            super::middleware::AuthSlot::set(req, &principal.collection.name, &principal.record.id);
+            Ok(principal)
+        }
+        Ok(None) => {
+            crate::telemetry::auth_failure("token");
+            Err(ApiError::unauthorized().into())
+        }
         Err(err) => Err(ApiError::from(err).into()),
     }
 }

@@ -59,7 +59,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 pub const MSG_NOT_FOUND: &str = "The requested resource wasn't found.";
 pub const MSG_FORBIDDEN: &str = "You are not allowed to perform this request.";
-pub const MSG_SUPERUSER_ONLY: &str = "Only superusers can perform this action.";
+pub const MSG_SUPERUSER_ONLY: &str = "The authorized record is not allowed to perform this action.";
 pub const MSG_UNAUTHORIZED: &str = "The request requires valid record authorization token.";
 pub const MSG_INTERNAL: &str = "Something went wrong while processing your request.";
 pub const MSG_BAD_JSON: &str = "Failed to load the submitted data due to invalid formatting.";

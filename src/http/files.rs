@@ -36,7 +36,7 @@ pub enum FileResponse {
     File(Binary<Body>),
 }
 
-type Served200 = Response<FileResponse>;
+pub(super) type Served200 = Response<FileResponse>;
 
 #[OpenApi(prefix_path = "/api/files", tag = ApiTags::Records)]
 impl FilesApi {
@@ -103,7 +103,7 @@ fn not_found() -> ApiError {
 }
 
 /// Streams the blob with PocketBase's headers, answering `Range` and `If-None-Match`.
-async fn serve(blobs: &BlobStore, req: &Request, served: &Served, attachment: bool) -> ApiResult<Served200> {
+pub(super) async fn serve(blobs: &BlobStore, req: &Request, served: &Served, attachment: bool) -> ApiResult<Served200> {
     let range = req.header("range").map(str::to_owned);
     let (meta, mime, range, body) = match range {
         Some(spec) => {

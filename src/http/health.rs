@@ -35,10 +35,10 @@ impl HealthApi {
     ///
     /// Answers 200 while the server runs. Superusers get a few more details.
     #[oai(path = "/health", method = "get", operation_id = "get_health")]
-    async fn get_health(&self, auth: MaybeAuth, req: &Request) -> Json<HealthBody> {
+    async fn get_health(&self, state: Data<&AppState>, auth: MaybeAuth, req: &Request) -> Json<HealthBody> {
         let data = match auth.principal() {
             Some(p) if p.is_superuser() => json!({
-                "canBackup": true,
+                "canBackup": state.backups.idle(),
                 "realIP": req.remote_addr().as_socket_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
                 "possibleProxyHeader": possible_proxy_header(req),
             }),

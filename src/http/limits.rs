@@ -124,6 +124,7 @@ pub async fn rate_limit<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<R
         };
         let superuser = principal.as_ref().is_some_and(crate::auth::Principal::is_superuser);
         if !superuser && !check(&state, &settings, &req, principal.is_some()) {
+            crate::telemetry::rate_limited();
             return Err(poem::Error::from_status(StatusCode::TOO_MANY_REQUESTS));
         }
     }

@@ -12,6 +12,7 @@ use poem::{Body, Endpoint, IntoResponse, Request, Response};
 
 use super::error;
 use super::openapi::RouteTable;
+use crate::app::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -38,8 +39,22 @@ fn has_no_body(req: &Request) -> bool {
     !req.headers().contains_key(header::TRANSFER_ENCODING) && length.is_none_or(|l| l == "0")
 }
 
-/// Adds `X-Request-Id` (the caller's, when it is sane) and logs one line per request.
-pub async fn request_id<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+/// Who a request authenticated as, filled in by the token check (for the request log).
+#[derive(Clone, Default)]
+pub struct AuthSlot(Arc<std::sync::OnceLock<(String, String)>>);
+
+impl AuthSlot {
+    /// Records the authenticated record's collection name and id.
+    pub fn set(req: &Request, collection: &str, id: &str) {
+        if let Some(slot) = req.extensions().get::<Self>() {
+            let _ = slot.0.set((collection.to_owned(), id.to_owned()));
+        }
+    }
+}
+
+/// Per request: `X-Request-Id` (the caller's, when it is sane), metrics by route template, a
+/// request log entry (PocketBase's `_logs`) and a trace line.
+pub async fn observe<E: Endpoint>(ep: Arc<E>, mut req: Request, routes: Arc<RouteTable>) -> poem::Result<Response> {
     let id = req
         .headers()
         .get(&REQUEST_ID)
@@ -50,21 +65,77 @@ pub async fn request_id<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Resu
         .map_or_else(|| crate::ids::random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 20), str::to_owned);
     let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
     req.headers_mut().insert(REQUEST_ID, value.clone());
+    let state = req.data::<AppState>().cloned();
+    let facts = state.as_ref().map(|s| request_facts(&req, s));
+    let slot = AuthSlot::default();
+    req.extensions_mut().insert(slot.clone());
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    crate::telemetry::http_in_flight(1.0);
     let started = Instant::now();
     let mut resp = match ep.call(req).await {
         Ok(resp) => resp.into_response(),
         Err(err) => err.into_response(),
     };
+    let elapsed = started.elapsed();
+    crate::telemetry::http_in_flight(-1.0);
     resp.headers_mut().insert(REQUEST_ID, value);
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
     let status = resp.status().as_u16();
+    crate::telemetry::http_request(routes.template(&path), method.as_str(), status, elapsed);
+    let ms = elapsed.as_secs_f64() * 1000.0;
     if resp.status().is_server_error() {
         tracing::warn!(request_id = %id, %method, %path, status, ms, "request");
     } else {
         tracing::debug!(request_id = %id, %method, %path, status, ms, "request");
     }
+    // PocketBase leaves successful reads of the logs out of the logs.
+    let quiet = status < 400 && (path == "/api/logs" || path.starts_with("/api/logs/"));
+    if let (Some(state), Some(mut facts), false) = (state, facts, quiet) {
+        facts.status = status;
+        facts.exec_time_ms = ms;
+        facts.auth = slot.0.get().cloned();
+        if status >= 400 {
+            resp = with_error_details(resp, &mut facts).await;
+        }
+        state.logs.request(facts).await;
+    }
     Ok(resp)
+}
+
+/// What the request log keeps of a request, before it is answered.
+fn request_facts(req: &Request, state: &AppState) -> crate::logs::RequestFacts {
+    let header = |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    let proxy = state.settings.cached().map(|s| s.trusted_proxy.clone()).unwrap_or_default();
+    crate::logs::RequestFacts {
+        method: req.method().as_str().to_owned(),
+        url: cut(req.uri().path_and_query().map_or_else(|| req.uri().path(), |pq| pq.as_str()), 3000),
+        referer: cut(header(header::REFERER), 2000),
+        user_agent: cut(header(header::USER_AGENT), 2000),
+        user_ip: super::limits::client_ip(req, &proxy),
+        remote_ip: req.remote_addr().as_socket_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+        ..crate::logs::RequestFacts::default()
+    }
+}
+
+/// Reads an error answer's message and data into the log facts (error bodies are small JSON)
+/// and gives the answer back unchanged.
+async fn with_error_details(resp: Response, facts: &mut crate::logs::RequestFacts) -> Response {
+    let json = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let small = resp
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .is_some_and(|n| n <= 64 << 10);
+    if !json || !small || resp.headers().contains_key(header::CONTENT_ENCODING) {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let Ok(bytes) = body.into_bytes().await else { return Response::from_parts(parts, Body::empty()) };
+    if let Ok(serde_json::Value::Object(err)) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+        facts.error = err.get("message").and_then(|m| m.as_str()).unwrap_or_default().to_owned();
+        facts.details = err.get("data").filter(|d| d.as_object().is_some_and(|o| !o.is_empty())).cloned();
+    }
+    Response::from_parts(parts, Body::from_bytes(bytes))
 }
 
 /// Turns every error from below into PocketBase's shape (with `Allow` on 405).

@@ -4,6 +4,7 @@
 mod apikeys;
 mod assets;
 mod auth;
+mod backups;
 mod batch;
 mod body;
 mod collections;
@@ -13,6 +14,8 @@ mod fields;
 mod files;
 mod health;
 pub mod limits;
+mod logs;
+pub mod metrics;
 mod middleware;
 pub mod openapi;
 mod openapi_collections;
@@ -54,32 +57,16 @@ pub enum ApiTags {
     Jobs,
     /// API keys for machines.
     Keys,
+    /// Backups and restores.
+    Backups,
+    /// Request logs.
+    Logs,
     /// This document and Swagger UI.
     Docs,
 }
 
 type Apis = (
-    health::HealthApi,
-    records_auth::RecordAuthApi,
-    records_auth::OAuth2RedirectApi,
-    records_auth::InstallerApi,
-    records_auth_email::RecordAuthEmailApi,
-    records::RecordsApi,
-    batch::BatchApi,
-    files::FilesApi,
-    collections::CollectionsApi,
-    settings::SettingsApi,
-    realtime::RealtimeApi,
-    crons::CronsApi,
-    apikeys::KeysApi,
-    sql::SqlApi,
-    DocsApi,
-);
-
-/// The poem-openapi service with every declared route, and the cell its docs go into.
-fn api_service() -> (OpenApiService<Apis, ()>, DocsCell) {
-    let docs: DocsCell = Arc::new(OnceLock::new());
-    let apis = (
+    (
         health::HealthApi,
         records_auth::RecordAuthApi,
         records_auth::OAuth2RedirectApi,
@@ -92,9 +79,29 @@ fn api_service() -> (OpenApiService<Apis, ()>, DocsCell) {
         settings::SettingsApi,
         realtime::RealtimeApi,
         crons::CronsApi,
-        apikeys::KeysApi,
-        sql::SqlApi,
-        DocsApi { docs: docs.clone() },
+    ),
+    (apikeys::KeysApi, sql::SqlApi, backups::BackupsApi, logs::LogsApi, DocsApi),
+);
+
+/// The poem-openapi service with every declared route, and the cell its docs go into.
+fn api_service() -> (OpenApiService<Apis, ()>, DocsCell) {
+    let docs: DocsCell = Arc::new(OnceLock::new());
+    let apis = (
+        (
+            health::HealthApi,
+            records_auth::RecordAuthApi,
+            records_auth::OAuth2RedirectApi,
+            records_auth::InstallerApi,
+            records_auth_email::RecordAuthEmailApi,
+            records::RecordsApi,
+            batch::BatchApi,
+            files::FilesApi,
+            collections::CollectionsApi,
+            settings::SettingsApi,
+            realtime::RealtimeApi,
+            crons::CronsApi,
+        ),
+        (apikeys::KeysApi, sql::SqlApi, backups::BackupsApi, logs::LogsApi, DocsApi { docs: docs.clone() }),
     );
     let service = OpenApiService::new(apis, "Croft", env!("CARGO_PKG_VERSION")).description(
         "A PocketBase-compatible backend. Authenticate with `Authorization: <token>` (or `Bearer <token>`).",
@@ -131,6 +138,7 @@ fn extra_endpoint(operation: &str, state: &AppState) -> anyhow::Result<poem::end
     Ok(match operation {
         "dashboard_file" => get(assets::dashboard).head(assets::dashboard).boxed(),
         "public_file" => assets::PublicSite::new(state.config.public_dir.clone())?.boxed(),
+        "metrics" => get(metrics::guarded).boxed(),
         other => anyhow::bail!("no endpoint for the extra route {other}"),
     })
 }
@@ -156,7 +164,9 @@ pub fn routes(state: &AppState) -> anyhow::Result<impl Endpoint<Output = Respons
         .around(middleware::gzip)
         .with(cors(&state.config.origins))
         .boxed();
-    let endpoint = middleware::errors(shaped, table).around(middleware::request_id).data(state.clone());
+    let endpoint = middleware::errors(shaped, table.clone())
+        .around(move |ep, req| middleware::observe(ep, req, table.clone()))
+        .data(state.clone());
     Ok(endpoint)
 }
 
@@ -183,6 +193,8 @@ fn body_limit_for(state: &AppState, req: &poem::Request) -> u64 {
     let extra = match parts.as_slice() {
         ["api", "collections", c, "records", ..] => schema.get(c).map_or(0, |c| files(c)),
         ["api", "batch"] => schema.all().iter().map(|c| files(c)).fold(0u64, u64::saturating_add),
+        // Backups are as large as the data (PocketBase sets no limit either).
+        ["api", "backups", "upload"] => u64::MAX,
         _ => 0,
     };
     base.saturating_add(extra)

@@ -35,6 +35,15 @@ pub const EXTRA_ROUTES: &[ExtraRoute] = &[
         description: "Static files of the embedded dashboard; unknown paths without an extension fall back to index.html.",
     },
     ExtraRoute {
+        path: "/metrics",
+        mount: "/metrics",
+        methods: &["get"],
+        operation: "metrics",
+        tag: "Metrics",
+        summary: "Prometheus metrics",
+        description: "Metrics in the Prometheus text format. Off on this listener unless `metrics_token` is set (then send `Authorization: Bearer <token>`); `--metrics-http ADDR` serves them on a listener of their own without a token.",
+    },
+    ExtraRoute {
         path: "/{path}",
         mount: "/",
         methods: &["get", "head"],
@@ -101,8 +110,8 @@ fn swagger_html<T: OpenApi, W: poem_openapi::Webhook>(
         .replacen("<title>Swagger UI</title>", "<title>Croft API</title>", 1)
 }
 
-/// Methods allowed per path template, for `Allow` headers on 405.
-pub struct RouteTable(Vec<(Vec<String>, Vec<String>)>);
+/// Methods allowed per path template, for `Allow` headers on 405 and route labels of metrics.
+pub struct RouteTable(Vec<(Vec<String>, Vec<String>, String)>);
 
 impl RouteTable {
     pub fn from_document(document: &Value) -> Self {
@@ -114,24 +123,38 @@ impl RouteTable {
                 let segments = path.split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect();
                 let methods =
                     item.as_object().map(|m| m.keys().map(|k| k.to_uppercase()).collect()).unwrap_or_default();
-                (segments, methods)
+                (segments, methods, path.clone())
             })
             .collect();
         Self(routes)
     }
 
+    /// The API templates `path` matches.
+    fn matching<'a>(&'a self, path: &str) -> impl Iterator<Item = &'a (Vec<String>, Vec<String>, String)> {
+        let segments: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        self.0.iter().filter(move |(template, _, _)| {
+            template.len() == segments.len()
+                && template.first().is_some_and(|t| t == "api")
+                && template.iter().zip(&segments).all(|(t, s)| (t.starts_with('{') && t.ends_with('}')) || t == s)
+        })
+    }
+
+    /// The template of the route `path` belongs to (the most literal match), for metrics:
+    /// `/api/collections/{collection}/records/{id}`; `other` outside the API.
+    pub fn template(&self, path: &str) -> &str {
+        let literal = |t: &Vec<String>| t.iter().filter(|s| !s.starts_with('{')).count();
+        match self.matching(path).max_by_key(|(t, _, _)| literal(t)) {
+            Some((_, _, template)) => template,
+            None if path.starts_with("/_/") || path == "/_" => "/_/{path}",
+            None if path == "/metrics" => "/metrics",
+            None if path.starts_with("/api/") => "/api/{unknown}",
+            None => "/{path}",
+        }
+    }
+
     /// `GET, HEAD` for a path that matches a template, without wildcard templates.
     pub fn allow(&self, path: &str) -> Option<String> {
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let mut methods: Vec<&str> = self
-            .0
-            .iter()
-            .filter(|(template, _)| template.len() == segments.len() && template.first().is_some_and(|t| t == "api"))
-            .filter(|(template, _)| {
-                template.iter().zip(&segments).all(|(t, s)| (t.starts_with('{') && t.ends_with('}')) || t == s)
-            })
-            .flat_map(|(_, m)| m.iter().map(String::as_str))
-            .collect();
+        let mut methods: Vec<&str> = self.matching(path).flat_map(|(_, m, _)| m.iter().map(String::as_str)).collect();
         methods.sort_unstable();
         methods.dedup();
         (!methods.is_empty()).then(|| methods.join(", "))

@@ -79,6 +79,10 @@ impl SettingsApi {
     ) -> ApiResult<Json<Value>> {
         auth.require_superuser()?;
         let s = crate::settings::redacted(state.settings.update(&body.0).await?);
+        // As PocketBase: every save applies the log retention right away.
+        if let Err(e) = state.logs.prune().await {
+            tracing::warn!(error = %format!("{e:#}"), "cannot prune request logs");
+        }
         Ok(Json(serde_json::to_value(s).map_err(ApiError::internal)?))
     }
 

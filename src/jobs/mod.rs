@@ -149,6 +149,7 @@ async fn execute<C: JobContext>(state: &C, spec: &'static JobSpec<C>, trigger: T
     // A panicking job must not take the scheduler down with it.
     let result =
         tokio::spawn((spec.run)(state.clone())).await.unwrap_or_else(|e| Err(anyhow::anyhow!("the job panicked: {e}")));
+    crate::telemetry::job_run(spec.name, result.is_ok(), clock.elapsed());
     let run = JobRun {
         job: spec.name.to_owned(),
         trigger,

@@ -73,7 +73,9 @@ impl Client {
 
     /// Queues a message; `false` when the client is gone or stuck (then it is dropped).
     pub fn send(&self, message: Message) -> bool {
-        self.sender.try_send(message).is_ok()
+        let sent = self.sender.try_send(message).is_ok();
+        crate::telemetry::realtime_event(sent);
+        sent
     }
 }
 

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::schema::Collection;
 use crate::sql::{Dialect, Row, SqlQuery, Statement};
-use model::{AuthCollection, AuthRecord, JobRun, NewAuthRecord};
+use model::{AuthCollection, AuthRecord, DatabaseFile, JobRun, LogEntry, LogFilter, LogQuery, LogStat, NewAuthRecord};
 
 pub use sqlite::SqliteStore;
 
@@ -130,6 +130,20 @@ pub trait JobStore: Send + Sync {
     async fn prune_job_history(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }
 
+/// Request and application logs (kept apart from user data: losing them loses no records).
+#[async_trait]
+pub trait LogStore: Send + Sync {
+    /// Writes a batch of entries in one transaction.
+    async fn insert_logs(&self, entries: Vec<LogEntry>) -> StoreResult<()>;
+    /// A page of entries and, when `q.count`, the number of entries the filter matches.
+    async fn query_logs(&self, q: LogQuery) -> StoreResult<(Vec<LogEntry>, Option<u64>)>;
+    async fn log_entry(&self, id: &str) -> StoreResult<Option<LogEntry>>;
+    /// Entries per hour, oldest first.
+    async fn log_stats(&self, filter: LogFilter) -> StoreResult<Vec<LogStat>>;
+    /// Deletes entries created before `before` (all of them for `None`); returns how many.
+    async fn delete_logs(&self, before: Option<DateTime<Utc>>) -> StoreResult<u64>;
+}
+
 /// Whole-database operations.
 #[async_trait]
 pub trait AdminStore: Send + Sync {
@@ -145,6 +159,19 @@ pub trait AdminStore: Send + Sync {
     async fn close(&self) -> StoreResult<()>;
     /// Runs one SQL statement for the superuser console; `write = false` cannot change data.
     async fn run_sql(&self, query: &str, write: bool, max_rows: usize) -> StoreResult<SqlResult>;
+    /// The database files (for sizes, health checks and backups).
+    fn database_files(&self) -> Vec<DatabaseFile>;
+    /// Copies the databases named in `names` (`data.db`, `aux.db`) into `dir`, each a
+    /// consistent snapshot taken without blocking writers; returns the copies.
+    async fn snapshot(&self, dir: &Path, names: &[&str]) -> StoreResult<Vec<DatabaseFile>>;
+    /// Replaces the live databases' content with the given files (as `snapshot` wrote them),
+    /// each in one atomic step that readers see all at once, then applies pending migrations.
+    async fn restore(&self, files: Vec<DatabaseFile>) -> StoreResult<()>;
+}
+
+/// Checks that a database file is intact (`PRAGMA integrity_check`); the problems found, if any.
+pub fn check_database_file(path: &Path) -> anyhow::Result<Vec<String>> {
+    sqlite::integrity_check(path)
 }
 
 /// What the SQL console answers (PocketBase's `POST /api/sql` shape).
@@ -163,8 +190,8 @@ pub struct SqlResultColumn {
     pub kind: String,
 }
 
-pub trait Store: AuthStore + CollectionStore + RecordStore + JobStore + AdminStore + 'static {}
-impl<T: AuthStore + CollectionStore + RecordStore + JobStore + AdminStore + 'static> Store for T {}
+pub trait Store: AuthStore + CollectionStore + RecordStore + JobStore + LogStore + AdminStore + 'static {}
+impl<T: AuthStore + CollectionStore + RecordStore + JobStore + LogStore + AdminStore + 'static> Store for T {}
 
 /// Opens (creating and migrating when needed) the store in `data_dir`.
 pub async fn open(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {

@@ -118,3 +118,48 @@ pub struct JobRun {
     pub ok: bool,
     pub error: String,
 }
+
+/// One log entry (`_logs`, PocketBase's shape): a request or an application event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    pub id: String,
+    /// `2006-01-02 15:04:05.000Z`.
+    pub created: String,
+    /// -4 debug, 0 info, 4 warn, 8 error.
+    pub level: i64,
+    pub message: String,
+    pub data: serde_json::Value,
+}
+
+/// A compiled log filter: a boolean SQL expression over `_logs` and its bound values.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub where_sql: Option<String>,
+    pub params: Vec<crate::sql::SqlValue>,
+}
+
+/// A page of logs: the filter, its ORDER BY terms, the page and whether to count the total.
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    pub filter: LogFilter,
+    pub order_by: Vec<String>,
+    pub limit: u64,
+    pub offset: u64,
+    pub count: bool,
+}
+
+/// Log entries per hour (`/api/logs/stats`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogStat {
+    /// The hour, `2006-01-02 15:00:00.000Z`.
+    pub date: String,
+    pub total: u64,
+}
+
+/// A database file copied consistently (by a backup), and the name it goes by in archives.
+#[derive(Debug, Clone)]
+pub struct DatabaseFile {
+    /// `data.db` or `aux.db`.
+    pub name: String,
+    pub path: std::path::PathBuf,
+}

@@ -5,8 +5,10 @@ mod auth;
 mod checkpoint;
 mod console;
 mod jobs;
+mod logs;
 mod records;
 mod schema;
+mod snapshot;
 mod tx;
 mod writer;
 
@@ -20,6 +22,9 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, ErrorCode};
 
 use super::{AdminStore, MigrationInfo, StoreError, StoreResult};
+use crate::store::model::DatabaseFile;
+
+pub use snapshot::integrity_check;
 
 mod embedded {
     pub mod data {
@@ -186,14 +191,20 @@ impl Db {
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let pool = self.read.clone();
+        let name = self.name;
+        let started = std::time::Instant::now();
         let slot = self.read_slots.clone().acquire_owned().await.map_err(|e| StoreError::Other(e.into()))?;
-        blocking(move || {
+        let out = blocking(move || {
             let conn = pool.get().map_err(|e| StoreError::Other(e.into()))?;
+            let waited = started.elapsed();
             let out = f(&conn).map_err(StoreError::from);
             drop(slot);
+            crate::telemetry::db_call(name, "read", waited, started.elapsed());
             out
         })
-        .await
+        .await;
+        observe_busy(name, &out);
+        out
     }
 
     /// Runs `f` right here on a read-only connection of the current thread. Only for point
@@ -240,13 +251,25 @@ impl Db {
     {
         let pool = self.write.clone();
         let generation = self.generation.clone();
-        blocking(move || {
+        let name = self.name;
+        let started = std::time::Instant::now();
+        let out = blocking(move || {
             let mut conn = pool.get().map_err(|e| StoreError::Other(e.into()))?;
+            let waited = started.elapsed();
             let out = f(&mut conn).map_err(StoreError::from);
             generation.fetch_add(1, std::sync::atomic::Ordering::Release);
+            crate::telemetry::db_call(name, "write", waited, started.elapsed());
             out
         })
-        .await
+        .await;
+        observe_busy(name, &out);
+        out
+    }
+}
+
+fn observe_busy<T>(db: &'static str, result: &StoreResult<T>) {
+    if matches!(result, Err(StoreError::Busy)) {
+        crate::telemetry::db_busy(db);
     }
 }
 
@@ -338,6 +361,21 @@ impl AdminStore for SqliteStore {
             db.write(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;")).await?;
         }
         Ok(())
+    }
+
+    fn database_files(&self) -> Vec<DatabaseFile> {
+        self.databases()
+            .into_iter()
+            .map(|(name, db)| DatabaseFile { name: name.to_owned(), path: db.path.clone() })
+            .collect()
+    }
+
+    async fn snapshot(&self, dir: &Path, names: &[&str]) -> StoreResult<Vec<DatabaseFile>> {
+        self.snapshot_to(dir, names).await
+    }
+
+    async fn restore(&self, files: Vec<DatabaseFile>) -> StoreResult<()> {
+        self.restore_from(files).await
     }
 
     async fn close(&self) -> StoreResult<()> {

@@ -60,6 +60,7 @@ fn run(pool: &Pool<SqliteConnectionManager>, generation: &AtomicU64, inbox: &mps
                 Err(_) => break,
             }
         }
+        crate::telemetry::db_commit_batch(group.len());
         let results = commit_group(pool, &group);
         generation.fetch_add(1, Ordering::Release);
         for (job, result) in group.into_iter().zip(results) {

@@ -11,6 +11,8 @@ use crate::auth::superusers;
 use crate::config::{self, Overrides, Sources};
 use crate::server;
 
+mod ops;
+
 #[derive(Debug, Parser)]
 #[command(name = "croft", version, about = "A PocketBase-compatible backend in one binary", propagate_version = true)]
 pub struct Cli {
@@ -64,11 +66,34 @@ pub enum Command {
         #[command(subcommand)]
         action: StorageAction,
     },
+    /// Take, list, restore, download or delete backups.
+    Backup {
+        #[command(subcommand)]
+        action: ops::BackupAction,
+    },
+    /// Show the request logs (newest last), or follow them.
+    Logs(ops::LogsArgs),
+    /// Probe a running server's /api/health and /api/ready; the exit code says whether it is
+    /// healthy (for Docker HEALTHCHECK, Dokku checks, systemd).
+    Healthcheck {
+        /// The server's base URL (default: the configured listen address).
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Check the data directory, databases, disk space, configuration, S3 and SMTP.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), e.g. `croft man | man -l -`.
+    Man,
     /// Print the OpenAPI document (JSON) without starting a server.
     Openapi,
 }
@@ -78,6 +103,9 @@ pub struct ServeArgs {
     /// Address to listen on, e.g. 0.0.0.0:8090 (default 127.0.0.1:8090).
     #[arg(long, env = "CROFT_HTTP")]
     pub http: Option<SocketAddr>,
+    /// Also serve /metrics, without a token, on this address (e.g. 127.0.0.1:9091).
+    #[arg(long, env = "CROFT_METRICS_HTTP")]
+    pub metrics_http: Option<SocketAddr>,
     /// Allowed CORS origins, comma separated (default: *).
     #[arg(long, env = "CROFT_ORIGINS", value_delimiter = ',')]
     pub origins: Option<Vec<String>>,
@@ -163,11 +191,18 @@ pub enum StorageAction {
 pub enum ConfigAction {
     /// Print the effective configuration as TOML, secrets redacted.
     Show,
+    /// Check the configuration (files, CROFT_* variables, job schedules) and say what is wrong.
+    Check,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let overrides = match &cli.command {
-        Command::Serve(a) => Overrides { http: a.http, origins: a.origins.clone(), public_dir: a.public_dir.clone() },
+        Command::Serve(a) => Overrides {
+            http: a.http,
+            origins: a.origins.clone(),
+            public_dir: a.public_dir.clone(),
+            metrics_http: a.metrics_http,
+        },
         _ => Overrides::default(),
     };
     let sources = Sources { data_dir: cli.dir.clone(), file: cli.config.clone() };
@@ -178,6 +213,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", config::show(&config)?);
             Ok(())
         }
+        Command::Config { action: ConfigAction::Check } => {
+            crate::jobs::Jobs::from_config(crate::app::BUILTIN, &config.jobs)?;
+            for var in config::unknown_env_vars(std::env::vars().map(|(k, _)| k)) {
+                println!("warning: unknown variable {var} (a typo?) is ignored");
+            }
+            println!("the configuration is valid");
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "croft", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(())
+        }
+        Command::Healthcheck { url } => ops::healthcheck(&config, url.as_deref()).await,
+        Command::Doctor { json } => ops::doctor(config, &cli.dir, json).await,
+        Command::Backup { action } => ops::backup(AppState::build(config, cli.dir).await?, action).await,
+        Command::Logs(args) => ops::logs(AppState::build(config, cli.dir).await?, args).await,
         Command::Openapi => {
             let mut doc = crate::http::openapi_document(&config);
             // With an existing data directory, include its collections (as /api/openapi.json does);
