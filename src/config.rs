@@ -133,6 +133,12 @@ impl Default for JobsConfig {
 #[serde(transparent)]
 pub struct Secret(String);
 
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
 impl Secret {
     pub fn expose(&self) -> &str {
         &self.0

@@ -151,7 +151,7 @@ impl Logs {
     /// Starts the writer; it drains the queue once more when `shutdown` is cancelled.
     pub fn start(self: &Arc<Self>, shutdown: CancellationToken) -> Option<tokio::task::JoinHandle<()>> {
         let rx = self.pending.lock().unwrap_or_else(PoisonError::into_inner).take()?;
-        Some(tokio::spawn(write_loop(self.store.clone(), rx, shutdown)))
+        Some(tokio::spawn(write_loop(self.store.clone(), self.settings.clone(), rx, shutdown)))
     }
 
     /// A page of entries matching `filter`, sorted by `sort` (default: oldest first).
@@ -200,7 +200,12 @@ impl Logs {
     }
 }
 
-async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<LogEntry>, shutdown: CancellationToken) {
+async fn write_loop(
+    store: Arc<dyn Store>,
+    settings: Arc<SettingsService>,
+    mut rx: mpsc::Receiver<LogEntry>,
+    shutdown: CancellationToken,
+) {
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         let open = tokio::select! {
@@ -225,6 +230,10 @@ async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<LogEntry>, shu
             while let Ok(entry) = rx.try_recv() {
                 batch.push(entry);
             }
+        }
+        // Logging turned off meanwhile: what was queued before is not kept either.
+        if settings.cached().is_some_and(|s| s.logs.max_days == 0) {
+            batch.clear();
         }
         flush(store.as_ref(), &mut batch).await;
         if !open {

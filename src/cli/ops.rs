@@ -125,11 +125,15 @@ pub async fn backup(state: AppState, action: BackupAction) -> anyhow::Result<()>
             }
             let restored = state.restore_backup(&key, Some(bar("verify"))).await.map_err(describe)?;
             let files = if restored.storage { " and the uploaded files" } else { "" };
-            println!("restored {key} (taken {} by Croft {}): the databases{files}", restored.manifest.created, restored.manifest.croft);
+            println!(
+                "restored {key} (taken {} by Croft {}): the databases{files}",
+                restored.manifest.created, restored.manifest.croft
+            );
         }
         BackupAction::Download { key, file } => {
             let read = state.backups.open(&key, None).await.map_err(describe)?;
-            let mut out = tokio::fs::File::create(&file).await.with_context(|| format!("cannot create {}", file.display()))?;
+            let mut out =
+                tokio::fs::File::create(&file).await.with_context(|| format!("cannot create {}", file.display()))?;
             let mut body = tokio_util::io::StreamReader::new(read.body);
             let bytes = tokio::io::copy(&mut body, &mut out).await?;
             out.sync_all().await?;
@@ -151,8 +155,12 @@ pub async fn logs(state: AppState, args: LogsArgs) -> anyhow::Result<()> {
     let mut entries = if let Some(sort) = args.sort.as_deref().filter(|_| !args.follow) {
         state.logs.list(args.filter.as_deref(), Some(sort), 1, per_page, true).await.map_err(query_error)?.items
     } else {
-        let mut newest =
-            state.logs.list(args.filter.as_deref(), Some("-created"), 1, per_page, true).await.map_err(query_error)?.items;
+        let mut newest = state
+            .logs
+            .list(args.filter.as_deref(), Some("-created"), 1, per_page, true)
+            .await
+            .map_err(query_error)?
+            .items;
         newest.reverse();
         newest
     };
@@ -182,7 +190,10 @@ pub async fn logs(state: AppState, args: LogsArgs) -> anyhow::Result<()> {
 
 fn print_log(e: &crate::store::model::LogEntry, json: bool) {
     if json {
-        println!("{}", json!({"id": e.id, "created": e.created, "level": e.level, "message": e.message, "data": e.data}));
+        println!(
+            "{}",
+            json!({"id": e.id, "created": e.created, "level": e.level, "message": e.message, "data": e.data})
+        );
         return;
     }
     let level = match e.level {
@@ -211,7 +222,8 @@ fn base_url(config: &Config, url: Option<&str>) -> String {
 /// GETs `base + path`; the status line as an error unless it is 200.
 async fn probe(base: &str, path: &str) -> anyhow::Result<()> {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
-    let resp = client.get(format!("{base}{path}")).send().await.with_context(|| format!("{base}{path} does not answer"))?;
+    let resp =
+        client.get(format!("{base}{path}")).send().await.with_context(|| format!("{base}{path} does not answer"))?;
     if resp.status() != reqwest::StatusCode::OK {
         let status = resp.status();
         let body: Value = resp.json().await.unwrap_or_default();
@@ -241,14 +253,27 @@ struct Finding {
 /// (when set up) S3 and SMTP; fails when something is wrong.
 pub async fn doctor(config: Config, dir: &Path, json_out: bool) -> anyhow::Result<()> {
     let mut findings = Vec::new();
-    let mut note = |check: &str, ok: bool, detail: String| findings.push(Finding { check: check.to_owned(), ok, detail });
+    let mut note =
+        |check: &str, ok: bool, detail: String| findings.push(Finding { check: check.to_owned(), ok, detail });
     note("configuration", true, "loaded".into());
     let writable = crate::config::ensure_data_dir(dir);
-    note("data directory", writable.is_ok(), writable.map_or_else(|e| format!("{e:#}"), |()| format!("{} is writable", dir.display())));
+    note(
+        "data directory",
+        writable.is_ok(),
+        writable.map_or_else(|e| format!("{e:#}"), |()| format!("{} is writable", dir.display())),
+    );
     if let Ok(meta) = std::fs::metadata(dir) {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o777;
-        note("permissions", mode & 0o007 == 0, format!("{} has mode {mode:o}{}", dir.display(), if mode & 0o007 == 0 { "" } else { "; others can read it: chmod o-rwx" }));
+        note(
+            "permissions",
+            mode & 0o007 == 0,
+            format!(
+                "{} has mode {mode:o}{}",
+                dir.display(),
+                if mode & 0o007 == 0 { "" } else { "; others can read it: chmod o-rwx" }
+            ),
+        );
     }
     match crate::telemetry::disk_free(dir) {
         Some(free) => note("disk space", free >= 1 << 30, format!("{} MiB free", free >> 20)),
@@ -287,7 +312,8 @@ pub async fn doctor(config: Config, dir: &Path, json_out: bool) -> anyhow::Resul
     }
     let failed = findings.iter().filter(|f| !f.ok).count();
     if json_out {
-        let items: Vec<Value> = findings.iter().map(|f| json!({"check": f.check, "ok": f.ok, "detail": f.detail})).collect();
+        let items: Vec<Value> =
+            findings.iter().map(|f| json!({"check": f.check, "ok": f.ok, "detail": f.detail})).collect();
         println!("{}", json!({"ok": failed == 0, "checks": items}));
     } else {
         for f in &findings {
@@ -305,7 +331,11 @@ async fn services(state: &AppState) -> Vec<(&'static str, bool, String)> {
     let mut out = Vec::new();
     let blobs = state.files.blobs();
     let check = blobs.check().await;
-    out.push(("file storage", check.is_ok(), check.map_or_else(|e| format!("{}: {e:#}", blobs.describe()), |()| blobs.describe().to_owned())));
+    out.push((
+        "file storage",
+        check.is_ok(),
+        check.map_or_else(|e| format!("{}: {e:#}", blobs.describe()), |()| blobs.describe().to_owned()),
+    ));
     let Ok(settings) = state.settings.load().await else {
         out.push(("settings", false, "unreadable".into()));
         return out;
@@ -315,7 +345,11 @@ async fn services(state: &AppState) -> Vec<(&'static str, bool, String)> {
             Ok(b) => b.check().await,
             Err(e) => Err(e),
         };
-        out.push(("backups bucket", check.is_ok(), check.map_or_else(|e| format!("{e:#}"), |()| settings.backups.s3.describe())));
+        out.push((
+            "backups bucket",
+            check.is_ok(),
+            check.map_or_else(|e| format!("{e:#}"), |()| settings.backups.s3.describe()),
+        ));
     }
     if settings.smtp.enabled {
         let addr = format!("{}:{}", settings.smtp.host, settings.smtp.port);

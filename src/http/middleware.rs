@@ -125,7 +125,7 @@ async fn with_error_details(resp: Response, facts: &mut crate::logs::RequestFact
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        .is_some_and(|n| n <= 64 << 10);
+        .is_none_or(|n| n <= 64 << 10);
     if !json || !small || resp.headers().contains_key(header::CONTENT_ENCODING) {
         return resp;
     }

@@ -42,7 +42,21 @@ fn every_command_describes_itself() {
         &["jobs", "run"],
         &["config"],
         &["config", "show"],
+        &["config", "check"],
         &["openapi"],
+        &["backup"],
+        &["backup", "create"],
+        &["backup", "list"],
+        &["backup", "restore"],
+        &["backup", "download"],
+        &["backup", "delete"],
+        &["logs"],
+        &["healthcheck"],
+        &["doctor"],
+        &["completions"],
+        &["man"],
+        &["apikey"],
+        &["storage", "migrate"],
     ];
     for args in commands {
         let mut full = args.to_vec();
@@ -158,4 +172,109 @@ fn collections_export_and_import_round_trip() {
     std::fs::write(&file, "[{\"name\": \"bad name\"}]").expect("write");
     let bad = croft(&data, &["collections", "import", file.to_str().expect("utf8")]);
     assert!(!bad.status.success() && stderr(&bad).contains("invalid"), "{}", stderr(&bad));
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+#[test]
+fn backup_commands_round_trip_offline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    assert!(croft(d, &["migrate", "up"]).status.success());
+    let out = croft(d, &["backup", "create", "first.zip", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let created: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("json");
+    assert_eq!(created["key"], "first.zip");
+    let out = croft(d, &["backup", "create", "Bad Name.zip"]);
+    assert!(!out.status.success() && stderr(&out).contains("name"), "{}", stderr(&out));
+    let out = croft(d, &["backup", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("json");
+    assert_eq!(list[0]["key"], "first.zip", "{list}");
+    let copy = d.join("copy.zip");
+    let out = croft(d, &["backup", "download", "first.zip", copy.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::metadata(&copy).expect("copy").len(), created["size"].as_u64().expect("size"));
+    // A superuser created after the backup is gone once it is restored.
+    assert!(croft(d, &["superuser", "upsert", "late@example.com", "password123"]).status.success());
+    let out = croft(d, &["backup", "restore", "first.zip", "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("restored first.zip"), "{}", stdout(&out));
+    let out = croft(d, &["superuser", "delete", "late@example.com"]);
+    assert!(!out.status.success(), "the superuser made after the backup is gone");
+    assert!(croft(d, &["backup", "delete", "first.zip"]).status.success());
+    let out = croft(d, &["backup", "delete", "first.zip"]);
+    assert!(!out.status.success() && stderr(&out).contains("no backup named"), "{}", stderr(&out));
+}
+
+#[test]
+fn healthcheck_logs_and_doctor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = croft(d, &["healthcheck", "--url", &url]);
+    assert!(!out.status.success(), "nothing listens yet");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_croft"))
+        .args(["serve", "--http", &format!("127.0.0.1:{port}"), "--dir"])
+        .arg(d)
+        .env("CROFT_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut healthy = false;
+    for _ in 0..100 {
+        if croft(d, &["healthcheck", "--url", &url]).status.success() {
+            healthy = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // A request to show up in the logs; then a clean stop (SIGTERM) writes the last entries.
+    let _ = Command::new("curl").args(["-s", "-o", "/dev/null", &format!("{url}/api/nope")]).status();
+    let _ = Command::new("kill").arg(server.id().to_string()).status();
+    let _ = server.wait();
+    assert!(healthy, "the server never became healthy");
+    let out = croft(d, &["healthcheck", "--url", &url]);
+    assert!(!out.status.success(), "the server is down");
+    let out = croft(d, &["logs", "--json", "--filter", "data.status = 404"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = stdout(&out).lines().next().unwrap_or_default().to_owned();
+    let entry: serde_json::Value = serde_json::from_str(&line).expect("a json log line");
+    assert_eq!(entry["message"], "GET /api/nope");
+
+    let out = croft(d, &["doctor", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("json");
+    let failed: Vec<&serde_json::Value> =
+        report["checks"].as_array().expect("checks").iter().filter(|c| c["ok"] == false).collect();
+    // Only the environment may fail here (disk space, permissions of a temp dir).
+    assert!(failed.iter().all(|c| c["check"] == "disk space" || c["check"] == "permissions"), "{report}");
+    // A damaged database file is reported and makes the command fail.
+    let db = d.join("data.db");
+    let mut bytes = std::fs::read(&db).expect("db");
+    for b in &mut bytes[4096..12288] {
+        *b = 0xa5;
+    }
+    std::fs::write(&db, bytes).expect("write");
+    let _ = std::fs::remove_file(d.join("data.db-wal"));
+    let out = croft(d, &["doctor"]);
+    assert!(!out.status.success());
+    assert!(stdout(&out).lines().any(|l| l.starts_with("FAIL") && l.contains("data.db")), "{}", stdout(&out));
+}
+
+#[test]
+fn completions_man_and_config_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = croft(dir.path(), &["completions", shell]);
+        assert!(out.status.success() && stdout(&out).contains("backup"), "{shell}");
+    }
+    let out = croft(dir.path(), &["man"]);
+    assert!(out.status.success() && stdout(&out).contains(".TH"), "{}", stdout(&out));
+    let out = croft(dir.path(), &["config", "check"]);
+    assert!(out.status.success() && stdout(&out).contains("valid"), "{}", stderr(&out));
+    std::fs::write(dir.path().join("croft.toml"), "[jobs.schedules]\nblob_cleanup = \"every day\"\n").expect("write");
+    let out = croft(dir.path(), &["config", "check"]);
+    assert!(!out.status.success() && stderr(&out).contains("blob_cleanup"), "{}", stderr(&out));
 }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod assets;
 mod auth;
+mod backups;
 mod cascade;
 mod cli;
 mod docs;
@@ -14,6 +15,7 @@ mod filters;
 mod health;
 mod import;
 mod jobs;
+mod logs;
 mod planner;
 mod schema_changes;
 mod settings;

@@ -58,7 +58,10 @@ fn run(path: &PathBuf, generation: &Weak<AtomicU64>) {
 /// A PASSIVE checkpoint, followed by a RESTART one when the log has grown long.
 fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
     let frames = |mode: &str| conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| r.get::<_, i64>(1));
-    let db = conn.path().map(|p| std::path::Path::new(p).file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())).unwrap_or_default();
+    let db = conn
+        .path()
+        .map(|p| std::path::Path::new(p).file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
     let passive = frames("PASSIVE")?;
     crate::telemetry::db_checkpoint(db.clone(), "passive");
     if passive >= RESTART_FRAMES {
