@@ -185,7 +185,8 @@ pub async fn body_limit<E: Endpoint>(ep: Arc<E>, mut req: Request, limit: u64) -
     result
 }
 
-/// Gzips JSON, text and script responses when the client accepts it; never event streams.
+/// Gzips JSON, text and script responses of 1 KiB or more when the client accepts it; never
+/// event streams.
 pub async fn gzip<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
     let accepts = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).is_some_and(|v| {
         v.split(',').any(|e| e.split(';').next().is_some_and(|n| n.trim().eq_ignore_ascii_case("gzip")))
@@ -201,10 +202,21 @@ pub async fn gzip<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Respons
     if !accepts || is_head || !compressible(&resp) {
         return Ok(resp);
     }
+    // Compressible answers are built in memory: small ones go out as they are (with a
+    // Content-Length), where gzip would cost both sides more than it saves.
+    let (parts, body) = resp.into_parts();
+    let bytes = body.into_bytes().await.map_err(|e| poem::Error::from_string(e.to_string(), StatusCode::INTERNAL_SERVER_ERROR))?;
+    if bytes.len() < COMPRESS_MIN {
+        return Ok(Response::from_parts(parts, Body::from_bytes(bytes)));
+    }
+    let resp = Response::from_parts(parts, Body::from_bytes(bytes));
     let mut resp = Compress::new(resp, CompressionAlgo::GZIP).into_response();
     resp.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
     Ok(resp)
 }
+
+/// Bodies smaller than this are sent uncompressed.
+const COMPRESS_MIN: usize = 1024;
 
 fn is_event_stream(resp: &Response) -> bool {
     resp.headers()

@@ -55,6 +55,10 @@ async fn request_ids_are_kept_or_generated_and_json_is_gzipped() {
 
     let resp = app.get("/api/openapi.json").header("Accept-Encoding", "gzip").send().await.expect("send");
     assert_eq!(resp.headers().get("content-encoding").map(|v| v.to_str().unwrap_or("")), Some("gzip"));
+    // Small answers are not worth compressing: plain, with a Content-Length.
+    let resp = app.get("/api/health").header("Accept-Encoding", "gzip").send().await.expect("send");
+    assert!(resp.headers().get("content-encoding").is_none());
+    assert!(resp.headers().get("content-length").is_some(), "{:?}", resp.headers());
     app.stop().await;
 }
 
