@@ -163,10 +163,11 @@ pub fn db_checkpoint(db: String, mode: &'static str) {
 }
 
 pub fn job_run(job: &'static str, ok: bool, elapsed: Duration) {
-    counter!(name::JOB_RUNS, "job" => job, "result" => if ok { "ok" } else { "error" }).increment(1);
-    histogram!(name::JOB_DURATION, "job" => job).record(elapsed.as_secs_f64());
+    // `name`, not `job`: Prometheus keeps `job` for the scrape job.
+    counter!(name::JOB_RUNS, "name" => job, "result" => if ok { "ok" } else { "error" }).increment(1);
+    histogram!(name::JOB_DURATION, "name" => job).record(elapsed.as_secs_f64());
     if ok {
-        gauge!(name::JOB_LAST_SUCCESS, "job" => job).set(chrono::Utc::now().timestamp() as f64);
+        gauge!(name::JOB_LAST_SUCCESS, "name" => job).set(chrono::Utc::now().timestamp() as f64);
     }
 }
 
@@ -189,7 +190,7 @@ pub fn blob_bytes(direction: &'static str, bytes: u64) {
     counter!(name::BLOB_BYTES, "direction" => direction).increment(bytes);
 }
 
-/// A refused sign-in or token (`password`, `otp`, `mfa`, `oauth2`, `token`).
+/// A refused sign-in (`password`, `otp`) or token (`token`).
 pub fn auth_failure(kind: &'static str) {
     counter!(name::AUTH_FAILURES, "kind" => kind).increment(1);
 }

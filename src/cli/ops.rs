@@ -168,7 +168,11 @@ pub async fn logs(state: AppState, args: LogsArgs) -> anyhow::Result<()> {
     for e in entries.drain(..) {
         print_log(&e, args.json);
     }
-    while args.follow {
+    if !args.follow {
+        state.store.close().await?;
+        return Ok(());
+    }
+    loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let since = last.as_deref().map_or_else(String::new, |c| format!("created > \"{c}\""));
         let filter = match (&args.filter, since.is_empty()) {
@@ -184,8 +188,6 @@ pub async fn logs(state: AppState, args: LogsArgs) -> anyhow::Result<()> {
             print_log(e, args.json);
         }
     }
-    state.store.close().await?;
-    Ok(())
 }
 
 fn print_log(e: &crate::store::model::LogEntry, json: bool) {

@@ -15,7 +15,7 @@ pub async fn render(state: &AppState) -> String {
         let wal = std::path::PathBuf::from(format!("{}-wal", db.path.display()));
         for (file, path) in [("db", &db.path), ("wal", &wal)] {
             let size = tokio::fs::metadata(path).await.map(|m| m.len()).unwrap_or(0);
-            snapshot.db_files.push((db.name.clone(), file, size));
+            snapshot.db_files.push((db.name.trim_end_matches(".db").to_owned(), file, size));
         }
     }
     snapshot.data_dir_free = crate::telemetry::disk_free(&state.data_dir);

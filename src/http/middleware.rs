@@ -205,7 +205,10 @@ pub async fn gzip<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Respons
     // Compressible answers are built in memory: small ones go out as they are (with a
     // Content-Length), where gzip would cost both sides more than it saves.
     let (parts, body) = resp.into_parts();
-    let bytes = body.into_bytes().await.map_err(|e| poem::Error::from_string(e.to_string(), StatusCode::INTERNAL_SERVER_ERROR))?;
+    let bytes = body
+        .into_bytes()
+        .await
+        .map_err(|e| poem::Error::from_string(e.to_string(), StatusCode::INTERNAL_SERVER_ERROR))?;
     if bytes.len() < COMPRESS_MIN {
         return Ok(Response::from_parts(parts, Body::from_bytes(bytes)));
     }

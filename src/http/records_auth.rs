@@ -269,6 +269,8 @@ impl<'a> FailureGuard<'a> {
         let failed =
             matches!(&outcome, Err(crate::auth::AuthError::InvalidCredentials | crate::auth::AuthError::InvalidOtp));
         if failed {
+            let kind = if matches!(&outcome, Err(crate::auth::AuthError::InvalidOtp)) { "otp" } else { "password" };
+            crate::telemetry::auth_failure(kind);
             for key in &self.keys {
                 self.state.limiter.hit(key, MAX_FAILURES, FAILURE_WINDOW);
             }

@@ -139,6 +139,6 @@ async fn metrics_need_the_token_on_the_main_listener() {
     assert!(resp.headers()["content-type"].to_str().unwrap_or("").starts_with("text/plain"));
     let text = resp.text().await.expect("text");
     assert!(text.contains("croft_http_requests_total{route=\"/api/health\",method=\"GET\",status=\"200\"}"), "{text}");
-    assert!(text.contains("croft_db_file_bytes{db=\"data.db\",file=\"db\"}"), "{text}");
+    assert!(text.contains("croft_db_file_bytes{db=\"data\",file=\"db\"}"), "{text}");
     app.stop().await;
 }
