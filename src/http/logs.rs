@@ -15,17 +15,22 @@ use crate::store::model::{LogEntry, LogStat};
 
 pub struct LogsApi;
 
-/// One log entry.
+/// One log entry. Every key is present unless `fields` leaves it out.
 #[derive(Debug, Object)]
 pub struct Log {
-    pub id: String,
-    pub created: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub id: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub created: Option<String>,
     /// Details; for requests: `type`, `method`, `url`, `status`, `execTime` (ms), `auth`,
     /// `userIP`, `remoteIP`, `referer`, `userAgent` (and `error`, `details` on errors).
-    pub data: Value,
-    pub message: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub data: Option<Value>,
+    #[oai(skip_serializing_if_is_none)]
+    pub message: Option<String>,
     /// -4 debug, 0 info, 4 warn, 8 error.
-    pub level: i64,
+    #[oai(skip_serializing_if_is_none)]
+    pub level: Option<i64>,
 }
 
 #[derive(Debug, Object)]
@@ -55,7 +60,13 @@ pub enum Deleted {
 
 impl From<LogEntry> for Log {
     fn from(e: LogEntry) -> Self {
-        Self { id: e.id, created: e.created, data: e.data, message: e.message, level: e.level }
+        Self {
+            id: Some(e.id),
+            created: Some(e.created),
+            data: Some(e.data),
+            message: Some(e.message),
+            level: Some(e.level),
+        }
     }
 }
 

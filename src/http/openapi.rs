@@ -83,18 +83,37 @@ fn add_extra_routes(document: &mut Value) {
                     "summary": route.summary,
                     "description": route.description,
                     "operationId": format!("{method}_{}", route.operation),
-                    "parameters": [{"name": "path", "in": "path", "required": true, "schema": {"type": "string"},
-                                    "description": "File path; may contain slashes."}],
-                    "responses": {
-                        "200": {"description": "The file.", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
-                        "304": {"description": "Not modified (ETag matched)."},
-                        "404": {"description": "No such file.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
-                    }
+                    "parameters": parameters(route),
+                    "responses": responses(route),
                 }),
             );
         }
         paths.insert(route.path.to_owned(), Value::Object(item));
     }
+}
+
+fn parameters(route: &ExtraRoute) -> Value {
+    if !route.path.contains("{path}") {
+        return json!([]);
+    }
+    json!([{"name": "path", "in": "path", "required": true, "schema": {"type": "string"},
+            "description": "File path; may contain slashes."}])
+}
+
+fn responses(route: &ExtraRoute) -> Value {
+    let error = json!({"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}});
+    if !route.path.contains("{path}") {
+        return json!({
+            "200": {"description": "The metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+            "401": {"description": "A token is configured and the request did not send it.", "content": error},
+            "404": {"description": "No token is configured for this listener.", "content": error}
+        });
+    }
+    json!({
+        "200": {"description": "The file.", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+        "304": {"description": "Not modified (ETag matched)."},
+        "404": {"description": "No such file.", "content": error}
+    })
 }
 
 /// poem-openapi's Swagger UI page inlines the spec it was built with; make it load
