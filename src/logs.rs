@@ -86,6 +86,11 @@ pub struct LogPage {
     pub items: Vec<LogEntry>,
 }
 
+/// PocketBase logs a request at ERROR when it failed, else INFO.
+fn request_level(status: u16) -> i64 {
+    if status >= 400 { LEVEL_ERROR } else { LEVEL_INFO }
+}
+
 pub struct Logs {
     store: Arc<dyn Store>,
     settings: Arc<SettingsService>,
@@ -106,15 +111,18 @@ impl Logs {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// Logs an answered request as the `logs` settings say (nothing when `maxDays` is 0 or the
-    /// level is below `minLevel`). Never waits.
-    pub async fn request(&self, facts: RequestFacts) {
-        let Ok(settings) = self.settings.shared().await else { return };
-        let cfg = &settings.logs;
-        let level = if facts.status >= 400 { LEVEL_ERROR } else { LEVEL_INFO };
-        if cfg.max_days == 0 || level < cfg.min_level {
+    /// Whether a request answered with `status` is to be logged under the `logs` settings
+    /// (not when `maxDays` is 0 or its level is below `minLevel`).
+    pub fn wants(settings: &crate::settings::Logs, status: u16) -> bool {
+        settings.max_days > 0 && request_level(status) >= settings.min_level
+    }
+
+    /// Logs an answered request as the `logs` settings say (see [`Logs::wants`]). Never waits.
+    pub fn request(&self, cfg: &crate::settings::Logs, facts: RequestFacts) {
+        if !Self::wants(cfg, facts.status) {
             return;
         }
+        let level = request_level(facts.status);
         let mut data = json!({
             "type": "request",
             "method": facts.method,
@@ -166,7 +174,9 @@ impl Logs {
         let page = page.max(1) as u64;
         let per_page = if per_page <= 0 { 30 } else { per_page.min(1000) } as u64;
         let (filter, order_by) = self.compile(filter, sort)?;
-        let q = LogQuery { filter, order_by, limit: per_page, offset: (page - 1) * per_page, count: !skip_total };
+        // SQLite takes offsets up to i64::MAX; pages beyond that are simply empty.
+        let offset = (page - 1).saturating_mul(per_page).min(i64::MAX as u64);
+        let q = LogQuery { filter, order_by, limit: per_page, offset, count: !skip_total };
         let (items, total) = self.store.query_logs(q).await?;
         let (total_items, total_pages) = match total {
             Some(n) => (n as i64, n.div_ceil(per_page) as i64),

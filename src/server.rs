@@ -24,13 +24,7 @@ pub struct Running {
 
 /// Binds `config.http` (port 0 picks a free port), starts the jobs and serves.
 pub async fn start(state: AppState) -> anyhow::Result<Running> {
-    let addr = state.config.http;
-    let acceptor = TcpListener::bind(addr).into_acceptor().await.map_err(|err| bind_error(addr, &err))?;
-    let local = acceptor
-        .local_addr()
-        .first()
-        .and_then(|a| a.as_socket_addr().copied())
-        .context("the listener has no local address")?;
+    let (acceptor, local) = bind(state.config.http).await?;
     crate::telemetry::install();
     let (metrics, metrics_addr) = match state.config.metrics_http {
         Some(addr) => {
@@ -71,12 +65,7 @@ async fn serve_metrics(
     state: &AppState,
     addr: SocketAddr,
 ) -> anyhow::Result<(tokio::task::JoinHandle<std::io::Result<()>>, SocketAddr)> {
-    let acceptor = TcpListener::bind(addr).into_acceptor().await.map_err(|err| bind_error(addr, &err))?;
-    let local = acceptor
-        .local_addr()
-        .first()
-        .and_then(|a| a.as_socket_addr().copied())
-        .context("the metrics listener has no local address")?;
+    let (acceptor, local) = bind(addr).await?;
     let routes = crate::http::metrics::listener_routes(state);
     let stop = state.shutdown.clone();
     let server = poem::Server::new_with_acceptor(acceptor);
@@ -85,6 +74,17 @@ async fn serve_metrics(
         tokio::spawn(async move { server.run_with_graceful_shutdown(routes, stop.cancelled_owned(), None).await }),
         local,
     ))
+}
+
+/// Listens on `addr` (port 0 picks a free port); the acceptor and the address it got.
+async fn bind(addr: SocketAddr) -> anyhow::Result<(impl Acceptor, SocketAddr)> {
+    let acceptor = TcpListener::bind(addr).into_acceptor().await.map_err(|err| bind_error(addr, &err))?;
+    let local = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .context("the listener has no local address")?;
+    Ok((acceptor, local))
 }
 
 fn bind_error(addr: SocketAddr, err: &std::io::Error) -> anyhow::Error {

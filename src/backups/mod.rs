@@ -144,15 +144,13 @@ impl Backups {
     /// Every backup, sorted by key.
     pub async fn list(&self) -> Result<Vec<BackupInfo>, BackupError> {
         let target = self.target().await?;
-        let mut out = Vec::new();
-        for key in target.list("").await? {
-            if key.contains('/') || key.starts_with('.') {
-                continue;
-            }
-            if let Some(meta) = target.head(&key).await? {
-                out.push(BackupInfo { key, size: meta.size, modified: meta.modified });
-            }
-        }
+        let mut out: Vec<BackupInfo> = target
+            .list_with_meta("")
+            .await?
+            .into_iter()
+            .filter(|(key, _)| is_key(key))
+            .map(|(key, meta)| BackupInfo { key, size: meta.size, modified: meta.modified })
+            .collect();
         out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
     }
@@ -396,7 +394,7 @@ impl Drop for ActiveGuard<'_> {
 }
 
 /// A plain file name: no folders, no hidden files.
-fn is_key(key: &str) -> bool {
+pub fn is_key(key: &str) -> bool {
     !key.is_empty() && !key.contains('/') && !key.contains('\\') && !key.starts_with('.')
 }
 
@@ -473,9 +471,18 @@ impl WorkDir {
 }
 
 impl Drop for WorkDir {
+    /// Removes the folder (it can hold a whole database) on a blocking thread when there is a
+    /// runtime, so no async worker waits for the disk.
     fn drop(&mut self) {
-        if let Err(e) = std::fs::remove_dir_all(&self.0) {
-            tracing::warn!(path = %self.0.display(), error = %e, "cannot remove a backup work folder");
+        let path = std::mem::take(&mut self.0);
+        let remove = move || {
+            if let Err(e) = std::fs::remove_dir_all(&path) {
+                tracing::warn!(path = %path.display(), error = %e, "cannot remove a backup work folder");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(remove)),
+            Err(_) => remove(),
         }
     }
 }

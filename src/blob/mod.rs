@@ -194,9 +194,15 @@ impl BlobStore {
 
     /// Every key under the folder `prefix` (`a/b` lists `a/b/…`, never `a/bc`).
     pub async fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
+        Ok(self.list_with_meta(prefix).await?.into_iter().map(|(key, _)| key).collect())
+    }
+
+    /// Every key under the folder `prefix` with its metadata, from the listing itself (one
+    /// request per page of keys, not one per key).
+    pub async fn list_with_meta(&self, prefix: &str) -> anyhow::Result<Vec<(String, BlobMeta)>> {
         let prefix = (!prefix.is_empty()).then(|| Key::from(prefix));
         let metas: Vec<_> = self.inner.list(prefix.as_ref()).try_collect().await?;
-        Ok(metas.into_iter().map(|m| m.location.to_string()).collect())
+        Ok(metas.into_iter().map(|m| (m.location.to_string(), meta_of(&m))).collect())
     }
 
     /// Writes, reads back and deletes a probe object: proves the store is usable.

@@ -76,7 +76,8 @@ fn bar(label: &'static str) -> ProgressFn {
         pb.set_message(phase.to_owned());
         pb.set_length(total);
         pb.set_position(done);
-        if done >= total && phase == "store" {
+        // The last phases: the archive is being stored, or the databases replaced.
+        if matches!(phase, "store" | "restore") {
             pb.finish_and_clear();
         }
     })

@@ -29,12 +29,14 @@ pub async fn migrate(files: &Files, to_s3: Option<&S3Config>) -> anyhow::Result<
     anyhow::ensure!(source.describe() != target.describe(), "files are already in {}", target.describe());
     target.check().await.with_context(|| format!("{} is not usable", target.describe()))?;
     let mut report = Report::default();
-    for key in source.list("").await? {
+    // What a previous run copied already, from one listing.
+    let existing: std::collections::HashMap<String, u64> =
+        target.list_with_meta("").await?.into_iter().map(|(k, m)| (k, m.size)).collect();
+    for (key, meta) in source.list_with_meta("").await? {
         if key.starts_with(".croft-check-") {
             continue;
         }
-        let Some(meta) = source.head(&key).await? else { continue };
-        if target.head(&key).await?.is_some_and(|m| m.size == meta.size) {
+        if existing.get(&key) == Some(&meta.size) {
             report.skipped += 1;
             continue;
         }

@@ -151,10 +151,11 @@ impl BackupsApi {
         if !principal.is_some_and(|p| p.is_superuser()) {
             return Err(denied());
         }
-        let target = state.backups.target().await.map_err(ApiError::internal)?;
-        if target.head(&key).await.map_err(ApiError::internal)?.is_none() || key.contains('/') || key.starts_with('.') {
+        if !crate::backups::is_key(&key) {
             return Err(ApiError::not_found(MSG_NOT_FOUND));
         }
+        // `serve` answers 404 for a key that is not there.
+        let target = state.backups.target().await.map_err(ApiError::internal)?;
         serve(&target, req, &Served { key: key.0.clone(), name: key.0 }, true).await
     }
 

@@ -66,7 +66,13 @@ pub async fn observe<E: Endpoint>(ep: Arc<E>, mut req: Request, routes: Arc<Rout
     let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
     req.headers_mut().insert(REQUEST_ID, value.clone());
     let state = req.data::<AppState>().cloned();
-    let facts = state.as_ref().map(|s| request_facts(&req, s));
+    // The settings are cached: reading them per request costs a lock, not a query.
+    let settings = match &state {
+        Some(state) => state.settings.shared().await.ok(),
+        None => None,
+    };
+    // Facts are only gathered while logging is on.
+    let facts = settings.as_ref().filter(|s| s.logs.max_days > 0).map(|s| request_facts(&req, s));
     let slot = AuthSlot::default();
     req.extensions_mut().insert(slot.clone());
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
@@ -87,31 +93,45 @@ pub async fn observe<E: Endpoint>(ep: Arc<E>, mut req: Request, routes: Arc<Rout
     } else {
         tracing::debug!(request_id = %id, %method, %path, status, ms, "request");
     }
-    // PocketBase leaves successful reads of the logs out of the logs.
-    let quiet = status < 400 && (path == "/api/logs" || path.starts_with("/api/logs/"));
-    if let (Some(state), Some(mut facts), false) = (state, facts, quiet) {
+    if let (Some(state), Some(settings), Some(mut facts)) = (state, settings, facts) {
         facts.status = status;
         facts.exec_time_ms = ms;
         facts.auth = slot.0.get().cloned();
-        if status >= 400 {
-            resp = with_error_details(resp, &mut facts).await;
-        }
-        state.logs.request(facts).await;
+        resp = log_request(&state, &settings.logs, &path, facts, resp).await;
     }
     Ok(resp)
 }
 
+/// Queues the request's log entry (reading an error answer's message first).
+async fn log_request(
+    state: &AppState,
+    settings: &crate::settings::Logs,
+    path: &str,
+    mut facts: crate::logs::RequestFacts,
+    mut resp: Response,
+) -> Response {
+    // PocketBase leaves successful reads of the logs out of the logs.
+    let reads_logs = facts.status < 400 && (path == "/api/logs" || path.starts_with("/api/logs/"));
+    if reads_logs || !crate::logs::Logs::wants(settings, facts.status) {
+        return resp;
+    }
+    if facts.status >= 400 {
+        resp = with_error_details(resp, &mut facts).await;
+    }
+    state.logs.request(settings, facts);
+    resp
+}
+
 /// What the request log keeps of a request, before it is answered.
-fn request_facts(req: &Request, state: &AppState) -> crate::logs::RequestFacts {
+fn request_facts(req: &Request, settings: &crate::settings::Settings) -> crate::logs::RequestFacts {
     let header = |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
     let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
-    let proxy = state.settings.cached().map(|s| s.trusted_proxy.clone()).unwrap_or_default();
     crate::logs::RequestFacts {
         method: req.method().as_str().to_owned(),
         url: cut(req.uri().path_and_query().map_or_else(|| req.uri().path(), |pq| pq.as_str()), 3000),
         referer: cut(header(header::REFERER), 2000),
         user_agent: cut(header(header::USER_AGENT), 2000),
-        user_ip: super::limits::client_ip(req, &proxy),
+        user_ip: super::limits::client_ip(req, &settings.trusted_proxy),
         remote_ip: req.remote_addr().as_socket_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
         ..crate::logs::RequestFacts::default()
     }

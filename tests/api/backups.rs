@@ -11,7 +11,7 @@ use crate::helpers::{TestApp, assert_pb_error, spawn_app};
 
 async fn create_collection(app: &TestApp, token: &str, name: &str) {
     let body = json!({"name": name, "type": "base", "fields": [{"name": "title", "type": "text"}], "listRule": ""});
-    let resp = app.post("/api/collections").header("Authorization", token).json(&body).send().await.expect("send");
+    let resp = app.post_json("/api/collections", token, &body).await;
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap_or_default());
 }
 
@@ -30,13 +30,7 @@ async fn all_ids(app: &TestApp, collection: &str) -> std::collections::HashSet<S
 }
 
 async fn backup(app: &TestApp, token: &str, name: &str) {
-    let resp = app
-        .post("/api/backups")
-        .header("Authorization", token)
-        .json(&json!({"name": name}))
-        .send()
-        .await
-        .expect("send");
+    let resp = app.post_json("/api/backups", token, &json!({"name": name})).await;
     assert_eq!(resp.status(), 204, "{}", resp.text().await.unwrap_or_default());
 }
 
@@ -61,12 +55,8 @@ async fn a_backup_under_write_load_restores_every_write_acknowledged_before_it()
                 n += 1;
                 let started = Instant::now();
                 let resp = app
-                    .post("/api/collections/events/records")
-                    .header("Authorization", &token)
-                    .json(&json!({"title": format!("writer {w} #{n}")}))
-                    .send()
-                    .await
-                    .expect("send");
+                    .post_json("/api/collections/events/records", &token, &json!({"title": format!("writer {w} #{n}")}))
+                    .await;
                 assert_eq!(resp.status(), 200);
                 let body: Value = resp.json().await.expect("json");
                 acked.push((body["id"].as_str().expect("id").to_owned(), Instant::now(), started.elapsed()));
@@ -120,13 +110,7 @@ async fn restore_brings_back_collections_and_refuses_damaged_archives() {
     let app = spawn_app().await;
     let token = app.superuser_token().await;
     create_collection(&app, &token, "notes").await;
-    let resp = app
-        .post("/api/collections/notes/records")
-        .header("Authorization", &token)
-        .json(&json!({"title": "kept"}))
-        .send()
-        .await
-        .expect("send");
+    let resp = app.post_json("/api/collections/notes/records", &token, &json!({"title": "kept"})).await;
     assert_eq!(resp.status(), 200);
     backup(&app, &token, "good.zip").await;
     backup(&app, &token, "bad.zip").await;
@@ -168,24 +152,12 @@ async fn backup_routes_follow_pocketbase() {
     assert_pb_error(app.get("/api/backups").send().await.expect("send"), 401).await;
     let bad = ["a b.zip", "X.ZIP", "x.tar"];
     for name in bad {
-        let resp = app
-            .post("/api/backups")
-            .header("Authorization", &token)
-            .json(&json!({"name": name}))
-            .send()
-            .await
-            .expect("send");
+        let resp = app.post_json("/api/backups", &token, &json!({"name": name})).await;
         let body = assert_pb_error(resp, 400).await;
         assert_eq!(body["data"]["name"]["code"], "validation_match_invalid", "{name}: {body}");
     }
     let long = format!("{}.zip", "a".repeat(147));
-    let resp = app
-        .post("/api/backups")
-        .header("Authorization", &token)
-        .json(&json!({"name": long}))
-        .send()
-        .await
-        .expect("send");
+    let resp = app.post_json("/api/backups", &token, &json!({"name": long})).await;
     let body = assert_pb_error(resp, 400).await;
     assert_eq!(body["data"]["name"]["code"], "validation_length_out_of_range", "{body}");
     // No body at all: PocketBase's default name.
@@ -237,25 +209,19 @@ async fn scheduled_backups_keep_the_newest_cron_max_keep() {
     let app = spawn_app().await;
     let token = app.superuser_token().await;
     let patch = json!({"backups": {"cron": "bad", "cronMaxKeep": 2}});
-    let resp = app
-        .client
-        .patch(app.url("/api/settings"))
-        .header("Authorization", &token)
-        .json(&patch)
-        .send()
-        .await
-        .expect("send");
+    let resp = app.patch_settings(&token, &patch).await;
     let body = assert_pb_error(resp, 400).await;
-    assert!(body["data"]["backups"]["cron"].is_object(), "{body}");
+    assert_eq!(body["data"]["backups"]["cron"]["code"], "validation_invalid_cron", "{body}");
+    // PocketBase's rules: cronMaxKeep is required with a cron, at least 1 when set.
+    let patch = json!({"backups": {"cron": "0 0 * * *", "cronMaxKeep": 0}});
+    let body = assert_pb_error(app.patch_settings(&token, &patch).await, 400).await;
+    assert_eq!(body["data"]["backups"]["cronMaxKeep"]["code"], "validation_required", "{body}");
+    let patch = json!({"backups": {"cronMaxKeep": -1}, "logs": {"maxDataSize": -1}});
+    let body = assert_pb_error(app.patch_settings(&token, &patch).await, 400).await;
+    assert_eq!(body["data"]["backups"]["cronMaxKeep"]["params"]["threshold"], 1, "{body}");
+    assert_eq!(body["data"]["logs"]["maxDataSize"]["code"], "validation_min_greater_equal_than_required", "{body}");
     let patch = json!({"backups": {"cron": "* * * * *", "cronMaxKeep": 2}});
-    let resp = app
-        .client
-        .patch(app.url("/api/settings"))
-        .header("Authorization", &token)
-        .json(&patch)
-        .send()
-        .await
-        .expect("send");
+    let resp = app.patch_settings(&token, &patch).await;
     assert_eq!(resp.status(), 200);
     backup(&app, &token, "manual.zip").await;
     for _ in 0..3 {
@@ -269,7 +235,7 @@ async fn scheduled_backups_keep_the_newest_cron_max_keep() {
     assert!(keys.contains(&"manual.zip".to_owned()), "manual backups are never pruned: {keys:?}");
     // A schedule that does not match this minute does nothing.
     let patch = json!({"backups": {"cron": "0 3 * * *"}});
-    app.client.patch(app.url("/api/settings")).header("Authorization", &token).json(&patch).send().await.expect("send");
+    app.patch_settings(&token, &patch).await;
     let at = chrono::DateTime::parse_from_rfc3339("2026-01-01T04:00:00Z").expect("date").with_timezone(&chrono::Utc);
     assert!(app.state.backups.run_schedule(at).await.expect("schedule").is_none());
     app.stop().await;

@@ -44,6 +44,22 @@ impl TestApp {
         self.client.post(self.url(path))
     }
 
+    /// PATCHes the settings with `patch` as `token`.
+    pub async fn patch_settings(&self, token: &str, patch: &Value) -> reqwest::Response {
+        self.client
+            .patch(self.url("/api/settings"))
+            .header("Authorization", token)
+            .json(patch)
+            .send()
+            .await
+            .expect("send")
+    }
+
+    /// POSTs `body` as JSON to `path` with a token.
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.post(path).header("Authorization", token).json(body).send().await.expect("send")
+    }
+
     /// GETs `path` with a token and parses the JSON answer.
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
         self.get(path).header("Authorization", token).send().await.expect("send").json().await.expect("json")

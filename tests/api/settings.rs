@@ -12,14 +12,7 @@ async fn settings_read_patch_and_validate() {
     assert_eq!(s["batch"], json!({"enabled": false, "maxRequests": 50, "timeout": 3, "maxBodySize": 0}));
 
     let patch = json!({"meta": {"appName": "Shop"}, "batch": {"enabled": true}});
-    let resp = app
-        .client
-        .patch(app.url("/api/settings"))
-        .header("Authorization", &token)
-        .json(&patch)
-        .send()
-        .await
-        .expect("send");
+    let resp = app.patch_settings(&token, &patch).await;
     assert_eq!(resp.status(), 200);
     let s: Value = app.get_json("/api/settings", &token).await;
     assert_eq!(
@@ -33,14 +26,7 @@ async fn settings_read_patch_and_validate() {
         json!({"nope": 1}),
         json!({"batch": {"maxRequests": -1}}),
     ] {
-        let resp = app
-            .client
-            .patch(app.url("/api/settings"))
-            .header("Authorization", &token)
-            .json(&bad)
-            .send()
-            .await
-            .expect("send");
+        let resp = app.patch_settings(&token, &bad).await;
         assert_pb_error(resp, 400).await;
     }
     let s: Value = app.get_json("/api/settings", &token).await;
