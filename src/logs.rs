@@ -2,6 +2,7 @@
 //! store in batches by one task; reading them back (`/api/logs`, `croft logs`) goes through the
 //! filter language like records do.
 //!
+//! The writer wakes at most once per `LINGER` and writes what has gathered in one transaction.
 //! The queue is bounded: when the store cannot keep up, new entries are dropped and counted
 //! (`croft_logs_dropped_total`) rather than making requests wait.
 
@@ -17,15 +18,13 @@ use crate::filter::{self, QueryError, RequestInfo};
 use crate::schema::{Collection, Schema};
 use crate::settings::SettingsService;
 use crate::sql::SqlBuilder;
-use crate::store::model::{LogEntry, LogFilter, LogQuery, LogStat};
+use crate::store::model::{LogEntry, LogFilter, LogQuery, LogStat, NewLogEntry};
 use crate::store::{Store, StoreError};
 
 /// Entries waiting to be written; beyond this they are dropped.
 const QUEUE: usize = 16_384;
-/// Entries per write.
-const BATCH: usize = 512;
-/// How long a partial batch may wait.
-const LINGER: Duration = Duration::from_millis(200);
+/// How long entries gather before they are written together (at most `QUEUE` of them).
+const LINGER: Duration = Duration::from_millis(100);
 
 pub const LEVEL_DEBUG: i64 = -4;
 pub const LEVEL_INFO: i64 = 0;
@@ -86,6 +85,32 @@ pub struct LogPage {
     pub items: Vec<LogEntry>,
 }
 
+/// A request entry's `data`, in PocketBase's keys (serialized straight to text: no JSON tree).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestData<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    method: &'a str,
+    url: &'a str,
+    status: u16,
+    exec_time: f64,
+    auth: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_id: Option<&'a str>,
+    referer: &'a str,
+    user_agent: &'a str,
+    #[serde(rename = "userIP", skip_serializing_if = "Option::is_none")]
+    user_ip: Option<&'a str>,
+    #[serde(rename = "remoteIP", skip_serializing_if = "Option::is_none")]
+    remote_ip: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    /// `null` on errors without data, absent on successes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Option<&'a Value>>,
+}
+
 /// PocketBase logs a request at ERROR when it failed, else INFO.
 fn request_level(status: u16) -> i64 {
     if status >= 400 { LEVEL_ERROR } else { LEVEL_INFO }
@@ -94,9 +119,9 @@ fn request_level(status: u16) -> i64 {
 pub struct Logs {
     store: Arc<dyn Store>,
     settings: Arc<SettingsService>,
-    queue: mpsc::Sender<LogEntry>,
+    queue: mpsc::Sender<NewLogEntry>,
     /// The receiving end until the writer starts.
-    pending: Mutex<Option<mpsc::Receiver<LogEntry>>>,
+    pending: Mutex<Option<mpsc::Receiver<NewLogEntry>>>,
     dropped: AtomicU64,
 }
 
@@ -122,34 +147,34 @@ impl Logs {
         if !Self::wants(cfg, facts.status) {
             return;
         }
-        let level = request_level(facts.status);
-        let mut data = json!({
-            "type": "request",
-            "method": facts.method,
-            "url": facts.url,
-            "status": facts.status,
-            "execTime": (facts.exec_time_ms * 1000.0).round() / 1000.0,
-            "auth": facts.auth.as_ref().map_or("", |(c, _)| c.as_str()),
-            "referer": facts.referer,
-            "userAgent": facts.user_agent,
+        let auth = facts.auth.as_ref();
+        let data = RequestData {
+            kind: "request",
+            method: &facts.method,
+            url: &facts.url,
+            status: facts.status,
+            exec_time: (facts.exec_time_ms * 1000.0).round() / 1000.0,
+            auth: auth.map_or("", |(c, _)| c.as_str()),
+            auth_id: cfg.log_auth_id.then(|| auth.map_or("", |(_, id)| id.as_str())),
+            referer: &facts.referer,
+            user_agent: &facts.user_agent,
+            user_ip: cfg.log_ip.then_some(facts.user_ip.as_str()),
+            remote_ip: cfg.log_ip.then_some(facts.remote_ip.as_str()),
+            error: (facts.status >= 400).then_some(facts.error.as_str()),
+            details: (facts.status >= 400).then_some(facts.details.as_ref()),
+        };
+        let Ok(data) = serde_json::to_string(&data) else { return };
+        self.push(NewLogEntry {
+            id: crate::ids::time_ordered_id(),
+            created: crate::dates::now(),
+            level: request_level(facts.status),
+            message: format!("{} {}", facts.method, facts.url),
+            data,
         });
-        if cfg.log_ip {
-            data["userIP"] = Value::String(facts.user_ip);
-            data["remoteIP"] = Value::String(facts.remote_ip);
-        }
-        if facts.status >= 400 {
-            data["error"] = Value::String(facts.error);
-            data["details"] = facts.details.unwrap_or(Value::Null);
-        }
-        if cfg.log_auth_id {
-            data["authId"] = Value::String(facts.auth.map(|(_, id)| id).unwrap_or_default());
-        }
-        let message = format!("{} {}", data["method"].as_str().unwrap_or(""), data["url"].as_str().unwrap_or(""));
-        self.push(LogEntry { id: crate::ids::record_id(), created: crate::dates::now(), level, message, data });
     }
 
     /// Queues an entry; a full queue drops it.
-    pub fn push(&self, entry: LogEntry) {
+    pub fn push(&self, entry: NewLogEntry) {
         if self.queue.try_send(entry).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             crate::telemetry::logs_dropped(1);
@@ -213,46 +238,39 @@ impl Logs {
 async fn write_loop(
     store: Arc<dyn Store>,
     settings: Arc<SettingsService>,
-    mut rx: mpsc::Receiver<LogEntry>,
+    mut rx: mpsc::Receiver<NewLogEntry>,
     shutdown: CancellationToken,
 ) {
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = Vec::new();
     loop {
         let open = tokio::select! {
-            n = rx.recv_many(&mut batch, BATCH) => n > 0,
+            n = rx.recv_many(&mut batch, 1) => n > 0,
             () = shutdown.cancelled() => false,
         };
-        if open && batch.len() < BATCH {
-            // Let a partial batch fill a little: one write per LINGER under light load.
-            let deadline = tokio::time::sleep(LINGER);
-            tokio::pin!(deadline);
-            while batch.len() < BATCH {
-                let room = BATCH - batch.len();
-                tokio::select! {
-                    n = rx.recv_many(&mut batch, room) => if n == 0 { break },
-                    () = &mut deadline => break,
-                    () = shutdown.cancelled() => break,
-                }
+        if open {
+            // Let entries gather without waking this task for each one (a wake per request
+            // cost more than the insert), then take them all: one write per LINGER.
+            tokio::select! {
+                () = tokio::time::sleep(LINGER) => {}
+                () = shutdown.cancelled() => {}
             }
         }
-        if !open {
-            // Shutting down (or every sender is gone): take what is queued and stop.
-            while let Ok(entry) = rx.try_recv() {
-                batch.push(entry);
-            }
+        while let Ok(entry) = rx.try_recv() {
+            batch.push(entry);
         }
         // Logging turned off meanwhile: what was queued before is not kept either.
         if settings.cached().is_some_and(|s| s.logs.max_days == 0) {
             batch.clear();
         }
         flush(store.as_ref(), &mut batch).await;
-        if !open {
+        if !open || shutdown.is_cancelled() {
+            // Shutting down (or every sender is gone): what was queued is written; stop.
             return;
         }
     }
 }
 
-async fn flush(store: &dyn Store, batch: &mut Vec<LogEntry>) {
+async fn flush(store: &dyn Store, batch: &mut Vec<NewLogEntry>) {
     if batch.is_empty() {
         return;
     }

@@ -73,8 +73,10 @@ pub async fn observe<E: Endpoint>(ep: Arc<E>, mut req: Request, routes: Arc<Rout
     };
     // Facts are only gathered while logging is on.
     let facts = settings.as_ref().filter(|s| s.logs.max_days > 0).map(|s| request_facts(&req, s));
-    let slot = AuthSlot::default();
-    req.extensions_mut().insert(slot.clone());
+    let slot = facts.is_some().then(AuthSlot::default);
+    if let Some(slot) = &slot {
+        req.extensions_mut().insert(slot.clone());
+    }
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     crate::telemetry::http_in_flight(1.0);
     let started = Instant::now();
@@ -96,7 +98,7 @@ pub async fn observe<E: Endpoint>(ep: Arc<E>, mut req: Request, routes: Arc<Rout
     if let (Some(state), Some(settings), Some(mut facts)) = (state, settings, facts) {
         facts.status = status;
         facts.exec_time_ms = ms;
-        facts.auth = slot.0.get().cloned();
+        facts.auth = slot.and_then(|s| s.0.get().cloned());
         resp = log_request(&state, &settings.logs, &path, facts, resp).await;
     }
     Ok(resp)

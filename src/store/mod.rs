@@ -13,7 +13,10 @@ use chrono::{DateTime, Utc};
 
 use crate::schema::Collection;
 use crate::sql::{Dialect, Row, SqlQuery, Statement};
-use model::{AuthCollection, AuthRecord, DatabaseFile, JobRun, LogEntry, LogFilter, LogQuery, LogStat, NewAuthRecord};
+use model::{
+    AuthCollection, AuthRecord, DatabaseFile, JobRun, LogEntry, LogFilter, LogQuery, LogStat, NewAuthRecord,
+    NewLogEntry,
+};
 
 pub use sqlite::SqliteStore;
 
@@ -134,7 +137,7 @@ pub trait JobStore: Send + Sync {
 #[async_trait]
 pub trait LogStore: Send + Sync {
     /// Writes a batch of entries in one transaction.
-    async fn insert_logs(&self, entries: Vec<LogEntry>) -> StoreResult<()>;
+    async fn insert_logs(&self, entries: Vec<NewLogEntry>) -> StoreResult<()>;
     /// A page of entries and, when `q.count`, the number of entries the filter matches.
     async fn query_logs(&self, q: LogQuery) -> StoreResult<(Vec<LogEntry>, Option<u64>)>;
     async fn log_entry(&self, id: &str) -> StoreResult<Option<LogEntry>>;

@@ -131,6 +131,17 @@ pub struct LogEntry {
     pub data: serde_json::Value,
 }
 
+/// A log entry on its way in: `data` already serialized (the request path builds it once).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLogEntry {
+    pub id: String,
+    pub created: String,
+    pub level: i64,
+    pub message: String,
+    /// A JSON object.
+    pub data: String,
+}
+
 /// A compiled log filter: a boolean SQL expression over `_logs` and its bound values.
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {

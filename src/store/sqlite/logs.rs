@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 
 use super::SqliteStore;
 use crate::dates;
-use crate::store::model::{LogEntry, LogFilter, LogQuery, LogStat};
+use crate::store::model::{LogEntry, LogFilter, LogQuery, LogStat, NewLogEntry};
 use crate::store::{LogStore, StoreResult};
 
 const COLUMNS: &str = "id, created, level, message, data";
@@ -28,7 +28,7 @@ fn where_clause(filter: &LogFilter) -> String {
 
 #[async_trait]
 impl LogStore for SqliteStore {
-    async fn insert_logs(&self, entries: Vec<LogEntry>) -> StoreResult<()> {
+    async fn insert_logs(&self, entries: Vec<NewLogEntry>) -> StoreResult<()> {
         self.aux
             .write(move |c| {
                 let tx = c.transaction()?;
@@ -37,7 +37,7 @@ impl LogStore for SqliteStore {
                         "INSERT INTO _logs (id, created, level, message, data) VALUES (?1, ?2, ?3, ?4, ?5)",
                     )?;
                     for e in entries {
-                        stmt.execute(params![e.id, e.created, e.level, e.message, e.data.to_string()])?;
+                        stmt.execute(params![e.id, e.created, e.level, e.message, e.data])?;
                     }
                 }
                 tx.commit()
