@@ -123,6 +123,9 @@ async function journey() {
     await page.setInputFiles("input[aria-label='Upload cover']", { name: "cover.png", mimeType: "image/png", buffer: png(64, 48) });
     await page.click("#view form button[type=submit]");
     await page.waitForSelector("text=Saved.");
+    // The dashboard then moves to the new record's page: let it get there first, or its late
+    // hash change lands after the next navigation and the next form edits this record.
+    await page.waitForURL(/#\/records\/articles\/[a-z0-9]{15}$/);
   }
   await page.goto(`${server.url}/_/#/records/articles`);
   await page.waitForSelector("text=2 records");
