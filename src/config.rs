@@ -21,7 +21,8 @@ pub const ENV_PREFIX: &str = "CROFT_";
 const SECRET_KEYS: &[&str] = &["encryption_key", "storage.s3.secret", "metrics_token"];
 
 /// Environment variables that are flags rather than config keys (read by clap).
-pub const FLAG_ENV: &[&str] = &["CROFT_DIR", "CROFT_CONFIG", "CROFT_LOG", "CROFT_LOG_JSON", "CROFT_METRICS_HTTP"];
+pub const FLAG_ENV: &[&str] =
+    &["CROFT_DIR", "CROFT_CONFIG", "CROFT_LOG", "CROFT_LOG_JSON", "CROFT_METRICS_HTTP", "CROFT_HTTPS"];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -32,6 +33,10 @@ pub struct Config {
     pub origins: Vec<String>,
     /// A directory of static files served at `/` with SPA fallback (the team's own site).
     pub public_dir: Option<PathBuf>,
+    /// More static sites on their own path prefixes, e.g. `/it` -> `./it-app`.
+    pub mounts: Vec<Mount>,
+    /// `Content-Security-Policy` of the static sites (unset: none is sent).
+    pub csp: Option<String>,
     /// Largest accepted request body in bytes (file uploads have their own limits).
     pub body_limit: u64,
     /// Seconds an inactive keep-alive connection stays open.
@@ -48,6 +53,126 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// A second listener that serves only `/metrics`, without a token (e.g. 127.0.0.1:9090).
     pub metrics_http: Option<SocketAddr>,
+    /// A private listener for the dashboard, Swagger UI and superuser API, which the public
+    /// listeners then refuse (e.g. 127.0.0.1:8091 or a VPN address).
+    pub admin_http: Option<SocketAddr>,
+    /// HTTPS: certificates from ACME or from files, redirects, HSTS.
+    pub tls: TlsConfig,
+}
+
+/// A static site served under a path prefix.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Mount {
+    /// The path prefix, e.g. `/it` (no trailing slash).
+    pub prefix: String,
+    pub dir: PathBuf,
+}
+
+impl std::str::FromStr for Mount {
+    type Err = String;
+
+    /// `/it=./it-app`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (prefix, dir) = s.split_once('=').ok_or_else(|| format!("{s:?} is not PREFIX=DIR, e.g. /it=./it-app"))?;
+        let prefix = format!("/{}", prefix.trim_matches('/'));
+        if prefix == "/" || dir.is_empty() {
+            return Err(format!("{s:?}: the prefix and the directory must not be empty (use --public-dir for /)"));
+        }
+        Ok(Self { prefix, dir: PathBuf::from(dir) })
+    }
+}
+
+/// Let's Encrypt's production directory, the default ACME directory.
+pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
+/// Let's Encrypt's staging directory (`--acme-directory staging`).
+pub const LETS_ENCRYPT_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.org/directory";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Domains to obtain a certificate for over ACME (`croft serve DOMAIN…`); empty: no ACME.
+    pub domains: Vec<String>,
+    /// Address of the HTTPS listener (default 0.0.0.0:443 when TLS is on).
+    pub https: Option<SocketAddr>,
+    /// Contact address given to the ACME directory (expiry warnings).
+    pub acme_email: Option<String>,
+    /// The ACME directory URL (`production`, `staging` or a URL such as Pebble's).
+    pub acme_directory: String,
+    /// A PEM file of the CA that signs the ACME directory's own HTTPS certificate (Pebble).
+    pub acme_ca: Option<PathBuf>,
+    /// Seconds before the first retry of a failed renewal; doubles per failure up to an hour.
+    pub acme_retry_secs: u64,
+    /// A certificate chain (PEM) to serve instead of ACME; reloaded on SIGHUP and when it changes.
+    pub cert: Option<PathBuf>,
+    /// The private key (PEM) of `cert`.
+    pub key: Option<PathBuf>,
+    /// Send `Strict-Transport-Security: max-age=31536000` over HTTPS.
+    pub hsts: bool,
+    /// Redirect between `www.` and the apex domain: `apex`, `www` or empty (no redirect).
+    pub www_redirect: String,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            domains: Vec::new(),
+            https: None,
+            acme_email: None,
+            acme_directory: LETS_ENCRYPT.to_owned(),
+            acme_ca: None,
+            acme_retry_secs: 60,
+            cert: None,
+            key: None,
+            hsts: false,
+            www_redirect: String::new(),
+        }
+    }
+}
+
+impl TlsConfig {
+    /// Whether Croft terminates TLS (ACME domains or certificate files).
+    pub fn enabled(&self) -> bool {
+        !self.domains.is_empty() || self.cert.is_some()
+    }
+
+    /// The ACME directory URL, with `production` and `staging` resolved.
+    pub fn directory_url(&self) -> &str {
+        match self.acme_directory.as_str() {
+            "" | "production" | "letsencrypt" => LETS_ENCRYPT,
+            "staging" => LETS_ENCRYPT_STAGING,
+            url => url,
+        }
+    }
+
+    /// The HTTPS listener's address.
+    pub fn https_addr(&self) -> SocketAddr {
+        self.https.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 443)))
+    }
+
+    /// Refuses combinations that cannot work, with what to change.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.cert.is_some() != self.key.is_some() {
+            bail!("--tls-cert and --tls-key go together: give both or neither");
+        }
+        if self.cert.is_some() && !self.domains.is_empty() {
+            bail!("give either domains (certificates over ACME) or --tls-cert/--tls-key, not both");
+        }
+        if !matches!(self.www_redirect.as_str(), "" | "apex" | "www") {
+            bail!("tls.www_redirect must be \"apex\", \"www\" or empty, not {:?}", self.www_redirect);
+        }
+        for d in &self.domains {
+            let ok = !d.is_empty()
+                && d.len() <= 253
+                && d.split('.').all(|l| {
+                    !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                });
+            if !ok {
+                bail!("{d:?} is not a domain name (e.g. example.com)");
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -94,6 +219,8 @@ impl Default for Config {
             http: SocketAddr::from(([127, 0, 0, 1], 8090)),
             origins: vec!["*".to_owned()],
             public_dir: None,
+            mounts: Vec::new(),
+            csp: None,
             body_limit: 32 << 20,
             idle_timeout_secs: 120,
             shutdown_timeout_secs: 10,
@@ -102,6 +229,8 @@ impl Default for Config {
             storage: StorageConfig::default(),
             metrics_token: None,
             metrics_http: None,
+            admin_http: None,
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -164,6 +293,23 @@ pub struct Overrides {
     pub origins: Option<Vec<String>>,
     pub public_dir: Option<PathBuf>,
     pub metrics_http: Option<SocketAddr>,
+    pub admin_http: Option<SocketAddr>,
+    pub mounts: Option<Vec<Mount>>,
+    pub tls: TlsOverrides,
+}
+
+/// TLS flags of `serve`.
+#[derive(Debug, Default, Clone)]
+pub struct TlsOverrides {
+    pub domains: Vec<String>,
+    pub https: Option<SocketAddr>,
+    pub acme_email: Option<String>,
+    pub acme_directory: Option<String>,
+    pub acme_ca: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub hsts: bool,
+    pub www_redirect: Option<String>,
 }
 
 /// Where the configuration comes from.
@@ -248,6 +394,45 @@ fn apply(config: &mut Config, overrides: &Overrides) {
     if let Some(addr) = overrides.metrics_http {
         config.metrics_http = Some(addr);
     }
+    if let Some(addr) = overrides.admin_http {
+        config.admin_http = Some(addr);
+    }
+    if let Some(mounts) = &overrides.mounts {
+        config.mounts.clone_from(mounts);
+    }
+    if let Some(http) = apply_tls(&mut config.tls, &overrides.tls, overrides.http.is_some()) {
+        config.http = http;
+    }
+}
+
+/// Applies the TLS flags; the plain HTTP address when domains are given without `--http`
+/// (then, as PocketBase, HTTP is 0.0.0.0:80 and HTTPS 0.0.0.0:443).
+fn apply_tls(tls: &mut TlsConfig, o: &TlsOverrides, http_given: bool) -> Option<SocketAddr> {
+    if !o.domains.is_empty() {
+        tls.domains.clone_from(&o.domains);
+    }
+    let set = |target: &mut Option<PathBuf>, v: &Option<PathBuf>| {
+        if v.is_some() {
+            target.clone_from(v);
+        }
+    };
+    set(&mut tls.acme_ca, &o.acme_ca);
+    set(&mut tls.cert, &o.cert);
+    set(&mut tls.key, &o.key);
+    if o.https.is_some() {
+        tls.https = o.https;
+    }
+    if o.acme_email.is_some() {
+        tls.acme_email.clone_from(&o.acme_email);
+    }
+    if let Some(d) = &o.acme_directory {
+        tls.acme_directory.clone_from(d);
+    }
+    if let Some(w) = &o.www_redirect {
+        tls.www_redirect.clone_from(w);
+    }
+    tls.hsts |= o.hsts;
+    (!o.domains.is_empty() && !http_given).then(|| SocketAddr::from(([0, 0, 0, 0], 80)))
 }
 
 /// `CROFT_*` variables that match neither a flag nor a config key: probably typos.

@@ -112,6 +112,41 @@ pub struct ServeArgs {
     /// Directory of static files served at / with SPA fallback.
     #[arg(long, env = "CROFT_PUBLIC_DIR")]
     pub public_dir: Option<PathBuf>,
+    /// Another static site under a path prefix, PREFIX=DIR (repeatable), e.g. --mount /it=./it-app.
+    #[arg(long = "mount", value_name = "PREFIX=DIR")]
+    pub mounts: Vec<config::Mount>,
+    /// Serve the dashboard, Swagger UI and superuser API only on this private address
+    /// (e.g. 127.0.0.1:8091); the public listeners answer 404 for them.
+    #[arg(long, env = "CROFT_ADMIN_HTTP")]
+    pub admin_http: Option<SocketAddr>,
+    /// Domains to serve over HTTPS with certificates from ACME (Let's Encrypt by default);
+    /// then --http defaults to 0.0.0.0:80 (challenges and redirects) and --https to 0.0.0.0:443.
+    #[arg(value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+    /// Address of the HTTPS listener (default 0.0.0.0:443 when TLS is on).
+    #[arg(long, env = "CROFT_HTTPS")]
+    pub https: Option<SocketAddr>,
+    /// Contact email for the ACME account (expiry notices).
+    #[arg(long)]
+    pub acme_email: Option<String>,
+    /// ACME directory: production (Let's Encrypt, default), staging, or a URL (e.g. Pebble's).
+    #[arg(long)]
+    pub acme_directory: Option<String>,
+    /// PEM file of a CA to trust for the ACME directory's HTTPS (e.g. Pebble's).
+    #[arg(long)]
+    pub acme_ca: Option<PathBuf>,
+    /// Certificate chain (PEM) to serve instead of ACME; reloaded on SIGHUP and on change.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Send Strict-Transport-Security (one year) over HTTPS.
+    #[arg(long)]
+    pub hsts: bool,
+    /// Redirect www.DOMAIN to DOMAIN (apex) or DOMAIN to www.DOMAIN (www).
+    #[arg(long, value_parser = ["apex", "www"])]
+    pub www_redirect: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +237,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             origins: a.origins.clone(),
             public_dir: a.public_dir.clone(),
             metrics_http: a.metrics_http,
+            admin_http: a.admin_http,
+            mounts: (!a.mounts.is_empty()).then(|| a.mounts.clone()),
+            tls: config::TlsOverrides {
+                domains: a.domains.clone(),
+                https: a.https,
+                acme_email: a.acme_email.clone(),
+                acme_directory: a.acme_directory.clone(),
+                acme_ca: a.acme_ca.clone(),
+                cert: a.tls_cert.clone(),
+                key: a.tls_key.clone(),
+                hsts: a.hsts,
+                www_redirect: a.www_redirect.clone(),
+            },
         },
         _ => Overrides::default(),
     };
