@@ -55,6 +55,8 @@ pub struct Inner {
     pub logs: Arc<Logs>,
     /// Backups and restores.
     pub backups: Arc<Backups>,
+    /// HTTPS certificates, when Croft terminates TLS.
+    pub tls: Option<crate::tls::Tls>,
     /// Cancelled when the server begins to shut down; long-lived streams watch it.
     pub shutdown: CancellationToken,
 }
@@ -70,6 +72,8 @@ impl AppState {
     /// Prepares the data directory, opens and migrates the store, validates the job schedules.
     pub async fn build(config: Config, data_dir: PathBuf) -> anyhow::Result<Self> {
         crate::config::ensure_data_dir(&data_dir)?;
+        config.tls.validate()?;
+        let tls = crate::tls::Tls::from_config(&config.tls, &data_dir);
         let jobs = Jobs::from_config(BUILTIN, &config.jobs)?;
         let files = Arc::new(Files::new(&data_dir, &config.storage)?);
         let store = crate::store::open(&data_dir).await?;
@@ -109,6 +113,7 @@ impl AppState {
             files,
             logs,
             backups,
+            tls,
             limiter,
             settings,
             shutdown: CancellationToken::new(),

@@ -248,6 +248,8 @@ pub const DEFAULT_JOB_SCHEDULES: &[(&str, &str)] = &[
     ("backup_schedule", "* * * * *"),
     // Every six hours, as PocketBase: request logs older than `logs.maxDays`.
     ("logs_retention", "0 */6 * * *"),
+    // Hourly: a safety net behind the renewal timer, which acts on the minute.
+    ("certificate_renewal", "7 * * * *"),
 ];
 
 impl Default for JobsConfig {

@@ -31,3 +31,4 @@ pub mod settings;
 pub mod sql;
 pub mod store;
 pub mod telemetry;
+pub mod tls;

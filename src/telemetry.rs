@@ -45,6 +45,8 @@ pub mod name {
     pub const BACKUP_LAST_SUCCESS: &str = "croft_backup_last_success_timestamp_seconds";
     pub const BACKUP_LAST_SIZE: &str = "croft_backup_last_size_bytes";
     pub const BACKUP_DURATION: &str = "croft_backup_duration_seconds";
+    pub const TLS_CERT_EXPIRY: &str = "croft_tls_certificate_expiry_timestamp_seconds";
+    pub const TLS_RENEWALS: &str = "croft_tls_renewals_total";
     pub const LOGS_WRITTEN: &str = "croft_logs_written_total";
     pub const LOGS_DROPPED: &str = "croft_logs_dropped_total";
     pub const PROCESS_RSS: &str = "croft_process_resident_memory_bytes";
@@ -207,6 +209,16 @@ pub fn backup(ok: bool, bytes: u64, elapsed: Duration) {
         gauge!(name::BACKUP_LAST_SUCCESS).set(chrono::Utc::now().timestamp() as f64);
         gauge!(name::BACKUP_LAST_SIZE).set(bytes as f64);
     }
+}
+
+/// The certificate now served expires at this Unix time.
+pub fn tls_certificate(not_after: i64) {
+    gauge!(name::TLS_CERT_EXPIRY).set(not_after as f64);
+}
+
+/// A finished ACME order.
+pub fn tls_renewal(ok: bool) {
+    counter!(name::TLS_RENEWALS, "result" => if ok { "ok" } else { "error" }).increment(1);
 }
 
 pub fn logs_written(n: usize) {

@@ -41,7 +41,7 @@ const LAYERS: &[(u32, &[&str])] = &[
     (7, &["auth"]),
     (6, &["collections"]),
     (5, &["records", "backups"]),
-    (4, &["files", "realtime", "settings", "mail", "jobs", "limits", "logs"]),
+    (4, &["files", "realtime", "settings", "mail", "jobs", "limits", "logs", "tls"]),
     (3, &["filter", "store"]),
     (2, &["sql", "schema", "blob"]),
     (1, &["error", "ids", "dates", "password", "picker", "query_string", "config", "telemetry"]),

@@ -43,7 +43,25 @@ pub static BUILTIN: &[JobSpec<AppState>] = &[
         description: "Deletes request logs older than the logs.maxDays setting",
         run: |state| logs_retention(state).boxed(),
     },
+    JobSpec {
+        name: "certificate_renewal",
+        description: "Renews the HTTPS certificate over ACME once a third of its lifetime is left (a timer does it on time; this is the safety net), or reloads changed certificate files",
+        run: |state| certificate_renewal(state).boxed(),
+    },
 ];
+
+pub async fn certificate_renewal(state: AppState) -> anyhow::Result<()> {
+    let Some(tls) = &state.tls else { return Ok(()) };
+    match tls.renew_if_due().await? {
+        crate::tls::Renewal::Renewed => tracing::info!("renewed the certificate"),
+        crate::tls::Renewal::NotDue(at) => tracing::debug!(renew_at = %at, "the certificate is not due"),
+        crate::tls::Renewal::Waiting(at, error) => {
+            anyhow::bail!("the last attempt failed: {error}; next attempt at {at}")
+        }
+        crate::tls::Renewal::Files { reloaded } => tracing::debug!(reloaded, "checked the certificate files"),
+    }
+    Ok(())
+}
 
 pub async fn backup_schedule(state: AppState) -> anyhow::Result<()> {
     match state.backups.run_schedule(chrono::Utc::now()).await {

@@ -35,7 +35,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the HTTP server (API, dashboard at /_/, docs at /api/docs).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply or inspect database migrations.
     Migrate {
         #[command(subcommand)]

@@ -35,12 +35,19 @@ impl MaybeAuth {
     }
 }
 
+const MSG_ADMIN_LISTENER: &str = "Superusers may act only through the admin listener (--admin-http).";
+
 async fn check_token(req: &Request, key: ApiKey) -> poem::Result<Principal> {
     let Some(Data(state)) = req.data::<AppState>().map(Data) else {
         return Err(ApiError::internal(anyhow::anyhow!("app state missing from request")).into());
     };
     let token = strip_bearer(&key.key);
     match crate::auth::authenticate_token(&state.auth, token).await {
+        Ok(Some(principal))
+            if principal.is_superuser() && req.extensions().get::<super::edge::PublicListener>().is_some() =>
+        {
+            Err(ApiError::forbidden(MSG_ADMIN_LISTENER).into())
+        }
         Ok(Some(principal)) => {
             super::middleware::AuthSlot::set(req, &principal.collection.name, &principal.record.id);
             Ok(principal)

@@ -9,6 +9,7 @@ mod batch;
 mod body;
 mod collections;
 mod crons;
+pub mod edge;
 pub mod error;
 mod fields;
 mod files;
@@ -139,12 +140,36 @@ fn extra_endpoint(operation: &str, state: &AppState) -> anyhow::Result<poem::end
         "dashboard_file" => get(assets::dashboard).head(assets::dashboard).boxed(),
         "public_file" => assets::PublicSite::new(state.config.public_dir.clone())?.boxed(),
         "metrics" => get(metrics::guarded).boxed(),
+        "acme_challenge" => get(edge::acme_challenge).boxed(),
         other => anyhow::bail!("no endpoint for the extra route {other}"),
     })
 }
 
-/// Every route of the server, with its middleware.
-pub fn routes(state: &AppState) -> anyhow::Result<impl Endpoint<Output = Response> + 'static> {
+/// Every route of the server, with its middleware, as `listener` serves them: over HTTPS with
+/// HSTS and the `www.` redirect when TLS is on, without the admin surface on a public listener.
+pub fn routes(state: &AppState, listener: edge::Listener) -> anyhow::Result<poem::endpoint::BoxEndpoint<'static>> {
+    let endpoint = all_routes(state)?;
+    let endpoint = match listener {
+        edge::Listener::Public => endpoint.around(edge::public_only).boxed(),
+        edge::Listener::All | edge::Listener::Admin => endpoint.boxed(),
+    };
+    let config = Arc::new(state.config.clone());
+    Ok(if state.tls.is_some() && listener != edge::Listener::Admin {
+        endpoint.around(move |ep, req| edge::https_extras(ep, req, config.clone())).boxed()
+    } else {
+        endpoint
+    })
+}
+
+/// The plain HTTP listener while TLS is on: ACME challenges and `/api/health`, redirects for
+/// everything else.
+/// `https_port` is the HTTPS listener's actual port.
+pub fn redirect_routes(state: &AppState, https_port: u16) -> anyhow::Result<poem::endpoint::BoxEndpoint<'static>> {
+    let config = Arc::new(state.config.clone());
+    Ok(all_routes(state)?.around(move |ep, req| edge::to_https(ep, req, config.clone(), https_port)).boxed())
+}
+
+fn all_routes(state: &AppState) -> anyhow::Result<impl Endpoint<Output = Response> + 'static> {
     let (route, table) = router(state)?;
     let limits = state.clone();
     // Innermost first. Errors are shaped inside CORS so browsers can read them, and once more

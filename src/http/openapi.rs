@@ -44,6 +44,15 @@ pub const EXTRA_ROUTES: &[ExtraRoute] = &[
         description: "Metrics in the Prometheus text format. Off on this listener unless `metrics_token` is set (then send `Authorization: Bearer <token>`); `--metrics-http ADDR` serves them on a listener of their own without a token.",
     },
     ExtraRoute {
+        path: "/.well-known/acme-challenge/{path}",
+        mount: "/.well-known/acme-challenge",
+        methods: &["get"],
+        operation: "acme_challenge",
+        tag: "TLS",
+        summary: "ACME HTTP-01 challenge",
+        description: "The key authorization of a pending HTTP-01 challenge while Croft obtains a certificate over ACME (`croft serve DOMAIN`); 404 otherwise. Answered on the plain HTTP listener, which redirects everything else to HTTPS.",
+    },
+    ExtraRoute {
         path: "/{path}",
         mount: "/",
         methods: &["get", "head"],

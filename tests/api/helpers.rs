@@ -83,6 +83,10 @@ impl TestApp {
         resp.json().await.expect("json")
     }
 
+    pub fn running(&self) -> &Running {
+        self.running.as_ref().expect("running")
+    }
+
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
             running.stop().await.expect("clean stop");

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod admin_listener;
 mod assets;
 mod auth;
 mod backups;
@@ -21,3 +22,4 @@ mod schema_changes;
 mod settings;
 mod shutdown;
 mod store_contract;
+mod tls;

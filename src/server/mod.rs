@@ -5,15 +5,23 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::listener::{Acceptor, Listener as _, TcpListener};
 
 use crate::app::AppState;
+use crate::http::edge::Listener;
+
+mod tls;
 
 /// A server that is accepting connections.
 pub struct Running {
+    /// The plain HTTP listener's address.
     pub addr: SocketAddr,
+    /// The HTTPS listener's address, when TLS is on.
+    pub https_addr: Option<SocketAddr>,
+    /// The `--admin-http` listener's address.
+    pub admin_addr: Option<SocketAddr>,
     state: AppState,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    servers: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
     jobs: Vec<tokio::task::JoinHandle<()>>,
     /// The request-log writer: stopped after the server, so the last requests are written.
     logs: Option<(tokio_util::sync::CancellationToken, tokio::task::JoinHandle<()>)>,
@@ -22,9 +30,10 @@ pub struct Running {
     pub metrics_addr: Option<SocketAddr>,
 }
 
-/// Binds `config.http` (port 0 picks a free port), starts the jobs and serves.
+/// Binds the listeners (port 0 picks a free port), starts the jobs and serves: `config.http`;
+/// with TLS also `tls.https`, the HTTP listener then answering ACME challenges and redirecting;
+/// with `--admin-http` a private listener for the admin surface.
 pub async fn start(state: AppState) -> anyhow::Result<Running> {
-    let (acceptor, local) = bind(state.config.http).await?;
     crate::telemetry::install();
     let (metrics, metrics_addr) = match state.config.metrics_http {
         Some(addr) => {
@@ -33,22 +42,45 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
         }
         None => (None, None),
     };
-    let routes = crate::http::routes(&state)?;
-    let server =
-        poem::Server::new_with_acceptor(acceptor).idle_timeout(Duration::from_secs(state.config.idle_timeout_secs));
-    let grace = Duration::from_secs(state.config.shutdown_timeout_secs);
-    let stop = state.shutdown.clone();
-    let server =
-        tokio::spawn(
-            async move { server.run_with_graceful_shutdown(routes, stop.cancelled_owned(), Some(grace)).await },
-        );
+    let public = if state.config.admin_http.is_some() { Listener::Public } else { Listener::All };
+    let mut servers = Vec::new();
+    let mut jobs = Vec::new();
+    let (addr, https_addr) = match &state.tls {
+        Some(certs) => {
+            certs.load().await?;
+            let https = state.config.tls.https_addr();
+            let listener = tokio::net::TcpListener::bind(https).await.map_err(|e| bind_error(https, &e, "--https"))?;
+            let acceptor = tls::TlsAcceptor::new(listener, certs.server_config()?, state.shutdown.clone())?;
+            let https_local = acceptor.local_addr()[0].as_socket_addr().copied().context("no HTTPS address")?;
+            servers.push(serve(&state, acceptor, crate::http::routes(&state, public)?));
+            let (acceptor, local) = bind(state.config.http, "--http").await?;
+            servers.push(serve(&state, acceptor, crate::http::redirect_routes(&state, https_local.port())?));
+            jobs.push(certs.start(state.shutdown.clone()));
+            tracing::info!(https = %https_local, http = %local, domains = ?certs.domains(), "serving HTTPS; HTTP redirects to it");
+            (local, Some(https_local))
+        }
+        None => {
+            let (acceptor, local) = bind(state.config.http, "--http").await?;
+            servers.push(serve(&state, acceptor, crate::http::routes(&state, public)?));
+            (local, None)
+        }
+    };
+    let admin_addr = match state.config.admin_http {
+        Some(admin) => {
+            let (acceptor, local) = bind(admin, "--admin-http").await?;
+            servers.push(serve(&state, acceptor, crate::http::routes(&state, Listener::Admin)?));
+            tracing::info!(addr = %local, "dashboard and superuser API on the admin listener only");
+            Some(local)
+        }
+        None => None,
+    };
     // The leftovers of a crash mid-upload (the cleanup job sweeps them too).
     match state.files.sweep_spool().await {
         Ok(0) => {}
         Ok(swept) => tracing::info!(swept, "deleted abandoned upload spool files"),
         Err(e) => tracing::warn!(error = %e, "cannot sweep the upload spool"),
     }
-    let mut jobs = crate::jobs::start(&state, &state.shutdown);
+    jobs.extend(crate::jobs::start(&state, &state.shutdown));
     let fan_out = state.clone();
     let deliver: crate::realtime::Deliver = Box::new(move |event| {
         let state = fan_out.clone();
@@ -57,7 +89,20 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
     jobs.extend(state.broker.start(state.shutdown.clone(), deliver));
     let logs_stop = tokio_util::sync::CancellationToken::new();
     let logs = state.logs.start(logs_stop.clone()).map(|task| (logs_stop, task));
-    Ok(Running { addr: local, state, server, jobs, logs, metrics, metrics_addr })
+    Ok(Running { addr, https_addr, admin_addr, state, servers, jobs, logs, metrics, metrics_addr })
+}
+
+/// Serves `routes` on `acceptor` until shutdown, letting in-flight requests finish.
+fn serve(
+    state: &AppState,
+    acceptor: impl Acceptor + 'static,
+    routes: poem::endpoint::BoxEndpoint<'static>,
+) -> tokio::task::JoinHandle<std::io::Result<()>> {
+    let server =
+        poem::Server::new_with_acceptor(acceptor).idle_timeout(Duration::from_secs(state.config.idle_timeout_secs));
+    let grace = Duration::from_secs(state.config.shutdown_timeout_secs);
+    let stop = state.shutdown.clone();
+    tokio::spawn(async move { server.run_with_graceful_shutdown(routes, stop.cancelled_owned(), Some(grace)).await })
 }
 
 /// Serves `/metrics` alone on `addr`, until shutdown.
@@ -65,7 +110,7 @@ async fn serve_metrics(
     state: &AppState,
     addr: SocketAddr,
 ) -> anyhow::Result<(tokio::task::JoinHandle<std::io::Result<()>>, SocketAddr)> {
-    let (acceptor, local) = bind(addr).await?;
+    let (acceptor, local) = bind(addr, "--metrics-http").await?;
     let routes = crate::http::metrics::listener_routes(state);
     let stop = state.shutdown.clone();
     let server = poem::Server::new_with_acceptor(acceptor);
@@ -77,8 +122,8 @@ async fn serve_metrics(
 }
 
 /// Listens on `addr` (port 0 picks a free port); the acceptor and the address it got.
-async fn bind(addr: SocketAddr) -> anyhow::Result<(impl Acceptor, SocketAddr)> {
-    let acceptor = TcpListener::bind(addr).into_acceptor().await.map_err(|err| bind_error(addr, &err))?;
+async fn bind(addr: SocketAddr, flag: &str) -> anyhow::Result<(impl Acceptor + 'static, SocketAddr)> {
+    let acceptor = TcpListener::bind(addr).into_acceptor().await.map_err(|err| bind_error(addr, &err, flag))?;
     let local = acceptor
         .local_addr()
         .first()
@@ -87,13 +132,13 @@ async fn bind(addr: SocketAddr) -> anyhow::Result<(impl Acceptor, SocketAddr)> {
     Ok((acceptor, local))
 }
 
-fn bind_error(addr: SocketAddr, err: &std::io::Error) -> anyhow::Error {
+fn bind_error(addr: SocketAddr, err: &std::io::Error, flag: &str) -> anyhow::Error {
     match err.kind() {
         std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
-            "cannot listen on {addr}: the address is in use; stop the other process or choose another address with --http"
+            "cannot listen on {addr}: the address is in use; stop the other process or choose another address with {flag}"
         ),
         std::io::ErrorKind::PermissionDenied => anyhow::anyhow!(
-            "cannot listen on {addr}: permission denied; ports below 1024 need privileges, choose another with --http"
+            "cannot listen on {addr}: permission denied; ports below 1024 need privileges (setcap cap_net_bind_service, systemd's AmbientCapabilities) or choose another with {flag}"
         ),
         _ => anyhow::anyhow!("cannot listen on {addr}: {err}"),
     }
@@ -104,7 +149,13 @@ impl Running {
     /// closes streams, stops the jobs and checkpoints the databases.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.state.shutdown.cancel();
-        let served = self.server.await.context("the server task failed")?;
+        let mut served = Ok(());
+        for server in self.servers {
+            let result = server.await.context("the server task failed")?;
+            if served.is_ok() {
+                served = result;
+            }
+        }
         for job in self.jobs {
             let _ = job.await;
         }
