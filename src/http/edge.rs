@@ -79,7 +79,8 @@ fn redirect(req: &Request, host: &str, https_port: u16) -> Response {
     Response::builder().status(status).header(header::LOCATION, format!("https://{host}{port}{path}")).finish()
 }
 
-/// The plain HTTP listener while TLS is on: ACME challenges and health probes are answered,
+/// The plain HTTP listener while TLS is on: ACME challenges and health probes (load balancers
+/// and `croft healthcheck` probe over plain HTTP) are answered,
 /// everything else is redirected to HTTPS.
 pub async fn to_https<E: Endpoint>(
     ep: Arc<E>,
@@ -88,7 +89,7 @@ pub async fn to_https<E: Endpoint>(
     https_port: u16,
 ) -> poem::Result<Response> {
     let path = req.uri().path();
-    if path.starts_with(CHALLENGE_PREFIX) || path == "/api/health" {
+    if path.starts_with(CHALLENGE_PREFIX) || path == "/api/health" || path == "/api/ready" {
         return ep.call(req).await.map(IntoResponse::into_response);
     }
     let host = canonical_host(&config, host(&req));
