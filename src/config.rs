@@ -103,6 +103,9 @@ pub struct TlsConfig {
     pub acme_ca: Option<PathBuf>,
     /// Seconds before the first retry of a failed renewal; doubles per failure up to an hour.
     pub acme_retry_secs: u64,
+    /// `http-01` (answered on the HTTP listener, port 80) or `tls-alpn-01` (answered in the
+    /// TLS handshake on the HTTPS listener, port 443: for when port 80 is closed).
+    pub acme_challenge: String,
     /// A certificate chain (PEM) to serve instead of ACME; reloaded on SIGHUP and when it changes.
     pub cert: Option<PathBuf>,
     /// The private key (PEM) of `cert`.
@@ -122,6 +125,7 @@ impl Default for TlsConfig {
             acme_directory: LETS_ENCRYPT.to_owned(),
             acme_ca: None,
             acme_retry_secs: 60,
+            acme_challenge: "http-01".to_owned(),
             cert: None,
             key: None,
             hsts: false,
@@ -157,6 +161,9 @@ impl TlsConfig {
         }
         if self.cert.is_some() && !self.domains.is_empty() {
             bail!("give either domains (certificates over ACME) or --tls-cert/--tls-key, not both");
+        }
+        if !matches!(self.acme_challenge.as_str(), "http-01" | "tls-alpn-01") {
+            bail!("tls.acme_challenge must be \"http-01\" or \"tls-alpn-01\", not {:?}", self.acme_challenge);
         }
         if !matches!(self.www_redirect.as_str(), "" | "apex" | "www") {
             bail!("tls.www_redirect must be \"apex\", \"www\" or empty, not {:?}", self.www_redirect);
@@ -308,6 +315,7 @@ pub struct TlsOverrides {
     pub acme_email: Option<String>,
     pub acme_directory: Option<String>,
     pub acme_ca: Option<PathBuf>,
+    pub acme_challenge: Option<String>,
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
     pub hsts: bool,
@@ -426,6 +434,9 @@ fn apply_tls(tls: &mut TlsConfig, o: &TlsOverrides, http_given: bool) -> Option<
     }
     if o.acme_email.is_some() {
         tls.acme_email.clone_from(&o.acme_email);
+    }
+    if let Some(c) = &o.acme_challenge {
+        tls.acme_challenge.clone_from(c);
     }
     if let Some(d) = &o.acme_directory {
         tls.acme_directory.clone_from(d);

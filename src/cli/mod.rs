@@ -135,6 +135,9 @@ pub struct ServeArgs {
     /// PEM file of a CA to trust for the ACME directory's HTTPS (e.g. Pebble's).
     #[arg(long)]
     pub acme_ca: Option<PathBuf>,
+    /// ACME challenge: http-01 (port 80, default) or tls-alpn-01 (port 443 only).
+    #[arg(long, value_parser = ["http-01", "tls-alpn-01"])]
+    pub acme_challenge: Option<String>,
     /// Certificate chain (PEM) to serve instead of ACME; reloaded on SIGHUP and on change.
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -245,6 +248,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 acme_email: a.acme_email.clone(),
                 acme_directory: a.acme_directory.clone(),
                 acme_ca: a.acme_ca.clone(),
+                acme_challenge: a.acme_challenge.clone(),
                 cert: a.tls_cert.clone(),
                 key: a.tls_key.clone(),
                 hsts: a.hsts,

@@ -3,14 +3,15 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use instant_acme::{
-    Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount, NewOrder, OrderStatus,
-    RetryPolicy,
+    Account, AccountCredentials, AuthorizationStatus, ChallengeHandle, ChallengeType, Identifier, NewAccount, NewOrder,
+    OrderStatus, RetryPolicy,
 };
+use rustls::sign::CertifiedKey;
 
 use super::store::CertStore;
 
@@ -22,6 +23,8 @@ pub struct AcmeOptions {
     pub email: Option<String>,
     /// A CA to trust for the directory's own HTTPS (Pebble's test CA).
     pub ca: Option<PathBuf>,
+    /// Answer TLS-ALPN-01 challenges instead of HTTP-01.
+    pub tls_alpn: bool,
 }
 
 impl AcmeOptions {
@@ -47,28 +50,62 @@ fn short_hash(s: &str) -> String {
     sha2::Sha256::digest(s.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
-/// HTTP-01 tokens being validated: token -> key authorization.
+/// The ALPN protocol of TLS-ALPN-01 validation handshakes (RFC 8737).
+pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
+
+/// Challenges being validated: HTTP-01 token -> key authorization, and TLS-ALPN-01 domain ->
+/// the self-signed certificate that carries the key authorization's digest.
 #[derive(Debug, Default)]
-pub struct Challenges(Mutex<HashMap<String, String>>);
+pub struct Challenges {
+    http: Mutex<HashMap<String, String>>,
+    alpn: Mutex<HashMap<String, Arc<CertifiedKey>>>,
+}
 
 impl Challenges {
     pub fn answer(&self, token: &str) -> Option<String> {
-        self.0.lock().ok()?.get(token).cloned()
+        self.http.lock().ok()?.get(token).cloned()
     }
 
-    fn set(&self, token: &str, key_authorization: &str) {
-        if let Ok(mut map) = self.0.lock() {
-            map.insert(token.to_owned(), key_authorization.to_owned());
+    pub fn alpn_certificate(&self, domain: &str) -> Option<Arc<CertifiedKey>> {
+        self.alpn.lock().ok()?.get(&domain.to_ascii_lowercase()).cloned()
+    }
+
+    /// Prepares the answer to `challenge`; the key to remove it by.
+    fn set(&self, domain: &str, challenge: &ChallengeHandle<'_>, tls_alpn: bool) -> anyhow::Result<String> {
+        let key_authorization = challenge.key_authorization();
+        if tls_alpn {
+            let cert = alpn_certificate(domain, key_authorization.digest().as_ref())?;
+            self.alpn.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.insert(domain.to_owned(), cert);
+            Ok(domain.to_owned())
+        } else {
+            let mut map = self.http.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+            map.insert(challenge.token.clone(), key_authorization.as_str().to_owned());
+            Ok(challenge.token.clone())
         }
     }
 
-    fn clear(&self, tokens: &[String]) {
-        if let Ok(mut map) = self.0.lock() {
-            for t in tokens {
-                map.remove(t);
-            }
+    fn clear(&self, keys: &[String]) {
+        if let Ok(mut map) = self.http.lock() {
+            map.retain(|k, _| !keys.contains(k));
+        }
+        if let Ok(mut map) = self.alpn.lock() {
+            map.retain(|k, _| !keys.contains(k));
         }
     }
+}
+
+/// A self-signed certificate for `domain` with the critical acmeIdentifier extension holding
+/// `digest` (RFC 8737, section 3).
+fn alpn_certificate(domain: &str, digest: &[u8]) -> anyhow::Result<Arc<CertifiedKey>> {
+    let key = rcgen::KeyPair::generate()?;
+    let mut params = rcgen::CertificateParams::new(vec![domain.to_owned()])?;
+    params.custom_extensions.push(rcgen::CustomExtension::new_acme_identifier(digest));
+    let cert = params.self_signed(&key)?;
+    let der = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+    // Not CertifiedKey::from_der: its key check parses the certificate with webpki, which
+    // refuses the critical acmeIdentifier extension.
+    let signing = rustls::crypto::aws_lc_rs::default_provider().key_provider.load_private_key(der)?;
+    Ok(Arc::new(CertifiedKey::new(vec![cert.der().clone()], signing)))
 }
 
 /// Whether the directory no longer knows the account (deactivated, or a test CA restarted).
@@ -126,12 +163,12 @@ pub async fn issue(
                 other => bail!("the authorization for {} is {other:?}", authz.identifier()),
             }
             let domain = authz.identifier().to_string();
+            let kind = if options.tls_alpn { ChallengeType::TlsAlpn01 } else { ChallengeType::Http01 };
             let mut challenge = authz
-                .challenge(ChallengeType::Http01)
-                .with_context(|| format!("the ACME directory offers no http-01 challenge for {domain}"))?;
-            challenges.set(&challenge.token, challenge.key_authorization().as_str());
-            tokens.push(challenge.token.clone());
-            challenge.set_ready().await.context("cannot start the http-01 challenge")?;
+                .challenge(kind.clone())
+                .with_context(|| format!("the ACME directory offers no {kind:?} challenge for {domain}"))?;
+            tokens.push(challenges.set(&domain, &challenge, options.tls_alpn)?);
+            challenge.set_ready().await.with_context(|| format!("cannot start the {kind:?} challenge"))?;
         }
         let policy = RetryPolicy::new().timeout(Duration::from_secs(90));
         let status = order.poll_ready(&policy).await.context("the ACME order did not become ready")?;

@@ -87,6 +87,7 @@ impl Tls {
                 directory: config.directory_url().to_owned(),
                 email: config.acme_email.clone().filter(|e| !e.is_empty()),
                 ca: config.acme_ca.clone(),
+                tls_alpn: config.acme_challenge == "tls-alpn-01",
             }),
             _ => return None,
         };
@@ -134,6 +135,10 @@ impl Tls {
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(Resolver(self.0.clone())));
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        if let Source::Acme(AcmeOptions { tls_alpn: true, .. }) = &self.0.source {
+            // Only validation handshakes offer it, and only it.
+            config.alpn_protocols.push(acme::ACME_TLS_ALPN.to_vec());
+        }
         Ok(Arc::new(config))
     }
 
@@ -355,7 +360,11 @@ impl std::fmt::Debug for Inner {
 }
 
 impl ResolvesServerCert for Resolver {
-    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let validating = hello.alpn().is_some_and(|mut protocols| protocols.any(|p| p == acme::ACME_TLS_ALPN));
+        if validating {
+            return self.0.challenges.alpn_certificate(hello.server_name()?);
+        }
         self.0.current.read().ok()?.as_ref().map(|c| c.key.clone())
     }
 }

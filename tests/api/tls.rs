@@ -40,15 +40,16 @@ struct Pebble {
 }
 
 impl Pebble {
-    /// Pebble validating HTTP-01 on `http_port`, issuing certificates valid for `validity` seconds.
-    fn start(dir: &Path, http_port: u16, validity: u64) -> Self {
+    /// Pebble validating HTTP-01 on `http_port` and TLS-ALPN-01 on `tls_port`, issuing
+    /// certificates valid for `validity` seconds.
+    fn start(dir: &Path, http_port: u16, tls_port: u16, validity: u64) -> Self {
         let (port, management, dns_port) = (free_port(), free_port(), free_port());
         write_ca_and_leaf(dir, "pebble", &["localhost", "127.0.0.1"]);
         let config = serde_json::json!({"pebble": {
             "listenAddress": format!("127.0.0.1:{port}"),
             "managementListenAddress": format!("127.0.0.1:{management}"),
             "certificate": dir.join("pebble-cert.pem"), "privateKey": dir.join("pebble-key.pem"),
-            "httpPort": http_port, "tlsPort": free_port(),
+            "httpPort": http_port, "tlsPort": tls_port,
             "ocspResponderURL": "", "externalAccountBindingRequired": false,
             "certificateValidityPeriod": validity,
         }});
@@ -215,7 +216,7 @@ async fn acme_certificate_from_pebble_is_renewed_and_survives_an_outage() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (http_port, https_port) = (free_port(), free_port());
     // 30 s certificates: renewed 20 s after issuance, when a third of the lifetime is left.
-    let mut pebble = Pebble::start(dir.path(), http_port, 30);
+    let mut pebble = Pebble::start(dir.path(), http_port, free_port(), 30);
     let ca = dir.path().join("pebble-ca.pem");
     let app = spawn_with(|c| {
         c.http = SocketAddr::from(([127, 0, 0, 1], http_port));
@@ -300,6 +301,29 @@ async fn acme_certificate_from_pebble_is_renewed_and_survives_an_outage() {
     let root = pebble.issuing_root();
     let third = wait_for_certificate(https, &root, second, Duration::from_secs(15)).await;
     assert!(third > second);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acme_tls_alpn_01_needs_only_the_https_port() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let https_port = free_port();
+    // Pebble validates HTTP-01 on a port nobody listens on: only TLS-ALPN-01 can succeed.
+    let pebble = Pebble::start(dir.path(), free_port(), https_port, 300);
+    let ca = dir.path().join("pebble-ca.pem");
+    let app = spawn_with(|c| {
+        c.tls.domains = vec![DOMAIN.to_owned()];
+        c.tls.https = Some(SocketAddr::from(([127, 0, 0, 1], https_port)));
+        c.tls.acme_directory = pebble.directory();
+        c.tls.acme_ca = Some(ca.clone());
+        c.tls.acme_challenge = "tls-alpn-01".to_owned();
+    })
+    .await;
+    let https = app.running().https_addr.expect("https listener");
+    let root = pebble.issuing_root();
+    wait_for_certificate(https, &root, Utc::now(), Duration::from_secs(30)).await;
+    let mut stream = connect(https, DOMAIN, &root).await.expect("connect");
+    assert_eq!(get(&mut stream, "/api/health").await.0, "HTTP/1.1 200 OK");
     app.stop().await;
 }
 
