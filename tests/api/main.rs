@@ -12,6 +12,7 @@ mod errors;
 mod expand;
 mod files;
 mod filters;
+mod frontends;
 mod health;
 mod import;
 mod jobs;
