@@ -89,7 +89,9 @@ impl Site {
             return Target::File(path).into();
         }
         if !rest.ends_with('/') && is_file(&path.join(INDEX)).await {
-            return Target::Redirect(StatusCode::MOVED_PERMANENTLY, format!("{}{rest}/", self.prefix)).into();
+            // NOTE: one leading slash, or `//docs` would send the browser to the host `docs`.
+            let location = format!("{}/{}/", self.prefix, rest.trim_start_matches('/'));
+            return Target::Redirect(StatusCode::MOVED_PERMANENTLY, location).into();
         }
         if !is_route(rest) {
             return Target::NotFound.into();
@@ -202,6 +204,9 @@ mod tests {
         let docs = site.resolve("/docs", None).await.target;
         assert_eq!(docs, Target::Redirect(StatusCode::MOVED_PERMANENTLY, "/it/docs/".into()));
         assert_eq!(site.resolve("/docs/", None).await.target, file(&site, "docs/index.html"));
+        let root = Site { prefix: String::new(), dir: site.dir.clone() };
+        let twice = root.resolve("//docs", None).await.target;
+        assert_eq!(twice, Target::Redirect(StatusCode::MOVED_PERMANENTLY, "/docs/".into()), "not to the host docs");
     }
 
     #[tokio::test]
