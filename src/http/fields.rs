@@ -9,8 +9,13 @@ use serde_json::Value;
 use super::request::url_pairs;
 
 pub async fn pick_fields<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
-    let fields =
-        req.uri().query().and_then(|q| url_pairs(q).into_iter().rev().find(|(k, _)| k == "fields").map(|(_, v)| v));
+    // Only the API's answers: a frontend's JSON file is sent as it is (its ETag names those bytes).
+    let api = req.uri().path().starts_with("/api/");
+    let fields = req
+        .uri()
+        .query()
+        .filter(|_| api)
+        .and_then(|q| url_pairs(q).into_iter().rev().find(|(k, _)| k == "fields").map(|(_, v)| v));
     let resp = ep.call(req).await?.into_response();
     let Some(fields) = fields.filter(|f| !f.trim().is_empty()) else { return Ok(resp) };
     let is_json = resp

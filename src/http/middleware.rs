@@ -207,12 +207,11 @@ pub async fn body_limit<E: Endpoint>(ep: Arc<E>, mut req: Request, limit: u64) -
     result
 }
 
-/// Gzips JSON, text and script responses of 1 KiB or more when the client accepts it; never
-/// event streams.
+/// Gzips JSON, text and script responses of 1 KiB or more when the client accepts it (`q` above
+/// 0); never event streams, byte ranges, 304s or answers that already have a Content-Encoding
+/// (precompressed files). A strong ETag becomes weak: the gzipped bytes are not the file's.
 pub async fn gzip<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
-    let accepts = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v.split(',').any(|e| e.split(';').next().is_some_and(|n| n.trim().eq_ignore_ascii_case("gzip")))
-    });
+    let accepts = super::negotiate::encoding_weight(req.header(header::ACCEPT_ENCODING), "gzip") > 0.0;
     let is_head = req.method() == poem::http::Method::HEAD;
     let mut resp = ep.call(req).await?.into_response();
     if is_event_stream(&resp) {
@@ -236,7 +235,18 @@ pub async fn gzip<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Respons
     }
     let resp = Response::from_parts(parts, Body::from_bytes(bytes));
     let mut resp = Compress::new(resp, CompressionAlgo::GZIP).into_response();
-    resp.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let headers = resp.headers_mut();
+    let varies = headers
+        .get_all(header::VARY)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|n| n.trim().eq_ignore_ascii_case("accept-encoding"))));
+    if !varies {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    let strong = headers.get(header::ETAG).filter(|e| e.as_bytes().starts_with(b"\""));
+    if let Some(weak) = strong.and_then(|e| HeaderValue::from_bytes(&[b"W/", e.as_bytes()].concat()).ok()) {
+        headers.insert(header::ETAG, weak);
+    }
     Ok(resp)
 }
 
@@ -251,7 +261,8 @@ fn is_event_stream(resp: &Response) -> bool {
 }
 
 fn compressible(resp: &Response) -> bool {
-    if resp.headers().contains_key(header::CONTENT_ENCODING) || resp.status() == StatusCode::NOT_MODIFIED {
+    let partial = matches!(resp.status(), StatusCode::NOT_MODIFIED | StatusCode::PARTIAL_CONTENT);
+    if partial || resp.headers().contains_key(header::CONTENT_ENCODING) {
         return false;
     }
     let Some(ct) = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
@@ -305,5 +316,31 @@ mod tests {
         assert!(compressible(&of("text/html; charset=utf-8")));
         assert!(!compressible(&of("text/event-stream")));
         assert!(!compressible(&of("image/png")));
+        let encoded = Response::builder().content_type("text/html").header(header::CONTENT_ENCODING, "br").finish();
+        assert!(!compressible(&encoded));
+        let range = Response::builder().status(StatusCode::PARTIAL_CONTENT).content_type("text/html").finish();
+        assert!(!compressible(&range));
+    }
+
+    #[tokio::test]
+    async fn gzip_weakens_etags_and_respects_q0() {
+        let page = "<p>hello</p>".repeat(200);
+        let ep = poem::Route::new().at(
+            "/",
+            poem::get(poem::endpoint::make_sync(move |_| {
+                Response::builder().content_type("text/html").header(header::ETAG, "\"abc\"").body(page.clone())
+            })),
+        );
+        let ep = ep.around(gzip);
+        let call = |accept: &'static str| {
+            let req = Request::builder().uri_str("/").header(header::ACCEPT_ENCODING, accept).finish();
+            ep.call(req)
+        };
+        let gzipped = call("gzip, br").await.expect("answer");
+        assert_eq!(gzipped.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(gzipped.headers()[header::ETAG], "W/\"abc\"");
+        let plain = call("gzip;q=0, br").await.expect("answer");
+        assert!(!plain.headers().contains_key(header::CONTENT_ENCODING));
+        assert_eq!(plain.headers()[header::ETAG], "\"abc\"");
     }
 }

@@ -13,11 +13,15 @@ pub mod edge;
 pub mod error;
 mod fields;
 mod files;
+mod frontends;
+mod frontends_file;
+mod frontends_site;
 mod health;
 pub mod limits;
 mod logs;
 pub mod metrics;
 mod middleware;
+mod negotiate;
 pub mod openapi;
 mod openapi_collections;
 mod realtime;
@@ -27,6 +31,7 @@ mod records_auth_email;
 mod request;
 mod settings;
 mod sql;
+mod static_files;
 
 use std::sync::{Arc, OnceLock};
 
@@ -138,7 +143,7 @@ pub fn router(state: &AppState) -> anyhow::Result<(Route, Arc<RouteTable>)> {
 fn extra_endpoint(operation: &str, state: &AppState) -> anyhow::Result<poem::endpoint::BoxEndpoint<'static>> {
     Ok(match operation {
         "dashboard_file" => get(assets::dashboard).head(assets::dashboard).boxed(),
-        "public_file" => assets::PublicSite::new(state.config.public_dir.clone())?.boxed(),
+        "public_file" => frontends::Frontends::new(&state.config)?.boxed(),
         "metrics" => get(metrics::guarded).boxed(),
         "acme_challenge" => get(edge::acme_challenge).boxed(),
         other => anyhow::bail!("no endpoint for the extra route {other}"),

@@ -58,8 +58,8 @@ pub const EXTRA_ROUTES: &[ExtraRoute] = &[
         methods: &["get", "head"],
         operation: "public_file",
         tag: "Public site",
-        summary: "The public site",
-        description: "Files of --public-dir with SPA fallback to index.html. Without --public-dir, `/` redirects to the dashboard and other paths are 404.",
+        summary: "The team's frontends",
+        description: "Static sites: the root site of --public-dir and one site per --mount PREFIX=DIR (the longest matching prefix wins; /api, /_, /metrics and /.well-known are never a mount's). Per site: SPA fallback to its index.html for paths without an extension, 404 for missing files with one; `/PREFIX` redirects to `/PREFIX/`; strong ETag and Last-Modified with 304; a year of immutable caching for content-hashed names, no-cache otherwise; precompressed `.br`/`.gz` siblings by Accept-Encoding; `index.<lang>.html` or `/<lang>/` directories chosen by Accept-Language; nosniff, Referrer-Policy and the configured Content-Security-Policy. Without --public-dir, `/` redirects to the dashboard and other paths outside the mounts are 404.",
     },
 ];
 
@@ -118,11 +118,17 @@ fn responses(route: &ExtraRoute) -> Value {
             "404": {"description": "No token is configured for this listener.", "content": error}
         });
     }
-    json!({
+    let mut answers = json!({
         "200": {"description": "The file.", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
         "304": {"description": "Not modified (ETag matched)."},
         "404": {"description": "No such file.", "content": error}
-    })
+    });
+    if route.operation == "public_file" {
+        answers["301"] = json!({"description": "A mount or directory without its trailing slash: `/it` to `/it/`."});
+        answers["302"] = json!({"description": "To the dashboard (no --public-dir), or to the `/<lang>/` directory Accept-Language chose."});
+        answers["206"] = json!({"description": "The requested byte range."});
+    }
+    answers
 }
 
 /// poem-openapi's Swagger UI page inlines the spec it was built with; make it load

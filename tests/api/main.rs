@@ -13,6 +13,7 @@ mod errors;
 mod expand;
 mod files;
 mod filters;
+mod frontends;
 mod health;
 mod import;
 mod jobs;

@@ -12,8 +12,9 @@ export function croft(dir, ...args) {
   return execFileSync(BIN, [...args, "--dir", dir], { encoding: "utf8" });
 }
 
-export async function startCroft({ dir = mkdtempSync(join(tmpdir(), "croft-js-")), addr = "127.0.0.1:0", env = {} } = {}) {
-  const child = spawn(BIN, ["serve", "--http", addr, "--dir", dir], {
+/// `args` are more flags of `croft serve`, e.g. ["--mount", "/it=./it-app"].
+export async function startCroft({ dir = mkdtempSync(join(tmpdir(), "croft-js-")), addr = "127.0.0.1:0", env = {}, args = [] } = {}) {
+  const child = spawn(BIN, ["serve", "--http", addr, "--dir", dir, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, ...env },
   });
