@@ -10,7 +10,12 @@ use poem::listener::{Acceptor, Listener as _, TcpListener};
 use crate::app::AppState;
 use crate::http::edge::Listener;
 
+mod lock;
+mod notify;
 mod tls;
+
+pub use lock::{DataDirLock, lock_data_dir};
+pub use notify::{notify, start_watchdog};
 
 /// A server that is accepting connections.
 pub struct Running {

@@ -8,6 +8,7 @@ mod auth;
 mod backups;
 mod cascade;
 mod cli;
+mod deploy;
 mod docs;
 mod errors;
 mod expand;
