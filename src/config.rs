@@ -50,6 +50,11 @@ pub struct Config {
     pub idle_timeout_secs: u64,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// Most connections open at once (0: what the open-file limit allows, less a reserve);
+    /// further clients wait in the listen queue.
+    pub max_connections: u64,
+    /// Seconds an HTTP/1 request head may take from its first byte (slow clients are cut off).
+    pub header_timeout_secs: u64,
     /// Seconds `serve` waits for another server to release the data directory before giving up.
     pub lock_timeout_secs: u64,
     /// Key used to encrypt secrets stored in settings (set it to turn encryption at rest on).
@@ -241,6 +246,8 @@ impl Default for Config {
             idle_timeout_secs: 120,
             shutdown_timeout_secs: 10,
             lock_timeout_secs: 60,
+            max_connections: 0,
+            header_timeout_secs: 30,
             encryption_key: None,
             jobs: JobsConfig::default(),
             storage: StorageConfig::default(),

@@ -351,13 +351,20 @@ async fn serve(config: config::Config, dir: PathBuf) -> anyhow::Result<()> {
     let _lock = server::lock_data_dir(&dir, std::time::Duration::from_secs(config.lock_timeout_secs)).await?;
     let state = AppState::build(config, dir).await?;
     let running = server::start(state.clone()).await?;
-    let base = format!("http://{}", running.addr);
+    let base = match (running.https_addr, state.config.tls.domains.first()) {
+        (Some(addr), Some(domain)) if addr.port() == 443 => format!("https://{domain}"),
+        (Some(addr), Some(domain)) => format!("https://{domain}:{}", addr.port()),
+        (Some(addr), None) => format!("https://{addr}"),
+        (None, _) => format!("http://{}", running.addr),
+    };
+    // With --admin-http the dashboard and docs live there.
+    let admin = running.admin_addr.map_or_else(|| base.clone(), |a| format!("http://{a}"));
     println!(
-        "Server started at {base}\n├─ REST API:  {base}/api/\n├─ Dashboard: {base}/_/\n└─ API docs:  {base}/api/docs"
+        "Server started at {base}\n├─ REST API:  {base}/api/\n├─ Dashboard: {admin}/_/\n└─ API docs:  {admin}/api/docs"
     );
     if let Some(token) = crate::auth::installer::prepare(&state.auth).await? {
         println!(
-            "\nNo superuser exists yet. Open this one-time link (valid for an hour) to create the first one:\n  {base}/_/#/install/{token}\nor run: croft superuser upsert EMAIL PASSWORD --dir {}",
+            "\nNo superuser exists yet. Open this one-time link (valid for an hour) to create the first one:\n  {admin}/_/#/install/{token}\nor run: croft superuser upsert EMAIL PASSWORD --dir {}",
             state.data_dir.display()
         );
     }

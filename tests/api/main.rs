@@ -16,6 +16,7 @@ mod files;
 mod filters;
 mod frontends;
 mod health;
+mod hostile;
 mod import;
 mod jobs;
 mod logs;
