@@ -52,7 +52,8 @@ def fuzz(base, token):
          "--max-examples", os.environ.get("CROFT_FUZZ_EXAMPLES", "25"), "--seed", "20261121",
          "--checks", "not_a_server_error,status_code_conformance,response_schema_conformance",
          "--exclude-path-regex", r"/_/|/\{path\}", "--exclude-operation-id", "get_docs", "--exclude-operation-id", "realtime_connect"],
-        capture_output=True, text=True)
+        capture_output=True, text=True,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks", "PYTHONPATH": os.path.dirname(os.path.abspath(__file__))})
     tail = "\n".join(result.stdout.splitlines()[-25:])
     print(tail)
     if result.returncode != 0:

@@ -76,7 +76,61 @@ pub fn build<T: OpenApi, W: poem_openapi::Webhook>(service: &poem_openapi::OpenA
     let spec = service.spec();
     let mut document: Value = serde_json::from_str(&spec).unwrap_or_else(|_| json!({}));
     add_extra_routes(&mut document);
+    describe_shapes(&mut document);
     Docs { html: swagger_html(service, &spec), document }
+}
+
+/// What poem-openapi cannot say from the types: the field errors inside PocketBase's error body
+/// and the messages of the realtime stream.
+fn describe_shapes(document: &mut Value) {
+    let Some(schemas) = document.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
+    schemas.insert(
+        "FieldError".into(),
+        json!({"type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string", "example": "validation_required"},
+            "message": {"type": "string", "example": "Cannot be blank."}}}),
+    );
+    if let Some(data) = schemas.get_mut("ErrorBody").and_then(|e| e.pointer_mut("/properties/data")) {
+        *data = json!({"type": "object", "description": "Field errors keyed by field name (`{field: {code, message}}`), or other details; `{}` when there are none.",
+            "additionalProperties": {"anyOf": [{"$ref": "#/components/schemas/FieldError"}, {}]}});
+    }
+    schemas.insert(
+        "Record".into(),
+        json!({"type": "object", "required": ["id", "collectionId", "collectionName"], "additionalProperties": true,
+            "description": "A record of any collection: its fields besides these keys (each collection's own `<Name>Record` schema lists them).",
+            "properties": {"id": {"type": "string"}, "collectionId": {"type": "string"}, "collectionName": {"type": "string"},
+                "expand": {"type": "object", "additionalProperties": true}}}),
+    );
+    // The envelope is shared with other lists; the records' own has records in it.
+    if let Some(mut page) = schemas.get("RecordList").cloned() {
+        page["properties"]["items"]["items"] = json!({"$ref": "#/components/schemas/Record"});
+        page["title"] = json!("RecordPage");
+        schemas.insert("RecordPage".into(), page);
+    }
+    for (path, method, schema) in [
+        ("records", "get", "RecordPage"),
+        ("records", "post", "Record"),
+        ("records~1{id}", "get", "Record"),
+        ("records~1{id}", "patch", "Record"),
+    ] {
+        let pointer = format!("/paths/~1api~1collections~1{{collection}}~1{path}/{method}/responses/200/content");
+        if let Some(content) = document.pointer_mut(&pointer).and_then(Value::as_object_mut) {
+            for media in content.values_mut() {
+                media["schema"] = json!({"$ref": format!("#/components/schemas/{schema}")});
+            }
+        }
+    }
+    let Some(schemas) = document.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
+    schemas.insert(
+        "RealtimeConnect".into(),
+        json!({"type": "object", "required": ["clientId"], "description": "The data of the stream's first message, `PB_CONNECT`.",
+            "properties": {"clientId": {"type": "string"}}}),
+    );
+    if let Some(get) = document.pointer_mut("/paths/~1api~1realtime/get") {
+        get["x-croft-events"] = json!({
+            "PB_CONNECT": {"$ref": "#/components/schemas/RealtimeConnect"},
+            "<collection>/<topic>": {"description": "A record change: `{Collection}Event` of that collection (`action` and `record`)."}});
+    }
 }
 
 fn add_extra_routes(document: &mut Value) {

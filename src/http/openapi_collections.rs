@@ -13,6 +13,11 @@ pub fn merge(document: &mut Value, schema: &Schema) {
     for c in schema.all().iter().filter(|c| c.name != crate::auth::SUPERUSERS) {
         let base = type_name(&c.name);
         schemas.insert(format!("{base}Record"), record_schema(c));
+        schemas.insert(format!("{base}Expand"), expand_schema(c, schema));
+        schemas.insert(format!("{base}Event"), json!({"type": "object", "required": ["action", "record"],
+            "description": format!("A realtime message about a {} record (event `{}/*` or `{}/RECORD_ID`).", c.name, c.name, c.name),
+            "properties": {"action": {"type": "string", "enum": ["create", "update", "delete"]},
+                "record": {"$ref": format!("#/components/schemas/{base}Record")}}}));
         if c.kind != CollectionKind::View {
             schemas.insert(format!("{base}Create"), input_schema(c, true));
             schemas.insert(format!("{base}Update"), input_schema(c, false));
@@ -71,11 +76,14 @@ fn field_schema(f: &Field) -> Value {
             s
         }
         FieldKind::Bool(_) => json!({"type": "boolean"}),
-        FieldKind::Email(_) => json!({"type": "string", "description": "An email address, or empty."}),
-        FieldKind::Url(_) => json!({"type": "string", "description": "A URL, or empty."}),
-        FieldKind::Date(_) | FieldKind::Autodate(_) => {
-            json!({"type": "string", "description": "`2006-01-02 15:04:05.000Z`, or empty.", "example": "2026-01-02 03:04:05.000Z"})
+        FieldKind::Email(_) => {
+            json!({"type": "string", "pattern": "^$|^[^@\\s]+@[^@\\s]+$", "description": "An email address, or empty (a `format` would refuse the empty string)."})
         }
+        FieldKind::Url(_) => {
+            json!({"type": "string", "pattern": "^$|^[A-Za-z][A-Za-z0-9+.-]*:", "description": "A URL, or empty (a `format` would refuse the empty string)."})
+        }
+        FieldKind::Date(_) | FieldKind::Autodate(_) => json!({"type": "string", "pattern": DATE_PATTERN,
+            "description": "`2006-01-02 15:04:05.000Z` (UTC), or empty.", "example": "2026-01-02 03:04:05.000Z"}),
         FieldKind::Select(o) if f.is_multiple() => {
             json!({"type": "array", "items": item(&o.values), "maxItems": o.max_select})
         }
@@ -91,7 +99,7 @@ fn field_schema(f: &Field) -> Value {
         FieldKind::File(_) if f.is_multiple() => json!({"type": "array", "items": {"type": "string"}}),
         FieldKind::File(_) => json!({"type": "string", "description": "A stored file name."}),
         FieldKind::Json(_) => json!({"description": "Any JSON value."}),
-        FieldKind::GeoPoint(_) => json!({"type": "object", "properties": {
+        FieldKind::GeoPoint(_) => json!({"type": "object", "required": ["lon", "lat"], "properties": {
             "lon": {"type": "number", "minimum": -180, "maximum": 180},
             "lat": {"type": "number", "minimum": -90, "maximum": 90}}}),
     };
@@ -101,20 +109,60 @@ fn field_schema(f: &Field) -> Value {
     s
 }
 
+/// PocketBase's date format, or empty.
+const DATE_PATTERN: &str = r"^$|^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}Z$";
+
+/// A record as every answer holds it: each visible field is always present (an unset value is
+/// `""`, `0`, `false` or `[]`, as PocketBase answers), so each is `required`; `email` of an auth
+/// collection only when visible to the caller, `expand` only when asked for.
 fn record_schema(c: &Collection) -> Value {
     let mut props = Map::new();
+    let mut required = vec![json!("collectionId"), json!("collectionName")];
     props.insert("collectionId".into(), json!({"type": "string", "example": c.id}));
     props.insert("collectionName".into(), json!({"type": "string", "example": c.name}));
     for f in c.fields.iter().filter(|f| !f.hidden && !matches!(f.kind, FieldKind::Password(_))) {
         props.insert(f.name.clone(), field_schema(f));
+        let optional = c.kind == CollectionKind::Auth && f.name == "email";
+        if !optional {
+            required.push(json!(f.name));
+        }
     }
     props.insert(
         "expand".into(),
-        json!({"type": "object", "description": "Related records, present only with `expand`."}),
+        json!({"$ref": format!("#/components/schemas/{}Expand", type_name(&c.name)),
+               "description": "Related records, present only with `expand`."}),
     );
-    // Nothing is `required`: the `fields` parameter may leave out any property.
-    json!({"type": "object", "title": format!("{} record", c.name), "properties": props,
-        "description": "Every field is present unless `fields` picks a subset; `email` only when visible to the caller."})
+    json!({"type": "object", "title": format!("{} record", c.name), "properties": props, "required": required,
+        "description": "Every visible field is always present, unless the `fields` parameter picks a subset; `email` only when visible to the caller."})
+}
+
+/// The records `expand` can inline: each relation field's collection (one record, or a list for
+/// a multiple relation) and back-relations `<collection>_via_<field>` (lists). References, not
+/// copies, so the document stays finite whatever the cycles.
+fn expand_schema(c: &Collection, schema: &Schema) -> Value {
+    let record_ref = |target: &Collection| {
+        (target.name != crate::auth::SUPERUSERS)
+            .then(|| json!({"$ref": format!("#/components/schemas/{}Record", type_name(&target.name))}))
+    };
+    let mut props = Map::new();
+    for f in c.fields.iter().filter(|f| !f.hidden) {
+        let FieldKind::Relation(o) = &f.kind else { continue };
+        let Some(one) = schema.get(&o.collection_id).and_then(|t| record_ref(t)) else { continue };
+        let value = if f.is_multiple() { json!({"type": "array", "items": one}) } else { one };
+        props.insert(f.name.clone(), value);
+    }
+    for other in schema.all().iter().filter(|o| o.kind != CollectionKind::View) {
+        for f in other.fields.iter().filter(|f| !f.hidden) {
+            let FieldKind::Relation(o) = &f.kind else { continue };
+            if o.collection_id != c.id {
+                continue;
+            }
+            if let Some(one) = record_ref(other) {
+                props.insert(format!("{}_via_{}", other.name, f.name), json!({"type": "array", "items": one}));
+            }
+        }
+    }
+    json!({"type": "object", "properties": props, "description": format!("Records related to a {} record; each key is present only when named in `expand`.", c.name)})
 }
 
 fn input_schema(c: &Collection, create: bool) -> Value {
@@ -217,8 +265,11 @@ fn collection_paths(c: &Collection, base: &str) -> (Value, Value) {
     let id_param = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
     let expand =
         query_param("expand", "Relations to inline, e.g. `author,comments_via_post`.", json!({"type": "string"}));
-    let fields =
-        query_param("fields", "Fields to return, e.g. `id,title,expand.author.name`.", json!({"type": "string"}));
+    let fields = query_param(
+        "fields",
+        "Fields to return, e.g. `id,title,expand.author.name`. The answer then holds only those keys: the record schema's `required` describes answers without this parameter.",
+        json!({"type": "string"}),
+    );
     let mut list = Map::new();
     list.insert("get".into(), json!({
         "tags": [tag], "operationId": format!("list_{}_records", c.name), "summary": format!("List {} records", c.name),
@@ -271,6 +322,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn expand_is_typed_by_relations_and_back_relations() {
+        let posts: Collection = serde_json::from_value(json!({"id": "pbc_p", "name": "posts", "fields": [
+            {"name": "id", "type": "text"},
+            {"name": "author", "type": "relation", "collectionId": "pbc_u", "maxSelect": 1},
+            {"name": "tags", "type": "relation", "collectionId": "pbc_t", "maxSelect": 5}]}))
+        .expect("posts");
+        let users: Collection =
+            serde_json::from_value(json!({"id": "pbc_u", "name": "people", "type": "auth", "fields": [
+                {"name": "id", "type": "text"}, {"name": "email", "type": "email"}]}))
+            .expect("users");
+        let tags: Collection =
+            serde_json::from_value(json!({"id": "pbc_t", "name": "tags", "fields": [{"name": "id", "type": "text"}]}))
+                .expect("tags");
+        let mut doc = json!({"paths": {}, "components": {"schemas": {}}});
+        merge(&mut doc, &Schema::new(vec![posts, users, tags]));
+        let schemas = &doc["components"]["schemas"];
+        let expand = &schemas["PostsExpand"]["properties"];
+        assert_eq!(expand["author"], json!({"$ref": "#/components/schemas/PeopleRecord"}));
+        assert_eq!(expand["tags"]["items"], json!({"$ref": "#/components/schemas/TagsRecord"}));
+        assert_eq!(schemas["PeopleExpand"]["properties"]["posts_via_author"]["type"], "array");
+        assert_eq!(
+            schemas["PeopleRecord"]["required"],
+            json!(["collectionId", "collectionName", "id"]),
+            "email may be hidden"
+        );
+    }
+
+    #[test]
     fn typed_paths_for_a_collection() {
         let c: Collection = serde_json::from_value(json!({"id": "pbc_1", "name": "blog_posts", "listRule": "", "fields": [
             {"name": "id", "type": "text"}, {"name": "title", "type": "text", "required": true, "max": 10},
@@ -282,6 +361,7 @@ mod tests {
         assert_eq!(rec["properties"]["title"]["maxLength"], 10);
         assert_eq!(rec["properties"]["tags"]["items"]["enum"], json!(["a"]));
         assert!(rec["properties"].get("secret").is_none());
+        assert_eq!(rec["required"], json!(["collectionId", "collectionName", "id", "title", "tags"]));
         assert_eq!(doc["components"]["schemas"]["BlogPostsCreate"]["required"], json!(["title"]));
         let list = &doc["paths"]["/api/collections/blog_posts/records"];
         assert_eq!(list["get"]["security"], json!([{}, {"TokenAuth": []}]));
