@@ -13,6 +13,18 @@ const VIEWS = {
   keys: () => import("./views/keys.js"),
 };
 
+/// An unknown route (or a collection or record that does not exist) says so.
+async function notFound() {
+  return {
+    render(root) {
+      clear(root);
+      root.append(h("div", { class: "card not-found" }, h("h1", {}, "Page not found"),
+        h("p", {}, "Nothing lives at ", h("code", {}, location.hash || "#/"), "; it may have been deleted or the link mistyped."),
+        h("p", {}, h("a", { href: "#/collections" }, "Back to the collections"))));
+    },
+  };
+}
+
 function show(view) {
   for (const id of ["login", "install", "home"]) $(id).hidden = id !== view;
   $("nav").hidden = view !== "home";
@@ -35,7 +47,7 @@ async function route() {
   if (!auth()?.token) return show("login");
   show("home");
   const [name = "collections", ...rest] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  const load = VIEWS[name] || VIEWS.collections;
+  const load = VIEWS[name || "collections"] || notFound;
   for (const a of document.querySelectorAll("[data-nav]")) {
     a.toggleAttribute("aria-current", a.dataset.nav === name || (name === "records" && a.dataset.nav === "collections"));
     if (a.hasAttribute("aria-current")) a.setAttribute("aria-current", "page");
@@ -47,6 +59,7 @@ async function route() {
     await mod.render(root, rest);
   } catch (err) {
     if (err.status === 401) { setAuth(null); return show("login"); }
+    if (err.status === 404) return (await notFound()).render(root);
     root.append(h("p", { class: "error", role: "alert" }, err.message));
   }
 }
