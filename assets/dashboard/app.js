@@ -54,6 +54,8 @@ async function route() {
   }
   const root = $("view");
   clear(root);
+  // A panel or dialog of the previous screen goes with it.
+  for (const d of document.querySelectorAll("dialog")) d.remove();
   try {
     const mod = await load();
     await mod.render(root, rest);
