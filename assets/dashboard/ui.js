@@ -19,7 +19,10 @@ export function toast(message, kind = "ok") {
   const el = h("div", { class: `toast ${kind}` }, h("span", {}, text), close);
   const dismiss = () => el.remove();
   close.addEventListener("click", dismiss);
-  toastRegion().append(el);
+  const region = toastRegion();
+  region.append(el);
+  // At most three at once: the oldest make room.
+  while (region.children.length > 3) region.firstElementChild.remove();
   setTimeout(dismiss, kind === "error" ? 8000 : 4000);
   return el;
 }

@@ -122,7 +122,9 @@ async function journey(page, shot, name) {
   const addField = async (type, fieldName) => {
     await page.click("text=+ New field");
     await page.click(`.type-grid button[data-type=${type}]`);
-    const row = page.locator(".fields .field").last();
+    // Pinned by position: a locator with last() would follow later rows.
+    const added = page.locator(".fields .field:not([data-type=autodate])");
+    const row = added.nth(await added.count() - 1);
     await row.locator("input[name=name]").fill(fieldName);
     return row;
   };
@@ -142,21 +144,20 @@ async function journey(page, shot, name) {
   }
   await tags.locator("label:has-text('Multiple') input").check();
   const cover = await addField("file", "cover");
-  await cover.locator("select[aria-label='MIME type presets']").selectOption("Images");
+  await cover.locator("select[aria-label='MIME type presets']").selectOption({ label: "Images (jpg, png, svg, gif, webp)" });
   await cover.locator("input[name=thumbs]").fill("50x50");
   await cover.locator("input[name=thumbs]").press("Enter");
   const author = await addField("relation", "author");
   await author.locator("select[name=collectionId]").selectOption({ label: "users" });
   await addField("json", "meta");
-  // Move "published" above "views" with the row's button.
-  await page.locator(".fields .field", { has: page.locator("input[name=name][value='']") }).count();
-  await page.locator(".fields .field").nth(5).locator("button[aria-label='Move up']").click();
-  assert.deepEqual(await rowNames(), ["created", "updated", "title", "slug", "published", "views", "tags", "cover", "author", "meta"]);
+  // New fields went before the timestamps; move "published" above "views" with its button.
+  await page.locator(".fields .field").nth(3).locator("button[aria-label='Move up']").click();
+  assert.deepEqual(await rowNames(), ["title", "slug", "published", "views", "tags", "cover", "author", "meta", "created", "updated"]);
   await page.uncheck("input[aria-label='List rule locked']");
   await page.uncheck("input[aria-label='View rule locked']");
   await shot("collection-new");
 
-  // The bad pattern is reported at the "slug" row (position 4 in the API, with the hidden id
+  // The bad pattern is reported at the "slug" row (position 2 in the API, with the hidden id
   // first), not at a row counted with hidden fields.
   await page.click("form.card button[type=submit]");
   await page.waitForSelector(".field.invalid");
@@ -175,7 +176,7 @@ async function journey(page, shot, name) {
 
   const saved = await pageApi(page, "GET", `/api/collections/${name}`);
   const by = Object.fromEntries(saved.fields.map((f) => [f.name, f]));
-  assert.deepEqual(saved.fields.map((f) => f.name), ["id", "created", "updated", "title", "slug", "published", "views", "tags", "cover", "author", "meta"]);
+  assert.deepEqual(saved.fields.map((f) => f.name), ["id", "title", "slug", "published", "views", "tags", "cover", "author", "meta", "created", "updated"]);
   assert.deepEqual([by.created.type, by.created.onCreate, by.created.onUpdate, by.updated.onUpdate], ["autodate", true, false, true]);
   assert.deepEqual([by.title.required, by.title.min], [true, 3]);
   assert.equal(by.slug.pattern, "^[a-z0-9-]+$");
@@ -197,8 +198,8 @@ async function journey(page, shot, name) {
     if (values.published) await panel.locator("label.toggle:has-text('published') input").check();
     for (const t of values.tags || []) await panel.locator(`.choice:has-text('${t}')`).click();
     if (values.author) {
-      await panel.locator("input[aria-label='Search author']").fill("Alice");
-      await panel.locator("button.pick", { hasText: "Alice" }).click();
+      await panel.locator("input[aria-label='Search author']").fill(`Alice ${name}`);
+      await panel.locator("button.pick", { hasText: `Alice ${name}` }).click();
       await panel.locator(".relation .chip", { hasText: "Alice" }).waitFor();
     }
     if (values.cover) await panel.locator("input[aria-label='Upload cover']").setInputFiles({ name: "cover.png", mimeType: "image/png", buffer: png(64, 48) });

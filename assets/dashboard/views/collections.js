@@ -105,12 +105,16 @@ async function editor(root, coll) {
   const systemNote = h("p", { class: "hint" });
   const paintSystem = () => {
     clear(systemNote);
-    systemNote.append("System fields: ", systemFields.map((f) => chip(f.name, `${f.type}${f.hidden ? ", hidden" : ""}`)));
+    systemNote.append("System fields: ", ...systemFields.map((f) => chip(f.name, `${f.type}${f.hidden ? ", hidden" : ""}`)));
   };
   paintSystem();
   const picker = typePicker((t) => {
     const row = fieldRow(newField(t, collections), ctx, { open: true });
-    rows.append(row);
+    // New fields go before the trailing created/updated timestamps, as in PocketBase.
+    const all = [...rows.children];
+    let at = all.length;
+    while (at > 0 && all[at - 1].dataset.type === "autodate") at--;
+    if (at < all.length) all[at].before(row); else rows.append(row);
     row.nameInput.focus();
   });
   const viewQuery = h("textarea", { name: "viewQuery", "aria-label": "View query" }, coll.viewQuery || "");
@@ -123,7 +127,7 @@ async function editor(root, coll) {
     // Keep the fields already typed; add the scaffold's own (e.g. created/updated) if missing.
     const typed = [...rows.children].map((r) => r.read());
     fill([...typed, ...fresh.fields.filter((f) => !f.system && !typed.some((t) => t.name === f.name))]);
-    coll = { ...fresh, ...coll, type: type.value, fields: fresh.fields };
+    coll = { ...fresh, name: name.value };
     paintSystem();
     syncType();
   });
@@ -158,6 +162,8 @@ async function editor(root, coll) {
       } else {
         coll = saved;
         systemFields = saved.fields.filter((f) => f.system);
+        fill(saved.fields);
+        paintSystem();
       }
     } catch (err) {
       const leftover = showErrors(err, { sentRows, sentFields: body.fields || [], name, nameError });

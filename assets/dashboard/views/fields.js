@@ -6,7 +6,7 @@ import { chipsInput, toggle } from "../ui.js";
 
 export const TYPES = [
   ["text", "Aa", "Plain text"], ["editor", "¶", "Rich editor"], ["number", "#", "Number"], ["bool", "◐", "Bool"],
-  ["email", "@", "Email"], ["url", "⧉", "URL"], ["date", "▦", "Date/time"], ["autodate", "⏱", "Autodate"],
+  ["email", "@", "Email"], ["url", "⧉", "URL"], ["date", "▦", "Date/time"], ["autodate", "◷", "Autodate"],
   ["select", "☰", "Select"], ["file", "▤", "File"], ["relation", "⇄", "Relation"], ["json", "{}", "JSON"],
   ["geoPoint", "⌖", "Geo point"], ["password", "•••", "Password"],
 ];
@@ -14,11 +14,11 @@ const TYPE = Object.fromEntries(TYPES.map(([t, icon, label]) => [t, { icon, labe
 
 /// MIME presets for file fields, as PocketBase's panel offers them.
 const MIME_PRESETS = {
-  Images: ["image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"],
-  Documents: ["application/pdf", "application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  "Images (jpg, png, svg, gif, webp)": ["image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"],
+  "Documents (pdf, doc, docx, xls, xlsx, txt, csv)": ["application/pdf", "application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/plain", "text/csv"],
-  Videos: ["video/mp4", "video/webm", "video/quicktime", "video/x-ms-wmv", "video/3gpp"],
-  Archives: ["application/zip", "application/x-7z-compressed", "application/x-rar-compressed", "application/gzip"],
+  "Videos (mp4, webm, mov, wmv, 3gp)": ["video/mp4", "video/webm", "video/quicktime", "video/x-ms-wmv", "video/3gpp"],
+  "Archives (zip, 7z, rar, gz)": ["application/zip", "application/x-7z-compressed", "application/x-rar-compressed", "application/gzip"],
 };
 
 /// The options a new field of each type starts with.
@@ -142,7 +142,7 @@ function typeOptions(f, ctx) {
       const preset = h("select", { "aria-label": "MIME type presets", onchange: () => {
         if (preset.value) mimes.chips.set([...mimes.read(), ...MIME_PRESETS[preset.value]]);
         preset.value = "";
-      } }, h("option", { value: "" }, "Add a preset…"), Object.keys(MIME_PRESETS).map((k) => h("option", { value: k }, `${k} (${MIME_PRESETS[k].map((m) => m.split("/")[1].replace(/^x-|\+xml$/g, "")).slice(0, 5).join(", ")})`)));
+      } }, h("option", { value: "" }, "Add a preset…"), Object.keys(MIME_PRESETS).map((k) => h("option", { value: k }, k)));
       mimes.append(preset);
       add("thumbs", chipsOption("Thumb sizes", "thumbs", f.thumbs, "e.g. 100x100, 0x300"));
       add("protected", switchOption("Protected (files need a token)", "protected", f.protected));
@@ -187,6 +187,7 @@ export function fieldRow(f, ctx, { open = false } = {}) {
     switchOption("Presentable (shown for relations)", "presentable", f.presentable),
   ].filter(Boolean);
   const help = textInput("Help text", "help", f.help, "shown under the input in the record form");
+  help.classList.add("wide");
   const json = h("textarea", { "aria-label": "Field JSON", class: "json", spellcheck: "false" });
   const jsonError = h("p", { class: "error", role: "alert" });
   const advanced = h("details", { class: "advanced" }, h("summary", { class: "hint" }, "Advanced: this field as JSON"), json, jsonError);

@@ -208,9 +208,12 @@ export function recordForm(coll, related, record, on) {
   const copyJSON = async () => {
     try { await navigator.clipboard.writeText(JSON.stringify(record, null, 2)); toast("Copied the record's JSON."); } catch { toast("The browser refused the clipboard.", "error"); }
   };
+  // Inputs made of several controls (chips, file lists) get a div: a label around them would
+  // send a click on a thumbnail or chip to the first control inside.
+  const grouped = (f) => f.type === "relation" || f.type === "file" || (f.type === "select" && f.maxSelect > 1);
   const labelled = ([f, el]) => f.type === "bool"
     ? h("div", { class: "input" }, el, errorsAt.get(f.name))
-    : h("label", { class: "input" }, h("span", { class: "label" }, f.name, f.required ? h("span", { class: "req", title: "required" }, " *") : ""), el,
+    : h(grouped(f) ? "div" : "label", { class: "input", role: grouped(f) ? "group" : null, "aria-label": grouped(f) ? f.name : null }, h("span", { class: "label" }, f.name, f.required ? h("span", { class: "req", title: "required" }, " *") : ""), el,
       f.help ? h("span", { class: "hint" }, f.help) : "", errorsAt.get(f.name));
   const dates = record ? coll.fields.filter((f) => f.type === "autodate" && record[f.name]) : [];
   return h("form", { class: "record-form", onsubmit: save, novalidate: true },

@@ -33,7 +33,7 @@ export function dateCell(v) {
   if (!v) return "";
   const d = new Date(v.replace(" ", "T"));
   if (Number.isNaN(d.getTime())) return v;
-  return h("time", { datetime: d.toISOString(), title: `${v.replace(/\.\d+Z$/, "Z")} UTC` }, d.toLocaleString());
+  return h("time", { datetime: d.toISOString(), title: `${v.replace(/(\.\d+)?Z$/, "")} UTC` }, d.toLocaleString());
 }
 
 function cell(coll, related, r, f) {
@@ -79,12 +79,13 @@ export async function render(root, [name, id]) {
     .map(async (cid) => [cid, await api(`/api/collections/${encodeURIComponent(cid)}`).catch(() => null)])));
   const hasCreated = coll.fields.some((f) => f.name === "created");
   const state = { page: 1, sort: hasCreated ? "-created" : "", filter: "" };
-  // The columns shown: chosen per collection (kept in this browser), the first seven by default.
+  // The columns shown: chosen per collection (kept in this browser). By default the first
+  // eight short ones (no JSON, rich text or `updated`), then `created`.
   const visible = coll.fields.filter((f) => !f.hidden && f.type !== "password");
   const key = `croft_columns_${coll.id}`;
   const chosen = JSON.parse(localStorage.getItem(key) || "null");
-  const columns = chosen ? visible.filter((f) => chosen.includes(f.name)) : visible.slice(0, 7);
-  if (hasCreated && !chosen && !columns.some((f) => f.name === "created")) columns.push(visible.find((f) => f.name === "created"));
+  const short = visible.filter((f) => !["json", "editor", "geoPoint"].includes(f.type) && !["created", "updated"].includes(f.name)).slice(0, 8);
+  const columns = chosen ? visible.filter((f) => chosen.includes(f.name)) : [...short, ...visible.filter((f) => f.name === "created")];
   const chooser = h("details", { class: "shrink chooser" }, h("summary", {}, "Columns"),
     visible.map((f) => h("label", {}, h("input", { type: "checkbox", checked: columns.includes(f), onchange: (e) => {
       const names = new Set(columns.map((c) => c.name));
@@ -133,9 +134,9 @@ export async function render(root, [name, id]) {
     clear(pager);
     pager.append(h("span", { class: "total" }, `Total: ${list.totalItems}`),
       h("span", { class: "grow" }),
-      h("button", { type: "button", class: "ghost", disabled: state.page <= 1, onclick: () => { state.page--; load(); } }, "Previous"),
+      h("button", { type: "button", class: "ghost", "aria-label": "Previous page", disabled: state.page <= 1, onclick: () => { state.page--; load(); } }, "←"),
       h("span", { class: "hint" }, `Page ${list.page} of ${Math.max(1, list.totalPages)}`),
-      h("button", { type: "button", class: "ghost", disabled: state.page >= list.totalPages, onclick: () => { state.page++; load(); } }, "Next"));
+      h("button", { type: "button", class: "ghost", "aria-label": "Next page", disabled: state.page >= list.totalPages, onclick: () => { state.page++; load(); } }, "→"));
   };
   filter.addEventListener("keydown", (e) => { if (e.key === "Enter") { state.filter = filter.value; state.page = 1; load(); } });
   bulk.addEventListener("click", async () => {
