@@ -46,6 +46,8 @@ async function route() {
   if (installToken()) return show("install");
   if (!auth()?.token) return show("login");
   show("home");
+  $("nav").classList.remove("open");
+  $("menu").setAttribute("aria-expanded", "false");
   const [name = "collections", ...rest] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   const load = VIEWS[name || "collections"] || notFound;
   for (const a of document.querySelectorAll("[data-nav]")) {
@@ -109,6 +111,12 @@ $("install-form").addEventListener("submit", async (event) => {
     const fields = Object.values(err.data?.data || {}).map((e) => e.message).join(" ");
     $("install-error").textContent = [err.message, fields].filter(Boolean).join(" ");
   }
+});
+
+// On a phone the nav folds behind a Menu button; choosing a screen folds it again.
+$("menu").addEventListener("click", () => {
+  const open = $("nav").classList.toggle("open");
+  $("menu").setAttribute("aria-expanded", String(open));
 });
 
 $("signout").addEventListener("click", () => {

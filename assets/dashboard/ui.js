@@ -94,7 +94,8 @@ export function dataTable({ columns, rows, sort = "", onSort, onRow, empty = "No
       onclick: open, onkeydown: open ? (e) => e.key === "Enter" && e.target === e.currentTarget && open() : null,
     }, lead ? h("td", { class: "lead" }, lead(row)) : "", columns.map((c) => h("td", { "data-label": c.label ?? c.key }, c.render ? c.render(row) : String(row[c.key] ?? "")))));
   }
-  return h("div", { class: "table-wrap" }, h("table", { class: "data" }, h("thead", {}, head), body));
+  const sorts = columns.some((c) => c.sortable && onSort);
+  return h("div", { class: "table-wrap" }, h("table", { class: sorts ? "data sortable" : "data" }, h("thead", {}, head), body));
 }
 
 /// A list of values edited as chips: type and press Enter or comma to add, × to remove.

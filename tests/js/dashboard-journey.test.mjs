@@ -74,6 +74,12 @@ function pageApi(page, method, path, body) {
   }, [method, path, body]);
 }
 
+/// Opens a screen from the nav, through the Menu button on a phone.
+async function navTo(page, text) {
+  if (await page.isVisible("#menu")) await page.click("#menu");
+  await page.click(`nav >> text=${text}`);
+}
+
 async function expectToast(page, text) {
   await page.locator(".toast", { hasText: text }).first().waitFor();
 }
@@ -98,6 +104,8 @@ async function journey(page, shot, name) {
   await page.click("#login-form button[type=submit]");
   await page.waitForSelector("h1:has-text('Collections')");
   assert.equal(await page.isVisible("#nav"), true);
+  // A phone folds the nav behind "Menu"; a wide screen shows it.
+  assert.equal(await page.isVisible("#nav >> text=Settings"), page.viewportSize().width > 640);
   // System collections are folded under "System".
   assert.equal(await page.isVisible("td a:text-is('users')"), true);
   assert.equal(await page.isVisible("td a:text-is('_superusers')"), false, "system collections folded");
@@ -260,14 +268,14 @@ async function journey(page, shot, name) {
   await shot("api-preview-curl");
 
   // The SQL console's read-only refusal says how to allow writes.
-  await page.click("nav >> text=SQL");
+  await navTo(page, "SQL");
   await page.fill("textarea[aria-label='SQL query']", `DELETE FROM ${name}`);
   await page.click("text=Run (Ctrl+Enter)");
   await page.waitForSelector(".error:has-text('allow writes')");
   await shot("sql-readonly");
 
   // A failed key creation clears the key shown before; a new key has a copy button.
-  await page.click("nav >> text=API keys");
+  await navTo(page, "API keys");
   await page.fill("input[aria-label='Key name']", `k${name}`);
   await page.fill("input[aria-label='Scopes']", `${name}:list,view`);
   await page.click("text=Create key");
@@ -282,6 +290,7 @@ async function journey(page, shot, name) {
   await shot("keys-failed");
 
   // Signing out leaves no signed-in chrome.
+  if (await page.isVisible("#menu")) await page.click("#menu");
   await page.click("#signout");
   await page.waitForSelector("#login h1");
   assert.equal(await page.isVisible("#nav"), false);

@@ -23,7 +23,7 @@ export async function render(root, [name, tab]) {
   const columns = [
     { key: "name", label: "Name", render: (c) => h("a", { href: `#/records/${c.name}`, onclick: (e) => e.stopPropagation() }, c.name) },
     { key: "type", label: "Type", render: (c) => chip(c.type) },
-    { key: "fields", label: "Fields", render: (c) => String(c.fields.filter((f) => !f.system).length) },
+    { key: "fields", label: "Fields", render: (c) => String(c.system ? c.fields.length : c.fields.filter((f) => !f.system).length) },
     { key: "actions", label: "", render: (c) => [h("a", { href: `#/collections/${c.name}`, onclick: (e) => e.stopPropagation() }, "Edit"), " · ",
       h("a", { href: `#/collections/${c.name}/api`, onclick: (e) => e.stopPropagation() }, "API")] },
   ];
