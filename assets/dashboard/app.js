@@ -13,6 +13,18 @@ const VIEWS = {
   keys: () => import("./views/keys.js"),
 };
 
+/// An unknown route (or a collection or record that does not exist) says so.
+async function notFound() {
+  return {
+    render(root) {
+      clear(root);
+      root.append(h("div", { class: "card not-found" }, h("h1", {}, "Page not found"),
+        h("p", {}, "Nothing lives at ", h("code", {}, location.hash || "#/"), "; it may have been deleted or the link mistyped."),
+        h("p", {}, h("a", { href: "#/collections" }, "Back to the collections"))));
+    },
+  };
+}
+
 function show(view) {
   for (const id of ["login", "install", "home"]) $(id).hidden = id !== view;
   $("nav").hidden = view !== "home";
@@ -34,19 +46,24 @@ async function route() {
   if (installToken()) return show("install");
   if (!auth()?.token) return show("login");
   show("home");
+  $("nav").classList.remove("open");
+  $("menu").setAttribute("aria-expanded", "false");
   const [name = "collections", ...rest] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  const load = VIEWS[name] || VIEWS.collections;
+  const load = VIEWS[name || "collections"] || notFound;
   for (const a of document.querySelectorAll("[data-nav]")) {
     a.toggleAttribute("aria-current", a.dataset.nav === name || (name === "records" && a.dataset.nav === "collections"));
     if (a.hasAttribute("aria-current")) a.setAttribute("aria-current", "page");
   }
   const root = $("view");
   clear(root);
+  // A panel or dialog of the previous screen goes with it.
+  for (const d of document.querySelectorAll("dialog")) d.remove();
   try {
     const mod = await load();
     await mod.render(root, rest);
   } catch (err) {
     if (err.status === 401) { setAuth(null); return show("login"); }
+    if (err.status === 404) return (await notFound()).render(root);
     root.append(h("p", { class: "error", role: "alert" }, err.message));
   }
 }
@@ -94,6 +111,12 @@ $("install-form").addEventListener("submit", async (event) => {
     const fields = Object.values(err.data?.data || {}).map((e) => e.message).join(" ");
     $("install-error").textContent = [err.message, fields].filter(Boolean).join(" ");
   }
+});
+
+// On a phone the nav folds behind a Menu button; choosing a screen folds it again.
+$("menu").addEventListener("click", () => {
+  const open = $("nav").classList.toggle("open");
+  $("menu").setAttribute("aria-expanded", String(open));
 });
 
 $("signout").addEventListener("click", () => {

@@ -1,9 +1,12 @@
-// Collections: a searchable list, the editor (fields, API rules checked on the server as you
-// type, indexes, view queries with a preview), delete, and an API preview per collection.
+// Collections: the list (system collections folded under "System"), the editor (typed field
+// forms, API rules checked on the server as you type, indexes, view queries with a preview),
+// delete, and an API preview per collection.
 import { api, h, clear, status, describe, flash } from "../core.js";
+import { toast, confirmDialog, dataTable, chip } from "../ui.js";
 import { authOptions } from "./auth-options.js";
+import { fieldRow, newField, sortable, typePicker } from "./fields.js";
+import { preview } from "./api-preview.js";
 
-const TYPES = ["text", "number", "bool", "email", "url", "editor", "date", "autodate", "select", "json", "file", "relation", "geoPoint", "password"];
 const RULES = [["listRule", "List"], ["viewRule", "View"], ["createRule", "Create"], ["updateRule", "Update"], ["deleteRule", "Delete"]];
 
 export async function render(root, [name, tab]) {
@@ -12,151 +15,184 @@ export async function render(root, [name, tab]) {
     const coll = await api(`/api/collections/${encodeURIComponent(name)}`);
     return tab === "api" ? preview(root, coll) : editor(root, coll);
   }
-  const list = await api("/api/collections?perPage=500&sort=name");
+  const list = (await api("/api/collections?perPage=500&sort=name")).items;
   const search = h("input", { type: "search", placeholder: "Search collections", "aria-label": "Search collections", class: "grow" });
-  const body = h("tbody");
+  const own = h("div");
+  const system = h("div");
+  const systemBox = h("details", { class: "system" }, h("summary", {}, `System (${list.filter((c) => c.system).length})`), system);
+  const columns = [
+    { key: "name", label: "Name", render: (c) => h("a", { href: `#/records/${c.name}`, onclick: (e) => e.stopPropagation() }, c.name) },
+    { key: "type", label: "Type", render: (c) => chip(c.type) },
+    { key: "fields", label: "Fields", render: (c) => String(c.system ? c.fields.length : c.fields.filter((f) => !f.system).length) },
+    { key: "actions", label: "", render: (c) => [h("a", { href: `#/collections/${c.name}`, onclick: (e) => e.stopPropagation() }, "Edit"), " · ",
+      h("a", { href: `#/collections/${c.name}/api`, onclick: (e) => e.stopPropagation() }, "API")] },
+  ];
   const fill = () => {
-    clear(body);
     const q = search.value.toLowerCase();
-    for (const c of list.items.filter((c) => c.name.toLowerCase().includes(q))) {
-      const open = () => (location.hash = `#/records/${c.name}`);
-      body.append(h("tr", { class: "clickable", tabindex: 0, onclick: open, onkeydown: (e) => e.key === "Enter" && open() },
-        h("td", {}, h("a", { href: `#/records/${c.name}` }, c.name), " ", c.system ? h("span", { class: "badge" }, "system") : ""),
-        h("td", {}, c.type),
-        h("td", {}, String(c.fields.length)),
-        h("td", {}, h("a", { href: `#/collections/${c.name}`, onclick: (e) => e.stopPropagation() }, "Edit"), " · ",
-          h("a", { href: `#/collections/${c.name}/api`, onclick: (e) => e.stopPropagation() }, "API"))));
-    }
+    const match = list.filter((c) => c.name.toLowerCase().includes(q));
+    const open = (c) => (location.hash = `#/records/${c.name}`);
+    clear(own);
+    clear(system);
+    own.append(dataTable({ columns, rows: match.filter((c) => !c.system), onRow: open, empty: q ? "No collection matches." : "No collections yet: create the first one." }));
+    system.append(dataTable({ columns, rows: match.filter((c) => c.system), onRow: open, empty: "No system collection matches." }));
+    // A search that only matches system collections opens the fold.
+    if (q && match.some((c) => c.system)) systemBox.open = true;
   };
   search.addEventListener("input", fill);
   fill();
   root.append(h("div", { class: "card" },
     h("div", { class: "toolbar" }, h("h1", { class: "grow" }, "Collections"), h("a", { href: "#/collections/new" }, h("button", { type: "button" }, "New collection"))),
-    h("div", { class: "toolbar" }, search),
-    h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Type"), h("th", {}, "Fields"), h("th", {}, ""))), body))));
+    h("div", { class: "toolbar" }, search), own, systemBox));
   search.focus();
 }
 
-function fieldRow(f, all) {
-  const row = h("div", { class: "field" });
-  const type = h("select", { "aria-label": "Field type", name: "type" }, TYPES.map((t) => h("option", { value: t }, t)));
-  type.value = f.type || "text";
-  const nameInput = h("input", { name: "name", value: f.name || "", placeholder: "field name", "aria-label": "Field name", required: true });
-  const required = h("input", { type: "checkbox", name: "required", checked: f.required });
-  const extra = h("input", { name: "extra", "aria-label": "Options", placeholder: "options" });
-  const describeExtra = () => {
-    const t = type.value;
-    extra.hidden = !["select", "relation", "file"].includes(t);
-    if (t === "select") { extra.placeholder = "values, comma separated"; extra.value = (f.values || []).join(", "); }
-    if (t === "relation") { extra.placeholder = "related collection"; extra.value = all.find((c) => c.id === f.collectionId)?.name || ""; }
-    if (t === "file") { extra.placeholder = "max files (e.g. 1)"; extra.value = String(f.maxSelect || 1); }
-  };
-  type.addEventListener("change", describeExtra);
-  describeExtra();
-  const remove = h("button", { type: "button", class: "ghost shrink", onclick: () => row.remove(), "aria-label": "Remove field" }, "Remove");
-  // Every other option of the type (min, max, pattern, maxSize, mimeTypes, thumbs, protected,
-  // cascadeDelete, onCreate …) as JSON, so that no option is out of reach.
-  const OWN = ["id", "name", "type", "required", "system", "values", "collectionId"];
-  const rest = Object.fromEntries(Object.entries(f).filter(([k]) => !OWN.includes(k)));
-  const options = h("textarea", { name: "options", "aria-label": `Options of ${f.name || "the new field"}` }, JSON.stringify(rest, null, 2));
-  const optionsError = h("p", { class: "error", role: "alert" });
-  row.append(h("div", { class: "row" }, nameInput, type, extra, h("label", { class: "shrink" }, required, "required"), remove),
-    h("details", {}, h("summary", { class: "hint" }, "More options (JSON)"), options, optionsError));
-  row.read = () => {
-    let more = {};
-    try {
-      more = options.value.trim() ? JSON.parse(options.value) : {};
-      optionsError.textContent = "";
-    } catch {
-      optionsError.textContent = "Not valid JSON; these options were left out.";
+/// The empty collection of a type, as the server's scaffold has it, with `created`/`updated`
+/// autodate fields added (PocketBase's dashboard starts every base and auth collection so).
+async function scaffold(type) {
+  const all = await api("/api/collections/meta/scaffolds").catch(() => ({}));
+  const base = structuredClone(all[type] || { type, fields: [], indexes: [] });
+  delete base.id;
+  base.fields = base.fields || [];
+  if (type !== "view") {
+    for (const [fname, onUpdate] of [["created", false], ["updated", true]]) {
+      if (!base.fields.some((f) => f.name === fname)) {
+        base.fields.push({ name: fname, type: "autodate", onCreate: true, onUpdate, hidden: false, presentable: false, system: false });
+      }
     }
-    const out = { ...f, ...more, name: nameInput.value.trim(), type: type.value, required: required.checked };
-    if (type.value === "select") { out.values = extra.value.split(",").map((s) => s.trim()).filter(Boolean); out.maxSelect = out.maxSelect || 1; }
-    if (type.value === "relation") { out.collectionId = all.find((c) => c.name === extra.value.trim())?.id || extra.value.trim(); out.maxSelect = out.maxSelect || 1; }
-    if (type.value === "file") { out.maxSelect = Math.max(1, parseInt(extra.value, 10) || 1); }
-    return out;
-  };
-  return row;
+  }
+  return base;
+}
+
+function ruleInput(coll, isNew, key, label) {
+  const locked = h("input", { type: "checkbox", checked: coll[key] === null || coll[key] === undefined, "aria-label": `${label} rule locked` });
+  const input = h("input", { name: key, value: coll[key] ?? "", placeholder: "empty: everyone; e.g. @request.auth.id != ''", "aria-label": `${label} rule` });
+  const check = h("span", { class: "hint" });
+  let timer;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    if (isNew || !input.value.trim()) return (check.textContent = "");
+    timer = setTimeout(async () => {
+      try {
+        await api(`/api/collections/${encodeURIComponent(coll.name)}/records?perPage=1&skipTotal=1&filter=${encodeURIComponent(input.value)}`);
+        check.className = "ok"; check.textContent = "✓ valid";
+      } catch (err) {
+        check.className = "error"; check.textContent = describe(err);
+      }
+    }, 400);
+  });
+  locked.addEventListener("change", () => (input.disabled = locked.checked));
+  input.disabled = locked.checked;
+  return { key, read: () => (locked.checked ? null : input.value), el: h("label", {}, `${label} rule `, h("label", { class: "hint inline" }, locked, "superusers only"), input, check) };
 }
 
 async function editor(root, coll) {
-  const all = (await api("/api/collections?perPage=500")).items;
+  const collections = (await api("/api/collections?perPage=500&sort=name")).items;
   const isNew = !coll;
-  coll = coll || { name: "", type: "base", fields: [], indexes: [], listRule: null, viewRule: null, createRule: null, updateRule: null, deleteRule: null };
-  const name = h("input", { name: "name", value: coll.name, required: true, "aria-label": "Collection name" });
+  if (isNew) coll = { name: "", listRule: null, viewRule: null, createRule: null, updateRule: null, deleteRule: null, ...(await scaffold("base")) };
+  let systemFields = coll.fields.filter((f) => f.system);
+  const name = h("input", { name: "name", value: coll.name, required: true, "aria-label": "Collection name", autocomplete: "off", placeholder: "e.g. posts" });
+  const nameError = h("p", { class: "error", role: "alert" });
   const type = h("select", { name: "type", disabled: !isNew, "aria-label": "Collection type" }, ["base", "auth", "view"].map((t) => h("option", { value: t }, t)));
   type.value = coll.type;
-  const fields = h("div", { class: "fields" });
-  const userFields = coll.fields.filter((f) => !f.system);
-  for (const f of userFields) fields.append(fieldRow(f, all));
-  const addField = h("button", { type: "button", class: "ghost", onclick: () => fields.append(fieldRow({ type: "text" }, all)) }, "Add field");
+  const ctx = { collections };
+  const rows = h("div", { class: "fields" });
+  sortable(rows);
+  const fill = (fields) => {
+    clear(rows);
+    for (const f of fields.filter((x) => !x.system)) rows.append(fieldRow(f, ctx));
+  };
+  fill(coll.fields);
+  const systemNote = h("p", { class: "hint" });
+  const paintSystem = () => {
+    clear(systemNote);
+    systemNote.append("System fields: ", ...systemFields.map((f) => chip(f.name, `${f.type}${f.hidden ? ", hidden" : ""}`)));
+  };
+  paintSystem();
+  const picker = typePicker((t) => {
+    const row = fieldRow(newField(t, collections), ctx, { open: true });
+    // New fields go before the trailing created/updated timestamps, as in PocketBase.
+    const all = [...rows.children];
+    let at = all.length;
+    while (at > 0 && all[at - 1].dataset.type === "autodate") at--;
+    if (at < all.length) all[at].before(row); else rows.append(row);
+    row.nameInput.focus();
+  });
   const viewQuery = h("textarea", { name: "viewQuery", "aria-label": "View query" }, coll.viewQuery || "");
   const viewBox = h("div", {}, h("h2", {}, "View query"), viewQuery, h("p", { class: "hint" }, "A single SELECT; its columns become the fields."));
-  const fieldBox = h("div", {}, h("h2", {}, "Fields"), fields, addField);
+  const fieldBox = h("div", {}, h("h2", {}, "Fields"), systemNote, rows, picker);
   const syncType = () => { viewBox.hidden = type.value !== "view"; fieldBox.hidden = type.value === "view"; };
-  type.addEventListener("change", syncType);
-  syncType();
-  const rules = RULES.map(([key, label]) => {
-    const locked = h("input", { type: "checkbox", checked: coll[key] === null, "aria-label": `${label} rule locked` });
-    const input = h("input", { name: key, value: coll[key] ?? "", placeholder: "empty: everyone; e.g. @request.auth.id != ''", "aria-label": `${label} rule` });
-    const check = h("span", { class: "hint" });
-    let timer;
-    input.addEventListener("input", () => {
-      clearTimeout(timer);
-      if (isNew || !input.value.trim()) return (check.textContent = "");
-      timer = setTimeout(async () => {
-        try {
-          await api(`/api/collections/${encodeURIComponent(coll.name)}/records?perPage=1&skipTotal=1&filter=${encodeURIComponent(input.value)}`);
-          check.className = "ok"; check.textContent = "✓ valid";
-        } catch (err) {
-          check.className = "error"; check.textContent = describe(err);
-        }
-      }, 400);
-    });
-    locked.addEventListener("change", () => (input.disabled = locked.checked));
-    input.disabled = locked.checked;
-    return { key, read: () => (locked.checked ? null : input.value), el: h("label", {}, `${label} rule `, h("label", { class: "hint" }, locked, "superusers only"), input, check) };
+  type.addEventListener("change", async () => {
+    const fresh = await scaffold(type.value);
+    systemFields = fresh.fields.filter((f) => f.system);
+    // Keep the fields already typed; add the scaffold's own (e.g. created/updated) if missing.
+    const typed = [...rows.children].map((r) => r.read());
+    fill([...typed, ...fresh.fields.filter((f) => !f.system && !typed.some((t) => t.name === f.name))]);
+    coll = { ...fresh, name: name.value };
+    paintSystem();
+    syncType();
   });
+  syncType();
+  const rules = RULES.map(([key, label]) => ruleInput(coll, isNew, key, label));
   const indexes = h("textarea", { name: "indexes", "aria-label": "Indexes" }, (coll.indexes || []).join("\n"));
-  // Auth options of a saved auth collection (a new one gets PocketBase's defaults first).
+  // Auth options of a saved auth collection (a new one gets the scaffold's defaults first).
   const auth = !isNew && coll.type === "auth" ? authOptions(coll) : null;
   const result = status();
   const save = async (event) => {
     event.preventDefault();
+    for (const r of rows.children) r.clearError();
+    nameError.textContent = "";
+    name.removeAttribute("aria-invalid");
     const body = { name: name.value.trim(), type: type.value, indexes: indexes.value.split("\n").map((s) => s.trim()).filter(Boolean) };
+    if (isNew) for (const k of ["passwordAuth", "oauth2", "otp", "mfa", "authToken", "verificationToken", "passwordResetToken", "emailChangeToken", "fileToken", "authRule", "manageRule"]) if (k in coll) body[k] = coll[k];
     for (const r of rules) body[r.key] = r.read();
     if (auth) Object.assign(body, auth.read());
+    // The fields as sent, and for each position the row a person sees (null: a system field),
+    // so that the API's `fields.N` errors land on the right row.
+    const userRows = [...rows.children];
+    const sentRows = [...systemFields.map(() => null), ...userRows];
     if (type.value === "view") body.viewQuery = viewQuery.value;
-    else body.fields = [...coll.fields.filter((f) => f.system), ...[...fields.children].map((row) => row.read()).filter((f) => f.name)];
+    else body.fields = [...systemFields, ...userRows.map((r) => r.read())];
     try {
       const saved = isNew ? await api("/api/collections", { method: "POST", body }) : await api(`/api/collections/${coll.id}`, { method: "PATCH", body });
       result.ok(`Saved ${saved.name}.`);
+      toast(`Saved the collection ${saved.name}.`);
       if (isNew || saved.name !== coll.name) {
         flash(`Saved ${saved.name}.`);
         location.hash = `#/collections/${saved.name}`;
+      } else {
+        coll = saved;
+        systemFields = saved.fields.filter((f) => f.system);
+        fill(saved.fields);
+        paintSystem();
       }
     } catch (err) {
-      result.fail(err);
+      const leftover = showErrors(err, { sentRows, sentFields: body.fields || [], name, nameError });
+      result.fail(Object.keys(leftover).length ? { message: err.message, data: { data: leftover } } : `${err.message} See the marked fields.`);
+      toast(err.message || "The collection was not saved.", "error");
+      (root.querySelector(".field.invalid input[name=name]") || (nameError.textContent ? name : null))?.focus();
     }
   };
   const remove = async () => {
-    if (!confirm(`Delete the collection "${coll.name}" and all its records?`)) return;
+    const yes = await confirmDialog({ title: `Delete the collection ${coll.name}?`, text: "All its records and files are deleted too. This cannot be undone.", confirm: "Delete collection", danger: true });
+    if (!yes) return;
     try {
       await api(`/api/collections/${coll.id}`, { method: "DELETE" });
+      toast(`Deleted the collection ${coll.name}.`);
       location.hash = "#/collections";
     } catch (err) {
       result.fail(err);
+      toast(err, "error");
     }
   };
-  const form = h("form", { class: "card", onsubmit: save },
+  const form = h("form", { class: "card", onsubmit: save, novalidate: true },
     h("div", { class: "toolbar" }, h("h1", { class: "grow" }, isNew ? "New collection" : `Collection ${coll.name}`),
       isNew ? "" : h("a", { href: `#/records/${coll.name}` }, "Records"), isNew ? "" : h("a", { href: `#/collections/${coll.name}/api` }, "API preview")),
-    h("div", { class: "row" }, h("label", {}, "Name", name), h("label", {}, "Type", type)),
+    h("div", { class: "row" }, h("label", {}, "Name", name, nameError), h("label", {}, "Type", type)),
     fieldBox, viewBox,
     h("h2", {}, "API rules"), rules.map((r) => r.el),
     auth ? auth.el : "",
     h("h2", {}, "Indexes"), indexes, h("p", { class: "hint" }, "One CREATE INDEX statement per line."),
-    h("div", { class: "toolbar" }, h("button", { type: "submit" }, "Save"), isNew || coll.system ? "" : h("button", { type: "button", class: "danger", onclick: remove }, "Delete collection")),
+    h("div", { class: "toolbar sticky-actions" }, h("button", { type: "submit" }, "Save"), isNew || coll.system ? "" : h("button", { type: "button", class: "danger", onclick: remove }, "Delete collection")),
     result);
   root.append(form);
   if (!isNew && coll.type === "view") {
@@ -166,19 +202,26 @@ async function editor(root, coll) {
   name.focus();
 }
 
-function preview(root, coll) {
-  const base = `${location.origin}/api/collections/${coll.name}/records`;
-  const sample = Object.fromEntries(coll.fields.filter((f) => !f.system && f.type !== "autodate").map((f) => [f.name, f.type === "number" ? 0 : f.type === "bool" ? false : ""]));
-  const blocks = [
-    ["List (paginated, filtered, sorted)", `GET ${base}?page=1&perPage=30&filter=...&sort=-created`, `await pb.collection("${coll.name}").getList(1, 30, { filter: "...", sort: "-created" });`],
-    ["View", `GET ${base}/RECORD_ID`, `await pb.collection("${coll.name}").getOne("RECORD_ID");`],
-    ["Create", `POST ${base}\n${JSON.stringify(sample, null, 2)}`, `await pb.collection("${coll.name}").create(${JSON.stringify(sample)});`],
-    ["Update", `PATCH ${base}/RECORD_ID`, `await pb.collection("${coll.name}").update("RECORD_ID", { ... });`],
-    ["Delete", `DELETE ${base}/RECORD_ID`, `await pb.collection("${coll.name}").delete("RECORD_ID");`],
-    ["Realtime", `GET ${location.origin}/api/realtime + POST subscriptions ["${coll.name}/*"]`, `pb.collection("${coll.name}").subscribe("*", (e) => console.log(e.action, e.record));`],
-  ];
-  root.append(h("div", { class: "card" },
-    h("div", { class: "toolbar" }, h("h1", { class: "grow" }, `API preview: ${coll.name}`), h("a", { href: "/api/docs" }, "Swagger UI")),
-    RULES.map(([key, label]) => h("p", { class: "hint" }, `${label}: `, coll[key] === null ? "superusers only" : coll[key] === "" ? "everyone" : coll[key])),
-    blocks.map(([title, http, sdk]) => [h("h2", {}, title), h("pre", {}, http), h("pre", {}, sdk)])));
+/// Puts the API's errors where they belong: `name` under the name, `fields.N.*` on the row a
+/// person sees for position N. Returns the errors shown nowhere else.
+function showErrors(err, { sentRows, sentFields, name, nameError }) {
+  const data = { ...(err?.data?.data || {}) };
+  if (data.name?.message) {
+    nameError.textContent = data.name.message;
+    name.setAttribute("aria-invalid", "true");
+    delete data.name;
+  }
+  const fieldErrors = data.fields;
+  delete data.fields;
+  const leftover = {};
+  for (const [i, issue] of Object.entries(fieldErrors || {})) {
+    const row = sentRows[Number(i)];
+    const entries = issue && "message" in issue ? [[null, issue]] : Object.entries(issue || {});
+    for (const [key, e] of entries) {
+      const message = e?.message || describe({ data: { data: e } });
+      if (row) row.showError(key, message);
+      else leftover[`field ${sentFields[Number(i)]?.name || i}${key ? `.${key}` : ""}`] = { message };
+    }
+  }
+  return Object.assign(leftover, data);
 }

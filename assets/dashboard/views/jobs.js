@@ -1,5 +1,6 @@
 // Jobs: every job with its schedule, last run, result and duration; run one now.
 import { api, h, clear, status } from "../core.js";
+import { toast } from "../ui.js";
 
 export async function render(root) {
   const body = h("tbody");
@@ -20,7 +21,8 @@ export async function render(root) {
           try {
             await api(`/api/crons/${encodeURIComponent(j.name)}`, { method: "POST" });
             result.ok(`Ran ${j.name}.`);
-          } catch (err) { result.fail(err); }
+            toast(`Ran the job ${j.name}.`);
+          } catch (err) { result.fail(err); toast(err.message || `The job ${j.name} failed.`, "error"); }
           await load();
         } }, "Run now"))));
     }

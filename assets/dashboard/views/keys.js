@@ -1,10 +1,11 @@
 // API keys: create (the key is shown once), list, revoke.
 import { api, h, clear, status } from "../core.js";
+import { toast, confirmDialog, copyButton } from "../ui.js";
 
 export async function render(root) {
   const body = h("tbody");
   const result = status();
-  const shown = h("pre", { hidden: true, "aria-live": "polite" });
+  const shown = h("div", { class: "new-key", hidden: true, "aria-live": "polite" });
   const name = h("input", { name: "name", placeholder: "e.g. ci-importer", "aria-label": "Key name", required: true });
   const scope = h("input", { name: "scope", placeholder: "posts:list,view  *:create", "aria-label": "Scopes" });
   const expires = h("input", { name: "expires", type: "date", "aria-label": "Expires" });
@@ -16,8 +17,8 @@ export async function render(root) {
         h("td", {}, k.scopes.map((s) => `${s.collection}:${s.actions.join(",")}`).join(" ")),
         h("td", {}, k.expires || "never"),
         h("td", {}, h("button", { type: "button", class: "danger", onclick: async () => {
-          if (!confirm(`Revoke the key ${k.name}?`)) return;
-          try { await api(`/api/keys/${k.id}`, { method: "DELETE" }); result.ok(`Revoked ${k.name}.`); } catch (err) { result.fail(err); }
+          if (!await confirmDialog({ title: `Revoke the key ${k.name}?`, text: "Programs using it are refused from now on.", confirm: "Revoke", danger: true })) return;
+          try { await api(`/api/keys/${k.id}`, { method: "DELETE" }); result.ok(`Revoked ${k.name}.`); toast(`Revoked the key ${k.name}.`); } catch (err) { result.fail(err); toast(err, "error"); }
           load();
         } }, "Revoke"))));
     }
@@ -28,13 +29,17 @@ export async function render(root) {
       const [collection, actions = ""] = s.split(":");
       return { collection, actions: actions.split(",").filter(Boolean) };
     });
+    // A key shown for an earlier request must not look like the answer to this one.
+    clear(shown);
+    shown.hidden = true;
     try {
       const made = await api("/api/keys", { method: "POST", body: { name: name.value, scopes, expires: expires.value ? `${expires.value} 00:00:00.000Z` : "" } });
       shown.hidden = false;
-      shown.textContent = `New key (shown only now, copy it):\n${made.key}`;
+      shown.append(h("p", {}, `New key ${made.name} (shown only now, copy it):`), h("pre", {}, made.key), copyButton(made.key, "Copy key"));
       result.ok(`Created ${made.name}.`);
+      toast(`Created the key ${made.name}.`);
       load();
-    } catch (err) { result.fail(err); }
+    } catch (err) { result.fail(err); toast(err.message || "The key was not created.", "error"); }
   };
   root.append(h("form", { class: "card", onsubmit: create }, h("h1", {}, "API keys"),
     h("div", { class: "row" }, h("label", {}, "Name", name), h("label", {}, "Scopes (collection:actions …)", scope), h("label", {}, "Expires", expires)),

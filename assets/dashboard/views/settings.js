@@ -1,6 +1,7 @@
 // Settings: application, SMTP (with a test email), S3 storage (with a connection test), batch
 // and rate limits. Secrets are never shown; an empty secret field keeps the stored one.
 import { api, h, status } from "../core.js";
+import { toast } from "../ui.js";
 
 export async function render(root) {
   const s = await api("/api/settings");
@@ -28,8 +29,10 @@ export async function render(root) {
       try {
         await api("/api/settings", { method: "PATCH", body: read(form) });
         result.ok("Saved.");
+        toast(`Saved the ${title} settings.`);
       } catch (err) {
         result.fail(err);
+        toast(err.message || "The settings were not saved.", "error");
       }
     } }, h("h2", {}, title), inputs, h("div", { class: "toolbar" }, h("button", { type: "submit" }, "Save"), extra), result);
     return form;
@@ -46,7 +49,8 @@ export async function render(root) {
         try {
           await api("/api/settings/test/email", { method: "POST", body: { email: testEmail.value, template: "verification", collection: "_superusers" } });
           emailResult.ok(`Sent to ${testEmail.value}.`);
-        } catch (err) { emailResult.fail(err); }
+          toast(`Sent a test email to ${testEmail.value}.`);
+        } catch (err) { emailResult.fail(err); toast(err.message || "The test email was not sent.", "error"); }
       } }, "Send test email"), emailResult]),
     section("File storage (S3)", [field("Use S3", "s3.enabled", "checkbox"), h("div", { class: "row" }, field("Endpoint", "s3.endpoint", "url"), field("Bucket", "s3.bucket")),
       h("div", { class: "row" }, field("Region", "s3.region"), field("Access key", "s3.accessKey")),
@@ -55,7 +59,8 @@ export async function render(root) {
         try {
           await api("/api/settings/test/s3", { method: "POST", body: { filesystem: "storage" } });
           s3Result.ok("The bucket works.");
-        } catch (err) { s3Result.fail(err); }
+          toast("The S3 bucket works.");
+        } catch (err) { s3Result.fail(err); toast(err.message || "The S3 test failed.", "error"); }
       } }, "Test connection"), s3Result]),
     section("Batch requests", [field("Enabled", "batch.enabled", "checkbox"), h("div", { class: "row" }, field("Max requests", "batch.maxRequests", "number"), field("Timeout (s)", "batch.timeout", "number"))]),
     section("Rate limits", [field("Enabled (PocketBase's rules)", "rateLimits.enabled", "checkbox"),

@@ -1,5 +1,5 @@
 // The SQL console: read-only unless writes are switched on; results as a table, CSV export.
-import { api, h, clear, status } from "../core.js";
+import { api, h, clear, status, describe } from "../core.js";
 
 export async function render(root) {
   const query = h("textarea", { "aria-label": "SQL query", placeholder: "SELECT * FROM users LIMIT 10" }, "SELECT name, type FROM _collections ORDER BY name");
@@ -16,7 +16,11 @@ export async function render(root) {
         h("tbody", {}, last.rows.map((r) => h("tr", {}, r.map((v) => h("td", {}, v === null ? "NULL" : typeof v === "object" ? JSON.stringify(v) : String(v))))))));
     } catch (err) {
       last = null;
-      result.fail(err);
+      // A write refused by the read-only connection: say how to allow it.
+      if (!writes.checked && /readonly|read-only|read only/i.test(describe(err))) {
+        result.fail(`${describe(err)}\nThe console is read-only: tick "allow writes" to run INSERT, UPDATE, DELETE or DDL statements.`);
+        writes.parentElement.classList.add("attention");
+      } else result.fail(err);
     }
   };
   const csv = () => {
