@@ -36,13 +36,16 @@ def healthchecks():
     return checks
 
 
-def web_command(binary, port):
-    """The Procfile's web line with $PORT expanded (as Dokku's procfile-util does) and `croft`
-    replaced by the binary under test."""
+def web_command(binary, port, data_dir):
+    """The Procfile's web line with $PORT expanded (as Dokku's procfile-util does), `croft`
+    replaced by the binary under test and its --dir (the image's /data) by `data_dir`."""
     lines = (ROOT / "Procfile").read_text().splitlines()
     web = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("web:"))
     words = shlex.split(re.sub(r"\$\{?PORT\}?", str(port), web))
     assert words[0] == "croft", f"Procfile: web should run croft, not {words[0]}"
+    at = words.index("--dir")
+    assert words[at + 1] == "/data", "Procfile: the data directory is the image's /data volume"
+    words[at + 1] = data_dir
     return [binary] + words[1:]
 
 
@@ -61,10 +64,10 @@ def main(binary):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cmd = web_command(binary, port)
-    print("Procfile web:", " ".join(cmd[1:]))
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, PORT=str(port), CROFT_DIR=tmp, CROFT_LOG="warn")
+        cmd = web_command(binary, port, tmp)
+        print("Procfile web:", " ".join(cmd[1:]))
+        env = dict(os.environ, PORT=str(port), CROFT_LOG="warn")
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 60
