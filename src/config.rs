@@ -21,8 +21,15 @@ pub const ENV_PREFIX: &str = "CROFT_";
 const SECRET_KEYS: &[&str] = &["encryption_key", "storage.s3.secret", "metrics_token"];
 
 /// Environment variables that are flags rather than config keys (read by clap).
-pub const FLAG_ENV: &[&str] =
-    &["CROFT_DIR", "CROFT_CONFIG", "CROFT_LOG", "CROFT_LOG_JSON", "CROFT_METRICS_HTTP", "CROFT_HTTPS"];
+pub const FLAG_ENV: &[&str] = &[
+    "CROFT_DIR",
+    "CROFT_CONFIG",
+    "CROFT_LOG",
+    "CROFT_LOG_JSON",
+    "CROFT_METRICS_HTTP",
+    "CROFT_HTTPS",
+    "CROFT_LOCK_TIMEOUT",
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -43,6 +50,13 @@ pub struct Config {
     pub idle_timeout_secs: u64,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// Most connections open at once (0: what the open-file limit allows, less a reserve);
+    /// further clients wait in the listen queue.
+    pub max_connections: u64,
+    /// Seconds an HTTP/1 request head may take from its first byte (slow clients are cut off).
+    pub header_timeout_secs: u64,
+    /// Seconds `serve` waits for another server to release the data directory before giving up.
+    pub lock_timeout_secs: u64,
     /// Key used to encrypt secrets stored in settings (set it to turn encryption at rest on).
     pub encryption_key: Option<Secret>,
     /// Cron schedules of the built-in jobs.
@@ -231,6 +245,9 @@ impl Default for Config {
             body_limit: 32 << 20,
             idle_timeout_secs: 120,
             shutdown_timeout_secs: 10,
+            lock_timeout_secs: 60,
+            max_connections: 0,
+            header_timeout_secs: 30,
             encryption_key: None,
             jobs: JobsConfig::default(),
             storage: StorageConfig::default(),
@@ -303,6 +320,7 @@ pub struct Overrides {
     pub public_dir: Option<PathBuf>,
     pub metrics_http: Option<SocketAddr>,
     pub admin_http: Option<SocketAddr>,
+    pub lock_timeout_secs: Option<u64>,
     pub mounts: Option<Vec<Mount>>,
     pub tls: TlsOverrides,
 }
@@ -406,6 +424,9 @@ fn apply(config: &mut Config, overrides: &Overrides) {
     }
     if let Some(addr) = overrides.admin_http {
         config.admin_http = Some(addr);
+    }
+    if let Some(secs) = overrides.lock_timeout_secs {
+        config.lock_timeout_secs = secs;
     }
     if let Some(mounts) = &overrides.mounts {
         config.mounts.clone_from(mounts);

@@ -119,6 +119,9 @@ pub struct ServeArgs {
     /// (e.g. 127.0.0.1:8091); the public listeners answer 404 for them.
     #[arg(long, env = "CROFT_ADMIN_HTTP")]
     pub admin_http: Option<SocketAddr>,
+    /// Seconds to wait for another server using the same data directory to exit (default 60).
+    #[arg(long = "lock-timeout", env = "CROFT_LOCK_TIMEOUT", value_name = "SECS")]
+    pub lock_timeout: Option<u64>,
     /// Domains to serve over HTTPS with certificates from ACME (Let's Encrypt by default);
     /// then --http defaults to 0.0.0.0:80 (challenges and redirects) and --https to 0.0.0.0:443.
     #[arg(value_name = "DOMAIN")]
@@ -241,6 +244,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             public_dir: a.public_dir.clone(),
             metrics_http: a.metrics_http,
             admin_http: a.admin_http,
+            lock_timeout_secs: a.lock_timeout,
             mounts: (!a.mounts.is_empty()).then(|| a.mounts.clone()),
             tls: config::TlsOverrides {
                 domains: a.domains.clone(),
@@ -344,21 +348,35 @@ async fn serve(config: config::Config, dir: PathBuf) -> anyhow::Result<()> {
         tracing::warn!(variable = %var, "unknown CROFT_* environment variable (a typo?); it is ignored");
     }
     tracing::info!(config = ?config, dir = %dir.display(), "starting");
+    let _lock = server::lock_data_dir(&dir, std::time::Duration::from_secs(config.lock_timeout_secs)).await?;
     let state = AppState::build(config, dir).await?;
     let running = server::start(state.clone()).await?;
-    let base = format!("http://{}", running.addr);
+    let base = match (running.https_addr, state.config.tls.domains.first()) {
+        (Some(addr), Some(domain)) if addr.port() == 443 => format!("https://{domain}"),
+        (Some(addr), Some(domain)) => format!("https://{domain}:{}", addr.port()),
+        (Some(addr), None) => format!("https://{addr}"),
+        (None, _) => format!("http://{}", running.addr),
+    };
+    // With --admin-http the dashboard and docs live there.
+    let admin = running.admin_addr.map_or_else(|| base.clone(), |a| format!("http://{a}"));
     println!(
-        "Server started at {base}\n├─ REST API:  {base}/api/\n├─ Dashboard: {base}/_/\n└─ API docs:  {base}/api/docs"
+        "Server started at {base}\n├─ REST API:  {base}/api/\n├─ Dashboard: {admin}/_/\n└─ API docs:  {admin}/api/docs"
     );
     if let Some(token) = crate::auth::installer::prepare(&state.auth).await? {
         println!(
-            "\nNo superuser exists yet. Open this one-time link (valid for an hour) to create the first one:\n  {base}/_/#/install/{token}\nor run: croft superuser upsert EMAIL PASSWORD --dir {}",
+            "\nNo superuser exists yet. Open this one-time link (valid for an hour) to create the first one:\n  {admin}/_/#/install/{token}\nor run: croft superuser upsert EMAIL PASSWORD --dir {}",
             state.data_dir.display()
         );
     }
+    server::notify("READY=1");
+    let watchdog = server::start_watchdog(state.shutdown.clone());
     running.wait_for_signal().await;
+    server::notify("STOPPING=1");
     tracing::info!("shutting down");
     running.stop().await?;
+    if let Some(w) = watchdog {
+        let _ = w.await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -5,12 +5,18 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use poem::listener::{Acceptor, Listener as _, TcpListener};
+use poem::listener::Acceptor;
 
 use crate::app::AppState;
 use crate::http::edge::Listener;
 
+mod conn;
+mod lock;
+mod notify;
 mod tls;
+
+pub use lock::{DataDirLock, lock_data_dir};
+pub use notify::{notify, start_watchdog};
 
 /// A server that is accepting connections.
 pub struct Running {
@@ -43,6 +49,10 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
         None => (None, None),
     };
     let public = if state.config.admin_http.is_some() { Listener::Public } else { Listener::All };
+    let fd_limit = conn::raise_fd_limit();
+    let max = conn::max_connections(state.config.max_connections, fd_limit);
+    tracing::debug!(max_connections = max, fd_limit, "connection limit");
+    let limits = conn::Limits::new(max, Duration::from_secs(state.config.header_timeout_secs.max(1)));
     let mut servers = Vec::new();
     let mut jobs = Vec::new();
     let (addr, https_addr) = match &state.tls {
@@ -50,24 +60,25 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
             certs.load().await?;
             let https = state.config.tls.https_addr();
             let listener = tokio::net::TcpListener::bind(https).await.map_err(|e| bind_error(https, &e, "--https"))?;
-            let acceptor = tls::TlsAcceptor::new(listener, certs.server_config()?, state.shutdown.clone())?;
+            let acceptor =
+                tls::TlsAcceptor::new(listener, certs.server_config()?, limits.clone(), state.shutdown.clone())?;
             let https_local = acceptor.local_addr()[0].as_socket_addr().copied().context("no HTTPS address")?;
             servers.push(serve(&state, acceptor, crate::http::routes(&state, public)?));
-            let (acceptor, local) = bind(state.config.http, "--http").await?;
+            let (acceptor, local) = bind(state.config.http, "--http", &limits).await?;
             servers.push(serve(&state, acceptor, crate::http::redirect_routes(&state, https_local.port())?));
             jobs.push(certs.start(state.shutdown.clone()));
             tracing::info!(https = %https_local, http = %local, domains = ?certs.domains(), "serving HTTPS; HTTP redirects to it");
             (local, Some(https_local))
         }
         None => {
-            let (acceptor, local) = bind(state.config.http, "--http").await?;
+            let (acceptor, local) = bind(state.config.http, "--http", &limits).await?;
             servers.push(serve(&state, acceptor, crate::http::routes(&state, public)?));
             (local, None)
         }
     };
     let admin_addr = match state.config.admin_http {
         Some(admin) => {
-            let (acceptor, local) = bind(admin, "--admin-http").await?;
+            let (acceptor, local) = bind(admin, "--admin-http", &limits).await?;
             servers.push(serve(&state, acceptor, crate::http::routes(&state, Listener::Admin)?));
             tracing::info!(addr = %local, "dashboard and superuser API on the admin listener only");
             Some(local)
@@ -110,7 +121,8 @@ async fn serve_metrics(
     state: &AppState,
     addr: SocketAddr,
 ) -> anyhow::Result<(tokio::task::JoinHandle<std::io::Result<()>>, SocketAddr)> {
-    let (acceptor, local) = bind(addr, "--metrics-http").await?;
+    let limits = conn::Limits::new(64, Duration::from_secs(state.config.header_timeout_secs.max(1)));
+    let (acceptor, local) = bind(addr, "--metrics-http", &limits).await?;
     let routes = crate::http::metrics::listener_routes(state);
     let stop = state.shutdown.clone();
     let server = poem::Server::new_with_acceptor(acceptor);
@@ -122,8 +134,13 @@ async fn serve_metrics(
 }
 
 /// Listens on `addr` (port 0 picks a free port); the acceptor and the address it got.
-async fn bind(addr: SocketAddr, flag: &str) -> anyhow::Result<(impl Acceptor + 'static, SocketAddr)> {
-    let acceptor = TcpListener::bind(addr).into_acceptor().await.map_err(|err| bind_error(addr, &err, flag))?;
+async fn bind(
+    addr: SocketAddr,
+    flag: &str,
+    limits: &conn::Limits,
+) -> anyhow::Result<(conn::PlainAcceptor, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|err| bind_error(addr, &err, flag))?;
+    let acceptor = conn::PlainAcceptor::new(listener, limits.clone())?;
     let local = acceptor
         .local_addr()
         .first()

@@ -14,21 +14,26 @@ use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 
+use super::conn::{self, Guarded, Limits};
+
 /// How long a client gets to finish its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Finished handshakes waiting for the server to take them.
 const QUEUE: usize = 1024;
 
+type Accepted = (Guarded<TlsStream<TcpStream>>, SocketAddr);
+
 pub struct TlsAcceptor {
     local: SocketAddr,
-    streams: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    streams: mpsc::Receiver<Accepted>,
 }
 
 impl TlsAcceptor {
-    /// Accepts on `listener` with `config` until `stop`.
+    /// Accepts on `listener` with `config` until `stop`, within the connection `limits`.
     pub fn new(
         listener: TcpListener,
         config: Arc<rustls::ServerConfig>,
+        limits: Limits,
         stop: CancellationToken,
     ) -> std::io::Result<Self> {
         let local = listener.local_addr()?;
@@ -36,25 +41,22 @@ impl TlsAcceptor {
         let acceptor = tokio_rustls::TlsAcceptor::from(config);
         tokio::spawn(async move {
             loop {
-                let accepted = tokio::select! {
+                let next = async {
+                    let ticket = limits.ticket().await;
+                    (ticket, conn::accept(&listener).await)
+                };
+                let (ticket, (tcp, peer)) = tokio::select! {
                     () = stop.cancelled() => break,
-                    accepted = listener.accept() => accepted,
+                    accepted = next => accepted,
                 };
-                let (tcp, peer) = match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait instead of spinning.
-                        tracing::warn!(error = %e, "cannot accept a connection");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                let _ = tcp.set_nodelay(true);
-                let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                let (acceptor, tx, head_timeout) = (acceptor.clone(), tx.clone(), limits.head_timeout);
                 tokio::spawn(async move {
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                         Ok(Ok(stream)) => {
-                            let _ = tx.send((stream, peer)).await;
+                            // HTTP/2 frames are not lines: its head deadline is hyper's business.
+                            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                            let io = Guarded::new(stream, ticket, (!h2).then_some(head_timeout));
+                            let _ = tx.send((io, peer)).await;
                         }
                         Ok(Err(e)) => tracing::debug!(peer = %peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(peer = %peer, "TLS handshake timed out"),
@@ -67,7 +69,7 @@ impl TlsAcceptor {
 }
 
 impl Acceptor for TlsAcceptor {
-    type Io = TlsStream<TcpStream>;
+    type Io = Guarded<TlsStream<TcpStream>>;
 
     fn local_addr(&self) -> Vec<LocalAddr> {
         vec![LocalAddr(self.local.into())]
