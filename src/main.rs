@@ -28,9 +28,15 @@ fn main() -> std::process::ExitCode {
 }
 
 fn init_tracing(json: bool) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("CROFT_LOG").unwrap_or_else(|_| EnvFilter::new("info,refinery_core=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("CROFT_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,refinery=warn,refinery_core=warn,poem::server=warn"));
+    // Colour only for a person at a terminal, not for journald, Docker or a pipe.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if json {
         builder.json().init();
     } else {

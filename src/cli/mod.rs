@@ -347,7 +347,7 @@ async fn serve(config: config::Config, dir: PathBuf) -> anyhow::Result<()> {
     for var in config::unknown_env_vars(std::env::vars().map(|(k, _)| k)) {
         tracing::warn!(variable = %var, "unknown CROFT_* environment variable (a typo?); it is ignored");
     }
-    tracing::info!(config = ?config, dir = %dir.display(), "starting");
+    tracing::debug!(config = ?config, dir = %dir.display(), "starting");
     let _lock = server::lock_data_dir(&dir, std::time::Duration::from_secs(config.lock_timeout_secs)).await?;
     let state = AppState::build(config, dir).await?;
     let running = server::start(state.clone()).await?;

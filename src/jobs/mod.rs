@@ -107,10 +107,10 @@ pub fn start<C: JobContext>(state: &C, shutdown: &CancellationToken) -> Vec<toki
         .iter()
         .filter_map(|job| {
             let Some((expr, cron)) = &job.schedule else {
-                tracing::info!(job = job.spec.name, "disabled");
+                tracing::debug!(job = job.spec.name, "disabled");
                 return None;
             };
-            tracing::info!(job = job.spec.name, schedule = %expr, "scheduled");
+            tracing::debug!(job = job.spec.name, schedule = %expr, "scheduled");
             Some(tokio::spawn(schedule_loop(state.clone(), job.spec, cron.clone(), shutdown.clone())))
         })
         .collect()
@@ -159,7 +159,7 @@ async fn execute<C: JobContext>(state: &C, spec: &'static JobSpec<C>, trigger: T
         error: result.as_ref().err().map(|e| format!("{e:#}")).unwrap_or_default(),
     };
     match &result {
-        Ok(()) => tracing::info!(job = spec.name, trigger = trigger.as_str(), ms = run.duration_ms, "job finished"),
+        Ok(()) => tracing::debug!(job = spec.name, trigger = trigger.as_str(), ms = run.duration_ms, "job finished"),
         Err(err) => {
             tracing::error!(job = spec.name, trigger = trigger.as_str(), error = %format!("{err:#}"), "job failed")
         }

@@ -94,7 +94,10 @@ async function journey() {
   // The field's raw JSON, behind the "Advanced" switch, rebuilds the form when edited.
   const cover = page.locator(".fields .field:not([data-type=autodate])").last();
   await cover.locator("details.advanced summary").click();
-  const raw = JSON.parse(await cover.locator("textarea[aria-label='Field JSON']").inputValue());
+  // The details' toggle event (which fills the JSON) fires after the click returns.
+  const area = cover.locator("textarea[aria-label='Field JSON']");
+  await page.waitForFunction((el) => el.value !== "", await area.elementHandle());
+  const raw = JSON.parse(await area.inputValue());
   Object.assign(raw, { maxSize: 3000000, mimeTypes: ["image/png", "image/jpeg"], thumbs: ["50x50"] });
   await cover.locator("textarea[aria-label='Field JSON']").fill(JSON.stringify(raw));
   await cover.locator("textarea[aria-label='Field JSON']").press("Tab");

@@ -155,7 +155,7 @@ impl Db {
             .run(&mut *conn)
             .with_context(|| format!("applying migrations to {}.db failed", self.name))?;
         for m in report.applied_migrations() {
-            tracing::info!(database = self.name, version = m.version(), name = m.name(), "applied migration");
+            tracing::debug!(database = self.name, version = m.version(), name = m.name(), "applied migration");
         }
         Ok(())
     }
