@@ -3,6 +3,7 @@
 //! Paths that cannot be resolved are skipped silently, as in PocketBase.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Map, Value};
 
@@ -13,6 +14,42 @@ use crate::schema::{Collection, FieldKind, Schema};
 use crate::sql::{SqlBuilder, SqlQuery, SqlValue, ident};
 
 const MAX_DEPTH: usize = 6;
+
+/// Most records one request may inline, counting every copy: a record expanded under 30 list
+/// items counts 30 times, with everything expanded inside it. Beyond it the request is refused
+/// (400) before the answer is built, so memory stays bounded whatever the data.
+pub const MAX_EXPANDED: usize = 10_000;
+
+/// Records the request may still inline.
+struct Budget(AtomicUsize);
+
+impl Budget {
+    /// Takes `n` records from the budget, or refuses the request.
+    fn take(&self, n: usize) -> Result<(), RecordError> {
+        let taken = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(n));
+        taken.map(|_| ()).map_err(|_| {
+            RecordError::bad(
+                &format!(
+                    "The expand would inline more than {MAX_EXPANDED} records. Expand fewer relations or levels, or ask for fewer records (perPage)."
+                ),
+                crate::error::FieldErrors::default(),
+            )
+        })
+    }
+}
+
+/// A record and everything expanded inside it, in records.
+fn weight(record: &Value) -> usize {
+    let nested = record.get("expand").and_then(Value::as_object).map_or(0, |e| {
+        e.values()
+            .map(|v| match v {
+                Value::Array(list) => list.iter().map(weight).sum(),
+                one => weight(one),
+            })
+            .sum()
+    });
+    1 + nested
+}
 
 /// The expand paths as a tree: `a.b,a.c,d` -> {a: {b, c}, d}.
 #[derive(Debug, Default)]
@@ -54,7 +91,8 @@ pub async fn apply(
             obj.entry("expand").or_insert_with(|| Value::Object(Map::new()));
         }
     }
-    apply_tree(state, schema, coll, items, &parse(&valid.join(",")), &req, 0).await
+    let budget = Budget(AtomicUsize::new(MAX_EXPANDED));
+    apply_tree(state, schema, coll, items, &parse(&valid.join(",")), &req, &budget, 0).await
 }
 
 /// Whether every segment of `path` is a relation or back-relation from the previous collection.
@@ -84,6 +122,7 @@ fn resolves(schema: &Schema, coll: &Collection, path: &str) -> bool {
     true
 }
 
+#[allow(clippy::too_many_arguments)]
 fn apply_tree<'a>(
     state: &'a Records,
     schema: &'a Schema,
@@ -91,6 +130,7 @@ fn apply_tree<'a>(
     items: &'a mut [Value],
     tree: &'a Tree,
     req: &'a RequestInfo,
+    budget: &'a Budget,
     depth: usize,
 ) -> futures_util::future::BoxFuture<'a, Result<(), RecordError>> {
     Box::pin(async move {
@@ -107,9 +147,10 @@ fn apply_tree<'a>(
                 if !req.key_allows(&target.name, &target.id, "view") {
                     continue;
                 }
-                expand_relation(state, schema, target, items, name, field.is_multiple(), children, req, depth).await?;
+                let to = Target { coll: target, name, multiple: field.is_multiple() };
+                expand_relation(state, schema, &to, items, children, req, budget, depth).await?;
             } else if let Some((other, via)) = name.split_once("_via_") {
-                expand_back(state, schema, coll, items, name, other, via, children, req, depth).await?;
+                expand_back(state, schema, coll, items, name, (other, via), children, req, budget, depth).await?;
             }
         }
         Ok(())
@@ -124,18 +165,25 @@ fn ids_of(v: &Value) -> Vec<String> {
     }
 }
 
+/// A relation field being expanded and the collection it points to.
+struct Target<'a> {
+    coll: &'a Collection,
+    name: &'a str,
+    multiple: bool,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn expand_relation(
     state: &Records,
     schema: &Schema,
-    target: &Collection,
+    to: &Target<'_>,
     items: &mut [Value],
-    name: &str,
-    multiple: bool,
     children: &Tree,
     req: &RequestInfo,
+    budget: &Budget,
     depth: usize,
 ) -> Result<(), RecordError> {
+    let (target, name, multiple) = (to.coll, to.name, to.multiple);
     let mut ids: Vec<String> = items.iter().flat_map(|i| ids_of(&i[name])).collect();
     ids.sort();
     ids.dedup();
@@ -144,9 +192,16 @@ async fn expand_relation(
     }
     let rows = fetch_rows(state.store.as_ref(), schema, target, &ids, target.rules.view_rule.as_deref(), req).await?;
     let mut related: Vec<Value> = rows.iter().map(|r| export(target, r, req)).collect();
-    apply_tree(state, schema, target, &mut related, children, req, depth + 1).await?;
-    let by_id: BTreeMap<String, Value> =
-        related.into_iter().filter_map(|r| r["id"].as_str().map(|id| (id.to_owned(), r.clone()))).collect();
+    apply_tree(state, schema, target, &mut related, children, req, budget, depth + 1).await?;
+    let by_id: BTreeMap<String, (usize, Value)> = related
+        .into_iter()
+        .filter_map(|r| r["id"].as_str().map(|id| (id.to_owned(), (weight(&r), r.clone()))))
+        .collect();
+    // Count the copies before making them.
+    let copies: usize =
+        items.iter().flat_map(|i| ids_of(&i[name])).filter_map(|id| by_id.get(&id).map(|(w, _)| *w)).sum();
+    budget.take(copies)?;
+    let by_id: BTreeMap<String, Value> = by_id.into_iter().map(|(id, (_, r))| (id, r)).collect();
     for item in items.iter_mut() {
         let found: Vec<Value> = ids_of(&item[name]).iter().filter_map(|id| by_id.get(id).cloned()).collect();
         if found.is_empty() {
@@ -165,10 +220,10 @@ async fn expand_back(
     coll: &Collection,
     items: &mut [Value],
     name: &str,
-    other: &str,
-    via: &str,
+    (other, via): (&str, &str),
     children: &Tree,
     req: &RequestInfo,
+    budget: &Budget,
     depth: usize,
 ) -> Result<(), RecordError> {
     let Some(target) = schema.get(other) else { return Ok(()) };
@@ -194,8 +249,22 @@ async fn expand_back(
     );
     let rows = state.store.query(SqlQuery { sql: q, params: sql.params }).await?;
     let mut related: Vec<Value> = rows.iter().map(|r| export(target, r, req)).collect();
-    apply_tree(state, schema, target, &mut related, children, req, depth + 1).await?;
+    apply_tree(state, schema, target, &mut related, children, req, budget, depth + 1).await?;
     let unique = target.has_unique_index_on(via);
+    let weights: Vec<usize> = related.iter().map(weight).collect();
+    let copies: usize = items
+        .iter()
+        .filter_map(|i| i["id"].as_str())
+        .map(|id| {
+            related
+                .iter()
+                .zip(&weights)
+                .filter(|(r, _)| ids_of(&r[via]).iter().any(|x| x == id))
+                .map(|(_, w)| *w)
+                .sum::<usize>()
+        })
+        .sum();
+    budget.take(copies)?;
     for item in items.iter_mut() {
         let Some(id) = item["id"].as_str().map(str::to_owned) else { continue };
         let found: Vec<Value> = related.iter().filter(|r| ids_of(&r[via]).contains(&id)).cloned().collect();
