@@ -348,6 +348,11 @@ async fn send_test_email(state: &Auth, collection_key: &str, template: &str, to:
     .await
     .map_err(AuthError::Internal)?;
     let (smtp, sender) = mailer(state).await.map_err(|e| AuthError::Mail(format!("{e:#}")))?;
+    // PocketBase falls back to sendmail and fails without it; Croft has no fallback: say so
+    // instead of reporting a mail that was never sent.
+    if !smtp.enabled {
+        return Err(AuthError::Mail("SMTP is not enabled; set up the mail settings (smtp) first".to_owned()));
+    }
     crate::mail::send(&smtp, &sender, email).await.map_err(|e| AuthError::Mail(format!("{e:#}")))
 }
 

@@ -33,3 +33,17 @@ async fn settings_read_patch_and_validate() {
     assert_eq!(s["meta"]["appName"], "Shop", "a refused patch changes nothing");
     app.stop().await;
 }
+
+/// With SMTP off no mail can go out: the test email says so (PocketBase answers 400 too, from its
+/// sendmail fallback), instead of a 204 for a mail never sent.
+#[tokio::test]
+async fn test_email_without_smtp_is_an_error() {
+    let app = crate::helpers::spawn_app().await;
+    let token = app.superuser_token().await;
+    let body = serde_json::json!({"email": "ops@example.com", "template": "verification"});
+    let resp = app.post_json("/api/settings/test/email", &token, &body).await;
+    let err = crate::helpers::assert_pb_error(resp, 400).await;
+    assert_eq!(err["message"], "Failed to send the test email.");
+    assert!(err["data"]["message"].as_str().unwrap_or_default().contains("SMTP is not enabled"), "{err}");
+    app.stop().await;
+}
