@@ -15,8 +15,8 @@ pub struct SettingsApi;
 
 #[derive(Debug, poem_openapi::Object)]
 pub struct TestS3 {
-    /// `storage` (file storage).
-    #[oai(default = "default_filesystem")]
+    /// `storage` (file storage) or `backups` (the backups bucket).
+    #[oai(default)]
     pub filesystem: String,
 }
 
@@ -31,10 +31,6 @@ pub struct TestEmail {
     /// The auth collection whose template is used (default `_superusers`).
     #[oai(default)]
     pub collection: String,
-}
-
-fn default_filesystem() -> String {
-    "storage".into()
 }
 
 #[derive(poem_openapi::ApiResponse)]
@@ -106,23 +102,33 @@ impl SettingsApi {
 
     /// Test the S3 storage.
     ///
-    /// Writes, reads back and deletes a probe object with the saved `s3` settings
-    /// (`filesystem: "storage"`). 204 when it works, 400 with the reason otherwise. Superusers only.
+    /// Writes, reads back and deletes a probe object in the saved bucket of `filesystem`:
+    /// `storage` (the `s3` settings) or `backups` (`backups.s3`). 204 when it works, 400 with the
+    /// reason otherwise. Superusers only.
     #[oai(path = "/test/s3", method = "post", operation_id = "test_s3")]
     async fn test_s3(&self, state: Data<&AppState>, auth: TokenAuth, body: Json<TestS3>) -> ApiResult<TestS3Response> {
         auth.require_superuser()?;
-        let fail = |m: String| ApiError::bad_request("Failed to initialize the S3 storage.", json!({"message": m}));
-        if body.0.filesystem != "storage" {
-            return Err(ApiError::bad_request(
-                "Only the \"storage\" filesystem can be tested (backups are not available yet).",
-                json!({"filesystem": {"code": "validation_in_invalid", "message": "Must be a valid value."}}),
-            ));
-        }
+        const FAILED: &str = "Failed to test the S3 filesystem.";
+        let fail = |m: String| ApiError::bad_request(&format!("{FAILED} Raw error: \n{m}"), json!({}));
         let s = state.settings.load().await?;
-        if !s.s3.enabled {
-            return Err(ApiError::bad_request("S3 storage is not enabled.", json!({})));
+        let s3 = match body.0.filesystem.as_str() {
+            "storage" => &s.s3,
+            "backups" => &s.backups.s3,
+            "" => {
+                let data = json!({"filesystem": {"code": "validation_required", "message": "Cannot be blank."}});
+                return Err(ApiError::bad_request(FAILED, data));
+            }
+            _ => {
+                let data =
+                    json!({"filesystem": {"code": "validation_in_invalid", "message": "Must be a valid value."}});
+                return Err(ApiError::bad_request(FAILED, data));
+            }
+        };
+        // PocketBase's wording, for the backups bucket too.
+        if !s3.enabled {
+            return Err(fail("S3 storage filesystem is not enabled.".to_owned()));
         }
-        let blobs = crate::blob::BlobStore::s3(&s.s3).map_err(|e| fail(format!("{e:#}")))?;
+        let blobs = crate::blob::BlobStore::s3(s3).map_err(|e| fail(format!("{e:#}")))?;
         blobs.check().await.map_err(|e| fail(format!("{e:#}")))?;
         Ok(TestS3Response::Ok)
     }

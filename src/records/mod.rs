@@ -87,6 +87,11 @@ impl From<filter::QueryError> for RecordError {
     fn from(e: filter::QueryError) -> Self {
         match e {
             filter::QueryError::Filter(filter::FilterError::Forbidden) => Self::Forbidden(ONLY_SUPERUSERS),
+            // PocketBase's data is empty; the reason is kept under the parameter that caused it.
+            sort @ filter::QueryError::Sort(_) => Self::bad(
+                "Something went wrong while processing your request.",
+                FieldErrors::single("sort", "validation_invalid_sort", sort.to_string()),
+            ),
             other => Self::bad(
                 "Something went wrong while processing your request.",
                 FieldErrors::single("filter", "validation_invalid_filter", other.to_string()),

@@ -47,3 +47,35 @@ async fn test_email_without_smtp_is_an_error() {
     assert!(err["data"]["message"].as_str().unwrap_or_default().contains("SMTP is not enabled"), "{err}");
     app.stop().await;
 }
+
+/// `POST /api/settings/test/s3` answers as PocketBase 0.40.6 does for each `filesystem`.
+#[tokio::test]
+async fn test_s3_answers_as_pocketbase() {
+    let app = crate::helpers::spawn_app().await;
+    let token = app.superuser_token().await;
+    let cases = [
+        (serde_json::json!({}), "Failed to test the S3 filesystem.", Some("validation_required")),
+        (serde_json::json!({"filesystem": "x"}), "Failed to test the S3 filesystem.", Some("validation_in_invalid")),
+        (
+            serde_json::json!({"filesystem": "storage"}),
+            "Failed to test the S3 filesystem. Raw error: \nS3 storage filesystem is not enabled.",
+            None,
+        ),
+        (
+            serde_json::json!({"filesystem": "backups"}),
+            "Failed to test the S3 filesystem. Raw error: \nS3 storage filesystem is not enabled.",
+            None,
+        ),
+    ];
+    for (body, message, code) in cases {
+        let resp = app.post_json("/api/settings/test/s3", &token, &body).await;
+        let err = crate::helpers::assert_pb_error(resp, 400).await;
+        assert_eq!(err["message"], message, "{body}");
+        assert_eq!(err["data"]["filesystem"]["code"].as_str(), code, "{body}");
+    }
+    // A sort error is reported under `sort`, not `filter`.
+    let resp = app.get("/api/collections/users/records?sort=nope").header("Authorization", &token).send().await;
+    let err = crate::helpers::assert_pb_error(resp.expect("list"), 400).await;
+    assert!(err["data"].get("sort").is_some() && err["data"].get("filter").is_none(), "{err}");
+    app.stop().await;
+}
