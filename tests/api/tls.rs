@@ -422,3 +422,59 @@ async fn bad_tls_configuration_is_refused_at_start() {
     let err = croft::app::AppState::build(config, dir.path().join("data3")).await.err().expect("bad domain");
     assert!(err.to_string().contains("not a domain name"), "{err}");
 }
+
+/// Pads `path` with trailing newlines (outside the PEM markers) to `len` bytes.
+fn pad_to(path: &Path, len: u64) {
+    let mut data = std::fs::read(path).expect("read");
+    assert!(data.len() as u64 <= len, "the new file is longer than the old one");
+    data.resize(usize::try_from(len).expect("len"), b'\n');
+    std::fs::write(path, data).expect("write");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_certificate_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+    let first = write_self_signed(&cert, &key, &[DOMAIN], (2031, 1, 1));
+    // Room to make the next pair the same size.
+    pad_to(&cert, std::fs::metadata(&cert).expect("meta").len() + 64);
+    pad_to(&key, std::fs::metadata(&key).expect("meta").len() + 64);
+    let app = spawn_with(|c| {
+        c.tls.cert = Some(cert.clone());
+        c.tls.key = Some(key.clone());
+        c.tls.https = Some("127.0.0.1:0".parse().expect("addr"));
+    })
+    .await;
+    let https = app.running().https_addr.expect("https listener");
+    assert_eq!(
+        expiry(&connect(https, DOMAIN, &first).await.expect("connect")).to_rfc3339(),
+        "2031-01-01T00:00:00+00:00"
+    );
+
+    // A new pair with the old sizes and modification times: polling cannot see it.
+    let stamp = |p: &Path| {
+        (std::fs::metadata(p).expect("meta").len(), std::fs::metadata(p).expect("meta").modified().expect("mtime"))
+    };
+    let (old_cert, old_key) = (stamp(&cert), stamp(&key));
+    let second = write_self_signed(&cert, &key, &[DOMAIN], (2032, 2, 2));
+    for (path, (len, mtime)) in [(&cert, old_cert), (&key, old_key)] {
+        pad_to(path, len);
+        std::fs::File::options().write(true).open(path).expect("open").set_modified(mtime).expect("mtime");
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let served = expiry(&connect(https, DOMAIN, &first).await.expect("still the old one"));
+    assert_eq!(served.to_rfc3339(), "2031-01-01T00:00:00+00:00", "unchanged stamps: no reload by polling");
+
+    let status = Command::new("kill").arg("-HUP").arg(std::process::id().to_string()).status().expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Ok(stream) = connect(https, DOMAIN, &second).await {
+            assert_eq!(expiry(&stream).to_rfc3339(), "2032-02-02T00:00:00+00:00");
+            break;
+        }
+        assert!(Instant::now() < deadline, "SIGHUP did not reload the certificate");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.stop().await;
+}
