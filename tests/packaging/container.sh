@@ -23,14 +23,8 @@ name="croft-test-$$"
 volume="croft-test-data-$$"
 tmp=$(mktemp -d)
 
-cat >"$tmp/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-EOF
-export CONTAINERS_CONF="$tmp/containers.conf"
+. tests/packaging/podman-conf.sh
+podman_conf "$tmp"
 cleanup() {
     podman rm -f "$name" "$name-2" >/dev/null 2>&1 || true
     podman volume rm -f "$volume" >/dev/null 2>&1 || true

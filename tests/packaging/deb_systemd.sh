@@ -19,14 +19,8 @@ image=localhost/croft-test-systemd:bookworm
 name="croft-systemd-$$"
 tmp=$(mktemp -d)
 
-cat >"$tmp/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-EOF
-export CONTAINERS_CONF="$tmp/containers.conf"
+. tests/packaging/podman-conf.sh
+podman_conf "$tmp"
 trap 'podman rm -f "$name" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 inside() { podman exec "$name" "$@"; }
 prop() { inside systemctl show croft -p "$1" --value; }
