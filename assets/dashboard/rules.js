@@ -153,6 +153,7 @@ export function ruleEditor({ name, label, value, placeholder, context, validate 
   };
   const close = () => {
     list.hidden = true;
+    clear(list);
     items = [];
     active = -1;
     input.setAttribute("aria-expanded", "false");
