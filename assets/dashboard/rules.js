@@ -75,7 +75,7 @@ export function available({ self, collections }) {
     }
   }
   const authFields = new Map();
-  for (const c of collections.filter((x) => x.type === "auth" && x.name !== "_superusers")) for (const f of c.fields) if (!authFields.has(f.name)) authFields.set(f.name, f.type);
+  for (const c of collections.filter((x) => x.type === "auth" && x.name !== "_superusers")) for (const f of c.fields) if (f.type !== "password" && f.name !== "tokenKey" && !authFields.has(f.name)) authFields.set(f.name, f.type);
   if (!authFields.size) for (const n of ["id", "email", "verified"]) authFields.set(n, "auth field");
   for (const [n, t] of authFields) add(`@request.auth.${n}`, t);
   add("@request.auth.collectionName", "text");
@@ -177,7 +177,9 @@ export function ruleEditor({ name, label, value, placeholder, context, validate 
     list.hidden = false;
     input.setAttribute("aria-expanded", "true");
     const left = textWidth(input.value.slice(0, at.start), input) - input.scrollLeft;
-    list.style.left = `${Math.max(0, Math.min(left, input.clientWidth - 260))}px`;
+    // Under the word being completed, but never past the editor's right edge (phones).
+    list.style.left = "0px";
+    list.style.left = `${Math.max(0, Math.min(left, input.parentElement.clientWidth - list.offsetWidth))}px`;
     highlight(0);
   };
   const edited = () => {

@@ -119,10 +119,12 @@ async function rules(page, shot, name) {
   await list.locator("[role=option] .value:text-is('@request.auth.email')").waitFor();
   const offered = (await options.locator(".value").allTextContents());
   assert.ok(offered.includes("@request.auth.name"), `users' fields offered: ${offered}`);
+  assert.ok(!offered.includes("@request.auth.password") && !offered.includes("@request.auth.tokenKey"), "no secrets offered");
   const at = offered.indexOf("@request.auth.id");
   assert.ok(at >= 0, "@request.auth.id offered");
   for (let i = 0; i < at; i++) await page.keyboard.press("ArrowDown");
   assert.equal(await options.nth(at).getAttribute("aria-selected"), "true");
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), "the open list fits the screen");
   await shot("autocomplete");
   await page.keyboard.press("Enter");
   await page.keyboard.type(" != ''");
