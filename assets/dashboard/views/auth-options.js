@@ -1,6 +1,7 @@
 // The auth options of an auth collection, in PocketBase's collection shape: who may sign in and
 // manage records, password/OTP/MFA sign-in, and how long each kind of token lives.
 import { h } from "../core.js";
+import { ruleEditor } from "../rules.js";
 
 const TOKENS = [
   ["authToken", "Auth token"],
@@ -13,20 +14,12 @@ const TOKENS = [
 const number = (name, value, label) => h("input", { type: "number", min: 1, name, value: value ?? "", "aria-label": label });
 const toggle = (name, value, label) => h("input", { type: "checkbox", name, checked: !!value, "aria-label": label });
 
-/// A rule input with a "superusers only" switch (`null` when switched on).
-function rule(name, value, label) {
-  const locked = toggle(`${name}Locked`, value === null || value === undefined, `${label} locked`);
-  const input = h("input", { name, value: value ?? "", "aria-label": label, placeholder: "empty: everyone who passes the other checks" });
-  const sync = () => (input.disabled = locked.checked);
-  locked.addEventListener("change", sync);
-  sync();
-  return { el: h("label", {}, `${label} `, h("label", { class: "hint" }, locked, "superusers only"), input), read: () => (locked.checked ? null : input.value) };
-}
-
 /// The form section and a reader that returns the changed options for a PATCH body.
-export function authOptions(coll) {
-  const authRule = rule("authRule", coll.authRule, "Auth rule");
-  const manageRule = rule("manageRule", coll.manageRule, "Manage rule");
+/// The second argument carries the rule editors' { context, validate(key) } from the collection form.
+export function authOptions(coll, { context, validate } = {}) {
+  const rule = (name, value, label, placeholder) => ruleEditor({ name, value, label, placeholder, context, validate: validate?.(name) });
+  const authRule = rule("authRule", coll.authRule, "Auth rule", "empty: everyone who passes the other checks");
+  const manageRule = rule("manageRule", coll.manageRule, "Manage rule", "empty: everyone who passes the other checks");
   const pw = coll.passwordAuth || {};
   const pwEnabled = toggle("passwordAuthEnabled", pw.enabled, "Password sign-in");
   const identities = h("input", { name: "identityFields", value: (pw.identityFields || []).join(", "), "aria-label": "Identity fields" });
@@ -58,5 +51,5 @@ export function authOptions(coll) {
     for (const t of tokens) out[t.key] = { ...coll[t.key], duration: Number(t.input.value) || coll[t.key]?.duration };
     return out;
   };
-  return { el, read };
+  return { el, read, rules: [authRule, manageRule] };
 }

@@ -6,6 +6,7 @@ import { toast, confirmDialog, dataTable, chip } from "../ui.js";
 import { authOptions } from "./auth-options.js";
 import { fieldRow, newField, sortable, typePicker } from "./fields.js";
 import { preview } from "./api-preview.js";
+import { ruleEditor } from "../rules.js";
 
 const RULES = [["listRule", "List"], ["viewRule", "View"], ["createRule", "Create"], ["updateRule", "Update"], ["deleteRule", "Delete"]];
 
@@ -63,28 +64,6 @@ async function scaffold(type) {
   return base;
 }
 
-function ruleInput(coll, isNew, key, label) {
-  const locked = h("input", { type: "checkbox", checked: coll[key] === null || coll[key] === undefined, "aria-label": `${label} rule locked` });
-  const input = h("input", { name: key, value: coll[key] ?? "", placeholder: "empty: everyone; e.g. @request.auth.id != ''", "aria-label": `${label} rule` });
-  const check = h("span", { class: "hint" });
-  let timer;
-  input.addEventListener("input", () => {
-    clearTimeout(timer);
-    if (isNew || !input.value.trim()) return (check.textContent = "");
-    timer = setTimeout(async () => {
-      try {
-        await api(`/api/collections/${encodeURIComponent(coll.name)}/records?perPage=1&skipTotal=1&filter=${encodeURIComponent(input.value)}`);
-        check.className = "ok"; check.textContent = "✓ valid";
-      } catch (err) {
-        check.className = "error"; check.textContent = describe(err);
-      }
-    }, 400);
-  });
-  locked.addEventListener("change", () => (input.disabled = locked.checked));
-  input.disabled = locked.checked;
-  return { key, read: () => (locked.checked ? null : input.value), el: h("label", {}, `${label} rule `, h("label", { class: "hint inline" }, locked, "superusers only"), input, check) };
-}
-
 async function editor(root, coll) {
   const collections = (await api("/api/collections?perPage=500&sort=name")).items;
   const isNew = !coll;
@@ -132,10 +111,42 @@ async function editor(root, coll) {
     syncType();
   });
   syncType();
-  const rules = RULES.map(([key, label]) => ruleInput(coll, isNew, key, label));
+  // What the rules may name, as the form stands now (unsaved fields included).
+  const current = () => ({
+    self: { id: coll.id, name: name.value.trim(), type: type.value, fields: [...systemFields, ...[...rows.children].map((r) => r.read())] },
+    collections,
+  });
+  // The live check. A saved collection: the rule as a records filter (PocketBase's own resolver).
+  // A new one: the collection as typed, posted with a blank name, so the server refuses to
+  // create it ("Cannot be blank") yet reports the rule's error exactly as a save would.
+  const validate = (key) => async (text) => {
+    if (!isNew) {
+      try {
+        await api(`/api/collections/${encodeURIComponent(coll.name)}/records?perPage=1&skipTotal=1&filter=${encodeURIComponent(text)}`);
+        return null;
+      } catch (err) {
+        return describe(err);
+      }
+    }
+    const body = { name: "", type: type.value, [key]: text };
+    if (type.value === "view") body.viewQuery = viewQuery.value;
+    else body.fields = current().self.fields;
+    try {
+      const made = await api("/api/collections", { method: "POST", body });
+      await api(`/api/collections/${made.id}`, { method: "DELETE" }).catch(() => {});
+      return null;
+    } catch (err) {
+      const data = err?.data?.data || {};
+      if (data[key]?.message) return data[key].message;
+      // Other errors (a field's) may have stopped the rule from being checked: no verdict.
+      return Object.keys(data).some((k) => k !== "name") ? undefined : null;
+    }
+  };
+  const rules = RULES.map(([key, label]) => ruleEditor({ name: key, label: `${label} rule`, value: coll[key], context: current, validate: validate(key),
+    placeholder: "empty: everyone; e.g. @request.auth.id != ''" }));
   const indexes = h("textarea", { name: "indexes", "aria-label": "Indexes" }, (coll.indexes || []).join("\n"));
   // Auth options of a saved auth collection (a new one gets the scaffold's defaults first).
-  const auth = !isNew && coll.type === "auth" ? authOptions(coll) : null;
+  const auth = !isNew && coll.type === "auth" ? authOptions(coll, { context: current, validate }) : null;
   const result = status();
   const save = async (event) => {
     event.preventDefault();
@@ -167,9 +178,15 @@ async function editor(root, coll) {
       }
     } catch (err) {
       const leftover = showErrors(err, { sentRows, sentFields: body.fields || [], name, nameError });
+      // A rule's error goes under that rule.
+      for (const r of [...rules, ...(auth?.rules || [])]) {
+        if (!leftover[r.key]?.message) continue;
+        r.showError(leftover[r.key].message);
+        delete leftover[r.key];
+      }
       result.fail(Object.keys(leftover).length ? { message: err.message, data: { data: leftover } } : `${err.message} See the marked fields.`);
       toast(err.message || "The collection was not saved.", "error");
-      (root.querySelector(".field.invalid input[name=name]") || (nameError.textContent ? name : null))?.focus();
+      (root.querySelector(".field.invalid input[name=name]") || (nameError.textContent ? name : null) || root.querySelector(".rule-editor input[aria-invalid=true]"))?.focus();
     }
   };
   const remove = async () => {
