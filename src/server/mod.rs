@@ -48,43 +48,7 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
         }
         None => (None, None),
     };
-    let public = if state.config.admin_http.is_some() { Listener::Public } else { Listener::All };
-    let fd_limit = conn::raise_fd_limit();
-    let max = conn::max_connections(state.config.max_connections, fd_limit);
-    tracing::debug!(max_connections = max, fd_limit, "connection limit");
-    let limits = conn::Limits::new(max, Duration::from_secs(state.config.header_timeout_secs.max(1)));
-    let mut servers = Vec::new();
-    let mut jobs = Vec::new();
-    let (addr, https_addr) = match &state.tls {
-        Some(certs) => {
-            certs.load().await?;
-            let https = state.config.tls.https_addr();
-            let listener = tokio::net::TcpListener::bind(https).await.map_err(|e| bind_error(https, &e, "--https"))?;
-            let acceptor =
-                tls::TlsAcceptor::new(listener, certs.server_config()?, limits.clone(), state.shutdown.clone())?;
-            let https_local = acceptor.local_addr()[0].as_socket_addr().copied().context("no HTTPS address")?;
-            servers.push(serve(&state, acceptor, crate::http::routes(&state, public)?));
-            let (acceptor, local) = bind(state.config.http, "--http", &limits).await?;
-            servers.push(serve(&state, acceptor, crate::http::redirect_routes(&state, https_local.port())?));
-            jobs.push(certs.start(state.shutdown.clone()));
-            tracing::info!(https = %https_local, http = %local, domains = ?certs.domains(), "serving HTTPS; HTTP redirects to it");
-            (local, Some(https_local))
-        }
-        None => {
-            let (acceptor, local) = bind(state.config.http, "--http", &limits).await?;
-            servers.push(serve(&state, acceptor, crate::http::routes(&state, public)?));
-            (local, None)
-        }
-    };
-    let admin_addr = match state.config.admin_http {
-        Some(admin) => {
-            let (acceptor, local) = bind(admin, "--admin-http", &limits).await?;
-            servers.push(serve(&state, acceptor, crate::http::routes(&state, Listener::Admin)?));
-            tracing::info!(addr = %local, "dashboard and superuser API on the admin listener only");
-            Some(local)
-        }
-        None => None,
-    };
+    let Listeners { addr, https_addr, admin_addr, servers, mut jobs } = listen(&state).await?;
     // The leftovers of a crash mid-upload (the cleanup job sweeps them too).
     match state.files.sweep_spool().await {
         Ok(0) => {}
@@ -101,6 +65,59 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
     let logs_stop = tokio_util::sync::CancellationToken::new();
     let logs = state.logs.start(logs_stop.clone()).map(|task| (logs_stop, task));
     Ok(Running { addr, https_addr, admin_addr, state, servers, jobs, logs, metrics, metrics_addr })
+}
+
+/// The bound listeners and what serves them.
+struct Listeners {
+    addr: SocketAddr,
+    https_addr: Option<SocketAddr>,
+    admin_addr: Option<SocketAddr>,
+    servers: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// The certificate renewal loop, with TLS.
+    jobs: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Binds `config.http`; with TLS also `tls.https` (the HTTP listener then answers ACME challenges
+/// and redirects); with `--admin-http` the private admin listener. All share one connection cap.
+async fn listen(state: &AppState) -> anyhow::Result<Listeners> {
+    let public = if state.config.admin_http.is_some() { Listener::Public } else { Listener::All };
+    let fd_limit = conn::raise_fd_limit();
+    let max = conn::max_connections(state.config.max_connections, fd_limit);
+    tracing::debug!(max_connections = max, fd_limit, "connection limit");
+    let limits = conn::Limits::new(max, Duration::from_secs(state.config.header_timeout_secs.max(1)));
+    let mut servers = Vec::new();
+    let mut jobs = Vec::new();
+    let (addr, https_addr) = match &state.tls {
+        Some(certs) => {
+            certs.load().await?;
+            let https = state.config.tls.https_addr();
+            let listener = tokio::net::TcpListener::bind(https).await.map_err(|e| bind_error(https, &e, "--https"))?;
+            let acceptor =
+                tls::TlsAcceptor::new(listener, certs.server_config()?, limits.clone(), state.shutdown.clone())?;
+            let https_local = acceptor.local_addr()[0].as_socket_addr().copied().context("no HTTPS address")?;
+            servers.push(serve(state, acceptor, crate::http::routes(state, public)?));
+            let (acceptor, local) = bind(state.config.http, "--http", &limits).await?;
+            servers.push(serve(state, acceptor, crate::http::redirect_routes(state, https_local.port())?));
+            jobs.push(certs.start(state.shutdown.clone()));
+            tracing::info!(https = %https_local, http = %local, domains = ?certs.domains(), "serving HTTPS; HTTP redirects to it");
+            (local, Some(https_local))
+        }
+        None => {
+            let (acceptor, local) = bind(state.config.http, "--http", &limits).await?;
+            servers.push(serve(state, acceptor, crate::http::routes(state, public)?));
+            (local, None)
+        }
+    };
+    let admin_addr = match state.config.admin_http {
+        Some(admin) => {
+            let (acceptor, local) = bind(admin, "--admin-http", &limits).await?;
+            servers.push(serve(state, acceptor, crate::http::routes(state, Listener::Admin)?));
+            tracing::info!(addr = %local, "dashboard and superuser API on the admin listener only");
+            Some(local)
+        }
+        None => None,
+    };
+    Ok(Listeners { addr, https_addr, admin_addr, servers, jobs })
 }
 
 /// Serves `routes` on `acceptor` until shutdown, letting in-flight requests finish.
