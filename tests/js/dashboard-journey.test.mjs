@@ -4,17 +4,14 @@
 // edited and deleted, read as people read them (chips, relation by name, switches, sort
 // indicator, total, toasts), the API preview, a not-found view and honest SQL/API-key feedback.
 // Screenshots of every screen go to $TEST_SHOTS (default: a fresh directory under /tmp).
-import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { deflateSync } from "node:zlib";
-import { startCroft, croft } from "./server.mjs";
-import { launch } from "./browser.mjs";
+import { dashboardTests } from "./dashboard-harness.mjs";
 
-const SHOTS = process.env.TEST_SHOTS || mkdtempSync(join(tmpdir(), "croft-dashboard-shots-"));
-let server, browser;
+const ctx = dashboardTests(
+  { title: "a new user's journey", shots: "croft-dashboard-shots-", numbered: true, fullPage: true },
+  (page, shot, width) => journey(page, shot, `posts${width}`),
+);
 
 /// A small solid-colour PNG.
 function png(w, h) {
@@ -24,44 +21,6 @@ function png(w, h) {
   const raw = Buffer.alloc((w * 3 + 1) * h, 0x3a);
   for (let y = 0; y < h; y++) raw[y * (w * 3 + 1)] = 0;
   return Buffer.concat([Buffer.from([0x89, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
-}
-
-before(async () => {
-  server = await startCroft();
-  croft(server.dir, "superuser", "upsert", "admin@example.com", "password123");
-  browser = await launch();
-  console.log(`screenshots: ${SHOTS}`);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-for (const [width, height] of [[1280, 800], [390, 844]]) {
-  test(`a new user's journey at ${width} px`, async () => {
-    const dir = join(SHOTS, String(width));
-    mkdirSync(dir, { recursive: true });
-    const page = await browser.context.newPage();
-    await page.setViewportSize({ width, height });
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    // Chromium logs every 4xx answer as a console error. The journey provokes 400s on purpose
-    // (a bad field pattern, a read-only SQL write, a bad API-key scope); anything else counts.
-    page.on("console", (m) => m.type() === "error" && !/status of 400/.test(m.text()) && errors.push(m.text()));
-    page.on("dialog", (d) => { errors.push(`native dialog: ${d.message()}`); d.dismiss(); });
-    let n = 0;
-    const shot = async (name) => page.screenshot({ path: join(dir, `${String(++n).padStart(2, "0")}-${name}.png`), fullPage: true });
-    try {
-      await journey(page, shot, `posts${width}`);
-    } catch (err) {
-      await shot("failure");
-      throw err;
-    } finally {
-      await page.close();
-    }
-    assert.deepEqual(errors, []);
-  });
 }
 
 /// Calls the API from the page with the dashboard's own session.
@@ -86,19 +45,19 @@ async function expectToast(page, text) {
 
 async function journey(page, shot, name) {
   // Signed out: the sign-in page, without the nav or "Sign out".
-  await page.goto(`${server.url}/_/`);
+  await page.goto(`${ctx.server.url}/_/`);
   await page.evaluate(() => localStorage.clear());
   await page.reload();
   await page.waitForSelector("#login h1");
   assert.equal(await page.isVisible("#nav"), false, "no nav when signed out");
   assert.equal(await page.isVisible("#signout"), false, "no Sign out when signed out");
   await shot("signin");
-  await page.goto(`${server.url}/_/#/install/abc123`);
+  await page.goto(`${ctx.server.url}/_/#/install/abc123`);
   await page.waitForSelector("#install h1");
   assert.equal(await page.isVisible("#nav"), false, "no nav on the installer page");
   await shot("installer");
 
-  await page.goto(`${server.url}/_/`);
+  await page.goto(`${ctx.server.url}/_/`);
   await page.fill("#login-form input[name=identity]", "admin@example.com");
   await page.fill("#login-form input[name=password]", "password123");
   await page.click("#login-form button[type=submit]");
@@ -114,7 +73,7 @@ async function journey(page, shot, name) {
   await shot("collections");
 
   // An unknown route says so.
-  await page.goto(`${server.url}/_/#/no-such-screen`);
+  await page.goto(`${ctx.server.url}/_/#/no-such-screen`);
   await page.waitForSelector("h1:has-text('Page not found')");
   await shot("not-found");
 
@@ -123,7 +82,7 @@ async function journey(page, shot, name) {
   await pageApi(page, "POST", "/api/collections/users/records", { email: `alice-${name}@example.com`, name: `Alice ${name}`, password: "password123", passwordConfirm: "password123" });
 
   // The new collection, through the form only.
-  await page.goto(`${server.url}/_/#/collections/new`);
+  await page.goto(`${ctx.server.url}/_/#/collections/new`);
   await page.fill("input[aria-label='Collection name']", name);
   const rowNames = () => page.$$eval(".fields .field input[name=name]", (els) => els.map((e) => e.value));
   assert.deepEqual(await rowNames(), ["created", "updated"], "created/updated by default");
@@ -197,7 +156,7 @@ async function journey(page, shot, name) {
 
   // Records through the panel: a relation picked by name, tags as chips, an image.
   const create = async (values) => {
-    await page.goto(`${server.url}/_/#/records/${name}`);
+    await page.goto(`${ctx.server.url}/_/#/records/${name}`);
     await page.click("text=New record");
     const panel = page.locator("dialog.panel");
     await panel.waitFor();
@@ -258,7 +217,7 @@ async function journey(page, shot, name) {
   await page.waitForSelector("text=Total: 1");
 
   // The API preview shows snippets, not "[object HTMLHeadingElement]".
-  await page.goto(`${server.url}/_/#/collections/${name}/api`);
+  await page.goto(`${ctx.server.url}/_/#/collections/${name}/api`);
   await page.waitForSelector(`text=API preview: ${name}`);
   assert.doesNotMatch(await page.textContent("#view"), /\[object /);
   await page.waitForSelector(`pre:has-text('pb.collection("${name}").getList(1, 30')`);

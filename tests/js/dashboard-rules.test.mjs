@@ -4,33 +4,16 @@
 // shown under that rule (live and after a failed save), the "available fields" list inserts a
 // name, and the saved rules are read back and enforced through the API.
 // Screenshots go to $TEST_SHOTS (default: a fresh directory under /tmp).
-import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startCroft, croft } from "./server.mjs";
-import { launch } from "./browser.mjs";
+import { dashboardTests } from "./dashboard-harness.mjs";
 
-const SHOTS = process.env.TEST_SHOTS || mkdtempSync(join(tmpdir(), "croft-rules-shots-"));
-let server, browser;
-
-before(async () => {
-  server = await startCroft();
-  croft(server.dir, "superuser", "upsert", "admin@example.com", "password123");
-  browser = await launch();
-  console.log(`screenshots: ${SHOTS}`);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const ctx = dashboardTests({ title: "the rule editor", shots: "croft-rules-shots-" }, (page, shot, width) =>
+  rules(page, shot, `notes${width}`));
 
 async function call(method, path, { token, body } = {}) {
   const headers = { "Content-Type": "application/json" };
   if (token) headers.Authorization = token;
-  const res = await fetch(`${server.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${ctx.server.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const data = res.status === 204 ? null : await res.json();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
   return data;
@@ -39,32 +22,8 @@ async function call(method, path, { token, body } = {}) {
 const signIn = async (collection, identity) =>
   (await call("POST", `/api/collections/${collection}/auth-with-password`, { body: { identity, password: "password123" } })).token;
 
-for (const [width, height] of [[1280, 800], [390, 844]]) {
-  test(`the rule editor at ${width} px`, async () => {
-    const dir = join(SHOTS, String(width));
-    mkdirSync(dir, { recursive: true });
-    const page = await browser.context.newPage();
-    await page.setViewportSize({ width, height });
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    // The checks of a rule in a new collection and the failed save answer 400 on purpose.
-    page.on("console", (m) => m.type() === "error" && !/status of 400/.test(m.text()) && errors.push(m.text()));
-    page.on("dialog", (d) => { errors.push(`native dialog: ${d.message()}`); d.dismiss(); });
-    const shot = (name) => page.screenshot({ path: join(dir, `${name}.png`), fullPage: false });
-    try {
-      await rules(page, shot, `notes${width}`);
-    } catch (err) {
-      await shot("failure");
-      throw err;
-    } finally {
-      await page.close();
-    }
-    assert.deepEqual(errors, []);
-  });
-}
-
 async function rules(page, shot, name) {
-  await page.goto(`${server.url}/_/`);
+  await page.goto(`${ctx.server.url}/_/`);
   await page.evaluate(() => localStorage.clear());
   await page.reload();
   await page.fill("#login-form input[name=identity]", "admin@example.com");
