@@ -88,23 +88,16 @@ fn check_fields(c: &mut Collection, schema: &Schema) -> Option<FieldErrors> {
         }
         let lower = f.name.to_lowercase();
         let problem = if !is_word(&f.name) {
-            Some(err("validation_match_invalid", "Must contain only letters, digits and underscores."))
+            Some(("name", err("validation_match_invalid", "Must contain only letters, digits and underscores.")))
         } else if RESERVED_FIELD_NAMES.iter().any(|r| r.eq_ignore_ascii_case(&f.name)) {
-            Some(err("validation_not_in_invalid_values", "The name is reserved."))
+            Some(("name", err("validation_not_in_invalid_values", "The name is reserved.")))
         } else if seen.contains(&lower) {
-            Some(err("validation_duplicated_field_name", "Duplicated or invalid field name."))
+            Some(("name", err("validation_duplicated_field_name", "Duplicated or invalid field name.")))
         } else {
             field_problem(f, schema, &own)
         };
         seen.push(lower);
-        if let Some(p) = problem {
-            let key = match p.code {
-                "validation_match_invalid"
-                | "validation_duplicated_field_name"
-                | "validation_not_in_invalid_values" => "name",
-                "validation_field_relation_missing_collection" => "collectionId",
-                _ => "options",
-            };
+        if let Some((key, p)) = problem {
             let mut field = FieldErrors::default();
             field.add_error(key, p);
             errors.nest(&i.to_string(), field);
@@ -113,19 +106,23 @@ fn check_fields(c: &mut Collection, schema: &Schema) -> Option<FieldErrors> {
     (!errors.is_empty()).then_some(errors)
 }
 
+/// The option of `f` that is wrong (named as PocketBase names it in the error) and why.
 /// `own` is the collection's id and name: a relation may point at its own collection.
-fn field_problem(f: &Field, schema: &Schema, own: &[String; 2]) -> Option<FieldError> {
+fn field_problem(f: &Field, schema: &Schema, own: &[String; 2]) -> Option<(&'static str, FieldError)> {
     match &f.kind {
         FieldKind::Relation(o)
             if !own.contains(&o.collection_id)
                 && schema.by_id(&o.collection_id).is_none()
                 && schema.get(&o.collection_id).is_none() =>
         {
-            Some(err("validation_field_relation_missing_collection", "The related collection doesn't exist."))
+            Some((
+                "collectionId",
+                err("validation_field_relation_missing_collection", "The related collection doesn't exist."),
+            ))
         }
-        FieldKind::Select(o) if o.values.is_empty() => Some(err(code::REQUIRED, "Select values cannot be blank.")),
+        FieldKind::Select(o) if o.values.is_empty() => Some(("values", err(code::REQUIRED, "Cannot be blank."))),
         FieldKind::Text(o) if !o.pattern.is_empty() && regex::Regex::new(&o.pattern).is_err() => {
-            Some(err("validation_invalid_regex", "Invalid regular expression pattern."))
+            Some(("pattern", err("validation_invalid_regex", "Invalid regular expression pattern.")))
         }
         _ => None,
     }
