@@ -345,10 +345,10 @@ async fn services(state: &AppState) -> Vec<(&'static str, bool, String)> {
         check.map_or_else(|e| format!("{}: {e:#}", blobs.describe()), |()| blobs.describe().to_owned()),
     ));
     if let Some(tls) = &state.tls {
-        let (ok, detail) = match (tls.load().await, tls.not_after()) {
-            (Err(e), _) => (false, format!("{e:#}")),
-            (Ok(()), None) => (true, "none yet: the server orders one over ACME when it starts".to_owned()),
-            (Ok(()), Some(at)) => {
+        let (ok, detail) = match tls.stored_not_after().await {
+            Err(e) => (false, format!("{e:#}")),
+            Ok(None) => (true, "none yet: the server orders one over ACME when it starts".to_owned()),
+            Ok(Some(at)) => {
                 let days = (at - chrono::Utc::now()).num_days();
                 (days >= 14, format!("expires {at} (in {days} days)"))
             }

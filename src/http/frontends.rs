@@ -30,11 +30,11 @@ impl Frontends {
     /// Checks the sites of `config`; the errors name the flag to fix.
     pub fn new(config: &Config) -> anyhow::Result<Self> {
         let root = match &config.public_dir {
-            Some(dir) => Some(Site {
-                prefix: String::new(),
-                dir: open_dir(dir)
+            Some(dir) => Some(Site::new(
+                String::new(),
+                open_dir(dir)
                     .map_err(|why| anyhow!("--public-dir {}: {why}; create it or drop the flag", dir.display()))?,
-            }),
+            )),
             None => None,
         };
         let mut mounts = mounted_sites(&config.mounts)?;
@@ -87,7 +87,7 @@ fn mounted_sites(mounts: &[Mount]) -> anyhow::Result<Vec<Site>> {
             bail!("{flag}: another mount already uses the prefix {prefix}; give each mount its own prefix");
         }
         let dir = open_dir(&mount.dir).map_err(|why| anyhow!("{flag}: {why}; create it or fix the path"))?;
-        sites.push(Site { prefix, dir });
+        sites.push(Site::new(prefix, dir));
     }
     Ok(sites)
 }

@@ -2,6 +2,7 @@
 //! a redirect or nothing), with SPA fallback and `Accept-Language` negotiation.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Request, Response};
@@ -15,7 +16,14 @@ pub struct Site {
     pub prefix: String,
     /// Canonical, so that joined clean paths stay inside it.
     pub dir: PathBuf,
+    languages: LanguageCache,
 }
+
+/// The last scan of the site's directory for language variants, and the directory's
+/// modification time then: rescanned only when files are added to or removed from it (a
+/// deploy), not per request.
+#[derive(Default)]
+struct LanguageCache(std::sync::Mutex<Option<(std::time::SystemTime, Arc<Languages>)>>);
 
 /// What a path resolves to, and whether `Accept-Language` chose it.
 #[derive(Debug, PartialEq)]
@@ -49,6 +57,10 @@ struct Languages {
 }
 
 impl Site {
+    pub fn new(prefix: String, dir: PathBuf) -> Self {
+        Self { prefix, dir, languages: LanguageCache::default() }
+    }
+
     /// Whether `path` is the prefix itself or lies below it.
     pub fn owns(&self, path: &str) -> bool {
         path.strip_prefix(&self.prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
@@ -82,7 +94,7 @@ impl Site {
         }
         let Some(rel) = clean_path(rest).filter(|r| !is_hidden(r)) else { return Target::NotFound.into() };
         if rel == INDEX && rest.ends_with('/') {
-            return self.entry(&self.languages().await, rest, accept_language);
+            return self.entry(&*self.languages().await, rest, accept_language);
         }
         let path = self.dir.join(&rel);
         if is_file(&path).await {
@@ -127,9 +139,20 @@ impl Site {
         Resolved { target: Target::Redirect(StatusCode::FOUND, location), varies_by_language: true, language: None }
     }
 
-    async fn languages(&self) -> Languages {
+    async fn languages(&self) -> Arc<Languages> {
+        let stamp = tokio::fs::metadata(&self.dir).await.and_then(|m| m.modified()).ok();
+        if let (Some(stamp), Ok(cache)) = (stamp, self.languages.0.lock())
+            && let Some((at, found)) = cache.as_ref()
+            && *at == stamp
+        {
+            return found.clone();
+        }
         let dir = self.dir.clone();
-        tokio::task::spawn_blocking(move || scan_languages(&dir)).await.unwrap_or_default()
+        let found = Arc::new(tokio::task::spawn_blocking(move || scan_languages(&dir)).await.unwrap_or_default());
+        if let (Some(stamp), Ok(mut cache)) = (stamp, self.languages.0.lock()) {
+            *cache = Some((stamp, found.clone()));
+        }
+        found
     }
 }
 
@@ -182,7 +205,7 @@ mod tests {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(path, file).expect("write");
         }
-        let site = Site { prefix: "/it".to_owned(), dir: dir.path().to_owned() };
+        let site = Site::new("/it".to_owned(), dir.path().to_owned());
         (dir, site)
     }
 
@@ -204,7 +227,7 @@ mod tests {
         let docs = site.resolve("/docs", None).await.target;
         assert_eq!(docs, Target::Redirect(StatusCode::MOVED_PERMANENTLY, "/it/docs/".into()));
         assert_eq!(site.resolve("/docs/", None).await.target, file(&site, "docs/index.html"));
-        let root = Site { prefix: String::new(), dir: site.dir.clone() };
+        let root = Site::new(String::new(), site.dir.clone());
         let twice = root.resolve("//docs", None).await.target;
         assert_eq!(twice, Target::Redirect(StatusCode::MOVED_PERMANENTLY, "/docs/".into()), "not to the host docs");
     }
@@ -243,7 +266,7 @@ mod tests {
 
     #[test]
     fn prefixes_own_their_paths() {
-        let site = Site { prefix: "/it".to_owned(), dir: PathBuf::new() };
+        let site = Site::new("/it".to_owned(), PathBuf::new());
         assert!(site.owns("/it") && site.owns("/it/") && site.owns("/it/a/b"));
         assert!(!site.owns("/items") && !site.owns("/"));
     }

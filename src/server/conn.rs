@@ -279,9 +279,12 @@ fn last_three(tail: [u8; 3], bytes: &[u8]) -> [u8; 3] {
 impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         // Shed for a newer connection: end of stream, which closes an idle connection cleanly.
-        self.ticket.slot.waker.register(cx.waker());
-        if self.ticket.slot.shed.load(Ordering::Relaxed) && self.phase == Phase::Idle {
-            return Poll::Ready(Ok(()));
+        // Only an idle connection is ever shed: bodies and HTTP/2 streams skip the waker.
+        if self.phase == Phase::Idle {
+            self.ticket.slot.waker.register(cx.waker());
+            if self.ticket.slot.shed.load(Ordering::Relaxed) {
+                return Poll::Ready(Ok(()));
+            }
         }
         if self.phase == Phase::Head
             && let Some(deadline) = self.deadline.as_mut()

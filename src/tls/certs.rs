@@ -89,7 +89,8 @@ fn any_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 
 /// UTCTime `YYMMDDHHMMSSZ` (years 1950–2049) or GeneralizedTime `YYYYMMDDHHMMSSZ`.
 fn time(tag: u8, content: &[u8]) -> Option<DateTime<Utc>> {
-    let text = std::str::from_utf8(content).ok()?.strip_suffix('Z')?;
+    // ASCII only: the slicing below is by bytes.
+    let text = std::str::from_utf8(content).ok().filter(|t| t.is_ascii())?.strip_suffix('Z')?;
     let (year, rest) = match tag {
         UTC_TIME if text.len() == 12 => {
             let yy: i32 = text[..2].parse().ok()?;
@@ -139,5 +140,7 @@ mod tests {
         assert!(Loaded::from_pem(cert.as_bytes(), b"nope").is_err());
         assert!(validity(&[0x30, 0x82, 0xff]).is_err());
         assert!(validity(&[]).is_err());
+        // A time that is not ASCII (12 bytes, but not 12 characters) is refused, not sliced.
+        assert_eq!(time(UTC_TIME, "é2601010000Z".as_bytes()), None);
     }
 }

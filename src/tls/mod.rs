@@ -125,6 +125,19 @@ impl Tls {
         Ok(())
     }
 
+    /// The expiry of the certificate a start would serve (files or the stored ACME certificate),
+    /// without making it live: for `croft doctor`. `None`: none stored yet.
+    pub async fn stored_not_after(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let pem = match &self.0.source {
+            Source::Files { cert, key } => {
+                let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+                Some((read(cert)?, read(key)?))
+            }
+            Source::Acme(options) => self.0.store.load(&options.certificate_name()).await?.map(|p| (p.clone(), p)),
+        };
+        pem.map(|(chain, key)| Loaded::from_pem(&chain, &key).map(|l| l.not_after)).transpose()
+    }
+
     /// A rustls configuration for the listener: TLS 1.2 and 1.3, HTTP/2 and HTTP/1.1 over ALPN,
     /// the current certificate chosen at each handshake.
     pub fn server_config(&self) -> anyhow::Result<Arc<rustls::ServerConfig>> {

@@ -59,3 +59,14 @@ export function dashboardTests({ title, shots, numbered = false, fullPage = fals
   }
   return ctx;
 }
+
+/// Adds a field of `type` named `name` to the open collection form; the new row.
+export async function addField(page, type, name) {
+  await page.click("text=+ New field");
+  await page.click(`.type-grid button[data-type=${type}]`);
+  // Pinned by position: a locator with last() would follow later rows.
+  const added = page.locator(".fields .field:not([data-type=autodate])");
+  const row = added.nth(await added.count() - 1);
+  await row.locator("input[name=name]").fill(name);
+  return row;
+}

@@ -6,7 +6,7 @@
 // Screenshots of every screen go to $TEST_SHOTS (default: a fresh directory under /tmp).
 import assert from "node:assert/strict";
 import { deflateSync } from "node:zlib";
-import { dashboardTests } from "./dashboard-harness.mjs";
+import { addField, dashboardTests } from "./dashboard-harness.mjs";
 
 const ctx = dashboardTests(
   { title: "a new user's journey", shots: "croft-dashboard-shots-", numbered: true, fullPage: true },
@@ -86,37 +86,28 @@ async function journey(page, shot, name) {
   await page.fill("input[aria-label='Collection name']", name);
   const rowNames = () => page.$$eval(".fields .field input[name=name]", (els) => els.map((e) => e.value));
   assert.deepEqual(await rowNames(), ["created", "updated"], "created/updated by default");
-  const addField = async (type, fieldName) => {
-    await page.click("text=+ New field");
-    await page.click(`.type-grid button[data-type=${type}]`);
-    // Pinned by position: a locator with last() would follow later rows.
-    const added = page.locator(".fields .field:not([data-type=autodate])");
-    const row = added.nth(await added.count() - 1);
-    await row.locator("input[name=name]").fill(fieldName);
-    return row;
-  };
-  const title = await addField("text", "title");
+  const title = await addField(page, "text", "title");
   await title.locator("label.toggle:has-text('Required') input").check();
   await title.locator("input[name=min]").fill("3");
-  const slug = await addField("text", "slug");
+  const slug = await addField(page, "text", "slug");
   await slug.locator("input[name=pattern]").fill("([a-z");
-  const views = await addField("number", "views");
+  const views = await addField(page, "number", "views");
   await views.locator("input[name=min]").fill("0");
   await views.locator("label.toggle:has-text('Integers only') input").check();
-  await addField("bool", "published");
-  const tags = await addField("select", "tags");
+  await addField(page, "bool", "published");
+  const tags = await addField(page, "select", "tags");
   for (const v of ["news", "tech", "life"]) {
     await tags.locator("input[name=values]").fill(v);
     await tags.locator("input[name=values]").press("Enter");
   }
   await tags.locator("label:has-text('Multiple') input").check();
-  const cover = await addField("file", "cover");
+  const cover = await addField(page, "file", "cover");
   await cover.locator("select[aria-label='MIME type presets']").selectOption({ label: "Images (jpg, png, svg, gif, webp)" });
   await cover.locator("input[name=thumbs]").fill("50x50");
   await cover.locator("input[name=thumbs]").press("Enter");
-  const author = await addField("relation", "author");
+  const author = await addField(page, "relation", "author");
   await author.locator("select[name=collectionId]").selectOption({ label: "users" });
-  await addField("json", "meta");
+  await addField(page, "json", "meta");
   // New fields went before the timestamps; move "published" above "views" with its button.
   await page.locator(".fields .field").nth(3).locator("button[aria-label='Move up']").click();
   assert.deepEqual(await rowNames(), ["title", "slug", "published", "views", "tags", "cover", "author", "meta", "created", "updated"]);

@@ -5,7 +5,7 @@
 // name, and the saved rules are read back and enforced through the API.
 // Screenshots go to $TEST_SHOTS (default: a fresh directory under /tmp).
 import assert from "node:assert/strict";
-import { dashboardTests } from "./dashboard-harness.mjs";
+import { addField, dashboardTests } from "./dashboard-harness.mjs";
 
 const ctx = dashboardTests({ title: "the rule editor", shots: "croft-rules-shots-" }, (page, shot, width) =>
   rules(page, shot, `notes${width}`));
@@ -36,16 +36,8 @@ async function rules(page, shot, name) {
   await page.click("a[href='#/collections/new'] button");
   await page.waitForSelector("h1:has-text('New collection')");
   await page.fill("input[aria-label='Collection name']", name);
-  const addField = async (type, fieldName) => {
-    await page.click("text=+ New field");
-    await page.click(`.type-grid button[data-type=${type}]`);
-    const added = page.locator(".fields .field:not([data-type=autodate])");
-    const row = added.nth(await added.count() - 1);
-    await row.locator("input[name=name]").fill(fieldName);
-    return row;
-  };
-  await addField("text", "title");
-  const owner = await addField("relation", "owner");
+  await addField(page, "text", "title");
+  const owner = await addField(page, "relation", "owner");
   await owner.locator("select[name=collectionId]").selectOption({ label: "users" });
 
   const list = page.locator(".rule[data-rule=listRule]");
